@@ -1,0 +1,98 @@
+//! Command-line interface: the flags of DESIGN §1 and dispatch to the subsystems.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Why can't my pods reach this Service, and what command fixes it?
+#[derive(Debug, Parser)]
+#[command(name = "svc-doctor", version, about, args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Diagnose Services headless and print a report (text or JSON).
+    Check(CheckArgs),
+    /// Serve manifests (or the built-in demo cluster) as a local Kubernetes API.
+    Sandbox(SandboxArgs),
+}
+
+/// Cluster selection flags, with kubectl's names and meaning.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ClusterArgs {
+    /// Path to the kubeconfig file (default: $KUBECONFIG, all files merged, else ~/.kube/config).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context to use (default: the current context).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub context: Option<String>,
+    /// Namespace to diagnose (default: the context's namespace, else `default`).
+    #[arg(short = 'n', long, global = true, value_name = "NS")]
+    pub namespace: Option<String>,
+    /// Diagnose every namespace.
+    #[arg(short = 'A', long, global = true, conflicts_with = "namespace")]
+    pub all_namespaces: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The Service to diagnose; all Services in scope when omitted.
+    pub service: Option<String>,
+    /// Output format.
+    #[arg(short = 'o', long, value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct SandboxArgs {
+    /// Manifest files or folders (recursively *.yaml, *.yml, *.json).
+    #[arg(long, num_args = 1.., value_name = "PATH", required_unless_present = "demo")]
+    pub manifests: Vec<PathBuf>,
+    /// Serve the built-in demo cluster instead of --manifests.
+    #[arg(long, conflicts_with = "manifests")]
+    pub demo: bool,
+    /// Address to listen on (loopback unless you say otherwise).
+    #[arg(long, default_value = "127.0.0.1:0", value_name = "ADDR")]
+    pub listen: SocketAddr,
+    /// Write a kubeconfig (server, CA data, token) for this sandbox.
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig_out: Option<PathBuf>,
+    /// Append one JSON line per request: {"method","path","query","status"}.
+    #[arg(long, value_name = "FILE")]
+    pub journal: Option<PathBuf>,
+    /// Serve plain HTTP instead of HTTPS.
+    #[arg(long)]
+    pub http: bool,
+}
+
+/// Parse the command line and run; the exit status follows DESIGN §1.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(err) => {
+            eprintln!("svc-doctor: cannot start the async runtime: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    match cli.command {
+        Some(Command::Sandbox(args)) => runtime.block_on(crate::sandbox::run(args)),
+        Some(Command::Check(_)) | None => {
+            eprintln!("svc-doctor: not implemented yet");
+            ExitCode::from(2)
+        }
+    }
+}

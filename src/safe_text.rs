@@ -1,0 +1,1 @@
+//! Shell quoting and control-character stripping for strings that come from the cluster.
