@@ -8,7 +8,12 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Why can't my pods reach this Service, and what command fixes it?
 #[derive(Debug, Parser)]
-#[command(name = "svc-doctor", version, about, args_conflicts_with_subcommands = true)]
+#[command(
+    name = "svc-doctor",
+    version,
+    about,
+    args_conflicts_with_subcommands = true
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -81,7 +86,10 @@ pub struct SandboxArgs {
 /// Parse the command line and run; the exit status follows DESIGN §1.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(err) => {
             eprintln!("svc-doctor: cannot start the async runtime: {err}");

@@ -1,1 +1,109 @@
 //! Shell quoting and control-character stripping for strings that come from the cluster.
+//!
+//! Two rules hold everywhere (DEVELOPERS.md, non-negotiables):
+//! - every cluster-supplied string in a generated command is shell-quoted, so a
+//!   POSIX shell splits the command into exactly the intended arguments;
+//! - control characters from the cluster never reach a terminal.
+
+use std::borrow::Cow;
+
+/// Quote `word` for a POSIX shell. Words made only of characters that no
+/// shell treats specially are returned as they are, so commands stay readable
+/// (`kubectl -n default get service web`); everything else is wrapped in single
+/// quotes, with embedded single quotes written as `'\''`.
+pub fn shell_quote(word: &str) -> Cow<'_, str> {
+    let plain = !word.is_empty()
+        && word.bytes().all(|b| {
+            b.is_ascii_alphanumeric()
+                || matches!(b, b'-' | b'_' | b'.' | b'/' | b':' | b',' | b'=' | b'+' | b'@' | b'%')
+        })
+        // A leading `=` or `~` can trigger expansions in some shells (zsh `=cmd`, tilde).
+        && !word.starts_with(['=', '~']);
+    if plain {
+        Cow::Borrowed(word)
+    } else {
+        let mut out = String::with_capacity(word.len() + 2);
+        out.push('\'');
+        for ch in word.chars() {
+            if ch == '\'' {
+                out.push_str("'\\''");
+            } else {
+                out.push(ch);
+            }
+        }
+        out.push('\'');
+        Cow::Owned(out)
+    }
+}
+
+/// Replace control characters (C0, DEL, C1, and the Unicode bidi overrides that
+/// can reorder what a terminal shows) with `?`, keeping everything else.
+/// Newlines and tabs become a single space: one value, one line.
+pub fn sanitize(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(is_unsafe) {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(
+        text.chars()
+            .map(|c| match c {
+                '\n' | '\r' | '\t' => ' ',
+                c if is_unsafe(c) => '?',
+                c => c,
+            })
+            .collect(),
+    )
+}
+
+/// Like [`sanitize`] but keeps line breaks, for multi-line text such as log tails.
+pub fn sanitize_multiline(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(|c| c != '\n' && is_unsafe(c)) {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(
+        text.chars()
+            .map(|c| match c {
+                '\n' => '\n',
+                '\t' => ' ',
+                c if is_unsafe(c) => '?',
+                c => c,
+            })
+            .collect(),
+    )
+}
+
+fn is_unsafe(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_words_stay_readable() {
+        assert_eq!(shell_quote("backend-service"), "backend-service");
+        assert_eq!(shell_quote("deployment/web"), "deployment/web");
+        assert_eq!(shell_quote("app=web"), "app=web");
+    }
+
+    #[test]
+    fn hostile_words_are_single_quoted() {
+        assert_eq!(shell_quote(""), "''");
+        assert_eq!(shell_quote("a b"), "'a b'");
+        assert_eq!(shell_quote("$(rm -rf /)"), "'$(rm -rf /)'");
+        assert_eq!(shell_quote("it's"), "'it'\\''s'");
+        assert_eq!(shell_quote("`id`;x"), "'`id`;x'");
+        assert_eq!(shell_quote("~root"), "'~root'");
+        assert_eq!(shell_quote("naïve"), "'naïve'");
+    }
+
+    #[test]
+    fn control_characters_never_pass() {
+        assert_eq!(sanitize("ok"), "ok");
+        assert_eq!(sanitize("a\x1b[31mred"), "a?[31mred");
+        assert_eq!(sanitize("two\nlines"), "two lines");
+        assert_eq!(sanitize("bidi\u{202E}txt"), "bidi?txt");
+        assert_eq!(sanitize_multiline("l1\nl2\x07"), "l1\nl2?");
+    }
+}

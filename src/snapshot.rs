@@ -10,9 +10,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
-use k8s_openapi::api::core::v1::{
-    ConfigMap, Endpoints, Event, Namespace, Node, Pod, Service,
-};
+use k8s_openapi::api::core::v1::{ConfigMap, Endpoints, Event, Namespace, Node, Pod, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
 use serde::Deserialize;
@@ -138,7 +136,9 @@ impl Access {
     pub fn failure(&self, resource: Resource, namespace: Option<&str>) -> Option<&ReadFailure> {
         self.failures.iter().find(|f| {
             f.resource == resource
-                && (f.namespace.is_none() || namespace.is_none() || f.namespace.as_deref() == namespace)
+                && (f.namespace.is_none()
+                    || namespace.is_none()
+                    || f.namespace.as_deref() == namespace)
         })
     }
 

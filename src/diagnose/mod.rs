@@ -1,1 +1,226 @@
-//! placeholder
+//! The diagnosis engine: a pure function of a [`Snapshot`] and a time.
+//!
+//! [`diagnose`] walks every Service in scope through the seven steps of the
+//! decision tree (DESIGN §2), in order, and returns a [`Report`]. No I/O, no
+//! client, no clock: everything it knows is in the snapshot.
+//!
+//! # Layout
+//! - [`index`]: lookup tables built once per run; [`context`]: what the steps
+//!   know about one Service; [`step`]: findings → status; [`fix`]: commands.
+//! - One module per step: [`service`], [`endpoints`], [`pods`], [`ports`],
+//!   [`dns`], [`namespace`], [`network`]. Each check lives in its step's
+//!   module under a function named after it, with its tests (pass, fail, near
+//!   miss) beside it. To add a check: write `fn check_xyz(ctx) -> Vec<Finding>`
+//!   in the step module, call it from the step's `check`, add it to
+//!   `docs/checks.md`.
+//!
+//! # Cost
+//! Building the index is O(objects). Per Service, the steps touch only the
+//! pods its selector matches (shortest label posting list), its slices, its
+//! events and the references that name it, so a whole cluster costs
+//! O(objects + Σ selected pods + references), not Services × pods. Cluster-wide
+//! DNS is evaluated once and shared.
+
+pub mod context;
+pub mod dns;
+pub mod endpoints;
+pub mod fix;
+pub mod index;
+pub mod namespace;
+pub mod network;
+pub mod permissions;
+pub mod pods;
+pub mod ports;
+pub mod report;
+pub mod service;
+mod step;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use k8s_openapi::jiff::Timestamp;
+
+use crate::snapshot::Snapshot;
+use context::ServiceCtx;
+use index::Index;
+use report::{Report, SCHEMA, ServiceRef, ServiceReport, Status, StepId, StepReport};
+
+/// What to diagnose beyond "every Service in scope".
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// `check SERVICE`: only this Service (in the scope's namespace); when it
+    /// does not exist, that is the finding.
+    pub service: Option<String>,
+}
+
+/// Diagnose every Service in the snapshot's scope (plus referenced-but-missing
+/// ones) at time `now`.
+pub fn diagnose(snap: &Snapshot, now: Timestamp, options: &Options) -> Report {
+    let idx = Index::build(snap, now);
+    let cluster_dns = dns::cluster(&idx);
+    let references = namespace::references(&idx, &cluster_dns);
+
+    // Which references name which Service: the one they resolve to, or the
+    // ones they were probably meant for.
+    let mut by_target: BTreeMap<ServiceRef, Vec<&namespace::TracedReference>> = BTreeMap::new();
+    for r in &references {
+        for target in &r.targets {
+            by_target.entry(target.clone()).or_default().push(r);
+        }
+    }
+
+    let focus = options.service.as_deref();
+    let mut services = Vec::new();
+    for svc in &snap.services {
+        let ctx_ns = svc.metadata.namespace.as_deref().unwrap_or("default");
+        let name = svc.metadata.name.as_deref().unwrap_or("");
+        if !snap.scope.contains(ctx_ns) || focus.is_some_and(|f| f != name) {
+            continue;
+        }
+        let key = ServiceRef {
+            namespace: ctx_ns.to_string(),
+            name: name.to_string(),
+        };
+        let refs = by_target.get(&key).cloned().unwrap_or_default();
+        let ctx = ServiceCtx::new(&idx, svc, refs, &cluster_dns);
+        services.push(walk(&ctx));
+    }
+
+    // Services that clients in scope name but that exist nowhere they could
+    // resolve, and the focused Service when it does not exist.
+    let mut missing: BTreeSet<ServiceRef> = references
+        .iter()
+        .filter_map(|r| r.missing.clone())
+        .filter(|m| snap.scope.contains(&m.namespace) && focus.is_none_or(|f| f == m.name))
+        .collect();
+    if let (Some(name), crate::snapshot::Scope::Namespace(ns)) = (focus, &snap.scope)
+        && idx.service(ns, name).is_none()
+    {
+        missing.insert(ServiceRef {
+            namespace: ns.clone(),
+            name: name.to_string(),
+        });
+    }
+    for m in missing {
+        let refs = by_target.get(&m).cloned().unwrap_or_default();
+        services.push(missing_service(&idx, &m, &refs));
+    }
+    services.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+
+    let keep: BTreeSet<ServiceRef> = services
+        .iter()
+        .map(|s| ServiceRef {
+            namespace: s.namespace.clone(),
+            name: s.name.clone(),
+        })
+        .collect();
+    let references = references
+        .into_iter()
+        .filter(|r| focus.is_none() || r.targets.iter().any(|t| keep.contains(t)))
+        .map(|r| r.report)
+        .collect();
+
+    Report {
+        schema: SCHEMA,
+        context: snap.context.clone(),
+        generated_at: now.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        cluster: cluster_dns.report_steps(),
+        services,
+        references,
+    }
+}
+
+/// Walk one existing Service through the seven steps.
+fn walk(ctx: &ServiceCtx<'_>) -> ServiceReport {
+    let service = service::check(ctx);
+    let steps = if service.status == Status::Fail {
+        let reason = "blocked: the Service itself fails";
+        let mut steps = vec![service];
+        steps.extend(
+            StepId::ALL[1..]
+                .iter()
+                .map(|id| StepReport::blocked(*id, reason)),
+        );
+        steps
+    } else {
+        let endpoints = endpoints::check(ctx);
+        // No pods selected and endpoints failed: nothing to look at further down.
+        let no_backends =
+            endpoints.status == Status::Fail && ctx.pods.is_empty() && ctx.slices.is_empty();
+        let pods_blocked = endpoints.status == Status::Fail && ctx.pods.is_empty();
+        let reason = "blocked: no backend pods (see endpoints)";
+        let pods = if pods_blocked {
+            StepReport::blocked(StepId::Pods, reason)
+        } else {
+            pods::check(ctx)
+        };
+        let ports = if pods_blocked && no_backends {
+            StepReport::blocked(StepId::Ports, reason)
+        } else {
+            ports::check(ctx)
+        };
+        let dns = dns::check(ctx);
+        let namespace = namespace::check(ctx);
+        let network = if pods_blocked {
+            StepReport::blocked(StepId::Network, reason)
+        } else {
+            network::check(ctx)
+        };
+        vec![service, endpoints, pods, ports, dns, namespace, network]
+    };
+    finish(
+        ctx.namespace.to_string(),
+        ctx.name.to_string(),
+        true,
+        Some(ctx.service_type().to_string()),
+        steps,
+    )
+}
+
+/// A Service that does not exist: step `service` fails (SVC-001), the rest are blocked.
+fn missing_service(
+    idx: &Index<'_>,
+    target: &ServiceRef,
+    refs: &[&namespace::TracedReference],
+) -> ServiceReport {
+    let mut steps = vec![service::missing(idx, target, refs)];
+    steps.extend(
+        StepId::ALL[1..]
+            .iter()
+            .map(|id| StepReport::blocked(*id, "blocked: the Service does not exist")),
+    );
+    finish(
+        target.namespace.clone(),
+        target.name.clone(),
+        false,
+        None,
+        steps,
+    )
+}
+
+fn finish(
+    namespace: String,
+    name: String,
+    exists: bool,
+    service_type: Option<String>,
+    steps: Vec<StepReport>,
+) -> ServiceReport {
+    let failing_step = steps
+        .iter()
+        .find(|s| s.status == Status::Fail)
+        .map(|s| s.id);
+    let verdict = steps
+        .iter()
+        .map(|s| s.status)
+        .max_by_key(|s| s.rank())
+        .filter(|s| s.rank() > 0)
+        .unwrap_or(Status::Pass);
+    ServiceReport {
+        namespace,
+        name,
+        exists,
+        service_type,
+        verdict,
+        failing_step,
+        steps,
+    }
+}

@@ -1,0 +1,82 @@
+//! What every step needs to know about one Service, computed once.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::{Pod, Service};
+use k8s_openapi::api::discovery::v1::EndpointSlice;
+
+use super::dns::ClusterDns;
+use super::index::Index;
+use super::namespace::TracedReference;
+
+/// One Service and the objects around it. Built by [`super::diagnose`]; the
+/// step modules only read it.
+pub struct ServiceCtx<'a> {
+    pub idx: &'a Index<'a>,
+    pub svc: &'a Service,
+    pub namespace: &'a str,
+    pub name: &'a str,
+    /// The Service's selector when it has a non-empty one. `None` means the
+    /// Service is selector-less (endpoints managed by hand, SEL-005); an empty
+    /// map in a manifest is also `None` here (SVC-002 reports it).
+    pub selector: Option<&'a BTreeMap<String, String>>,
+    /// Pods in the Service's namespace that the selector matches, any phase.
+    pub pods: Vec<&'a Pod>,
+    /// EndpointSlices labelled `kubernetes.io/service-name=<name>`.
+    pub slices: &'a [&'a EndpointSlice],
+    /// Client references that name this Service (resolving to it, or meant
+    /// for it but resolving elsewhere or nowhere).
+    pub references: Vec<&'a TracedReference>,
+    /// Cluster DNS findings and the cluster domain.
+    pub dns: &'a ClusterDns,
+}
+
+impl<'a> ServiceCtx<'a> {
+    pub fn new(
+        idx: &'a Index<'a>,
+        svc: &'a Service,
+        references: Vec<&'a TracedReference>,
+        dns: &'a ClusterDns,
+    ) -> Self {
+        let namespace = svc.metadata.namespace.as_deref().unwrap_or("default");
+        let name = svc.metadata.name.as_deref().unwrap_or("");
+        let selector = svc
+            .spec
+            .as_ref()
+            .and_then(|s| s.selector.as_ref())
+            .filter(|s| !s.is_empty());
+        let pods = match (selector, svc.spec.as_ref().and_then(|s| s.type_.as_deref())) {
+            (_, Some("ExternalName")) | (None, _) => Vec::new(),
+            (Some(sel), _) => idx.select_pods(namespace, sel),
+        };
+        ServiceCtx {
+            idx,
+            svc,
+            namespace,
+            name,
+            selector,
+            pods,
+            slices: idx.slices_for(namespace, name),
+            references,
+            dns,
+        }
+    }
+
+    /// `spec.type`, defaulting to `ClusterIP` as the API does.
+    pub fn service_type(&self) -> &'a str {
+        self.svc
+            .spec
+            .as_ref()
+            .and_then(|s| s.type_.as_deref())
+            .unwrap_or("ClusterIP")
+    }
+
+    pub fn is_external_name(&self) -> bool {
+        self.service_type() == "ExternalName"
+    }
+
+    /// `clusterIP: None`.
+    pub fn is_headless(&self) -> bool {
+        self.svc.spec.as_ref().and_then(|s| s.cluster_ip.as_deref()) == Some("None")
+    }
+}

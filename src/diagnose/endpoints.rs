@@ -1,0 +1,10 @@
+//! Step `endpoints` (DESIGN §2). To add a check: write `fn check_xxx(ctx) -> Vec<Finding>`
+//! here, call it from [`check`], and document it in `docs/checks.md`.
+
+use super::context::ServiceCtx;
+use super::report::{StepId, StepReport};
+
+/// Evaluate step `endpoints` for one Service.
+pub fn check(_ctx: &ServiceCtx<'_>) -> StepReport {
+    StepReport::from_findings(StepId::Endpoints, Vec::new(), "not implemented yet")
+}
