@@ -15,6 +15,8 @@ use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
 use serde::Deserialize;
 
+pub mod manifests;
+
 /// Which namespaces a diagnosis covers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Scope {
