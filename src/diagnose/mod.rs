@@ -34,6 +34,8 @@ pub mod ports;
 pub mod report;
 pub mod service;
 mod step;
+#[cfg(test)]
+pub(crate) mod testing;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -222,5 +224,24 @@ fn finish(
         verdict,
         failing_step,
         steps,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::report::{Status, StepId};
+    use super::testing::*;
+
+    const BASE: &str = include_str!("../../tests/fixtures/engine/base.yaml");
+
+    #[test]
+    fn base_fixture_loads_and_every_service_gets_seven_steps() {
+        let report = run(&[BASE]);
+        let web = service(&report, "shop", "web");
+        let ids: Vec<StepId> = web.steps.iter().map(|s| s.id).collect();
+        assert_eq!(ids, StepId::ALL.to_vec());
+        assert!(web.exists);
+        assert_eq!(web.service_type.as_deref(), Some("ClusterIP"));
+        assert_ne!(web.verdict, Status::Blocked);
     }
 }
