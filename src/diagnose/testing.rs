@@ -1,5 +1,6 @@
 //! Helpers for the engine's table tests: load a fixture cluster, diagnose it at
 //! a fixed time, and pick out one Service's step.
+#![allow(dead_code)] // each step module uses a different subset
 
 use k8s_openapi::jiff::Timestamp;
 
