@@ -8,12 +8,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Why can't my pods reach this Service, and what command fixes it?
 #[derive(Debug, Parser)]
-#[command(
-    name = "svc-doctor",
-    version,
-    about,
-    args_conflicts_with_subcommands = true
-)]
+#[command(name = "svc-doctor", version, about)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -98,7 +93,10 @@ pub fn main() -> ExitCode {
     };
     match cli.command {
         Some(Command::Sandbox(args)) => runtime.block_on(crate::sandbox::run(args)),
-        Some(Command::Check(_)) | None => {
+        Some(Command::Check(args)) => {
+            runtime.block_on(crate::commands::check::run(&cli.cluster, &args))
+        }
+        None => {
             eprintln!("svc-doctor: not implemented yet");
             ExitCode::from(2)
         }

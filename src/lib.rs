@@ -1,7 +1,7 @@
 //! svc-doctor: why can't my pods reach this Service, and what command fixes it?
 //!
 //! Module map (see `docs/architecture.md`):
-//! - [`cli`]: argument parsing and dispatch.
+//! - [`cli`]: argument parsing and dispatch; [`commands`]: one module per subcommand.
 //! - [`snapshot`]: the plain data handed from `cluster` to `diagnose`.
 //! - [`cluster`]: the only code that talks to the Kubernetes API (kube-rs).
 //! - [`diagnose`]: the pure engine, `fn(&Snapshot, now) -> Report`.
@@ -11,6 +11,7 @@
 
 pub mod cli;
 pub mod cluster;
+pub mod commands;
 pub mod diagnose;
 pub mod report;
 pub mod safe_text;

@@ -1,0 +1,428 @@
+//! Reading a [`Snapshot`] from the API for `check`: one paginated list per
+//! resource kind and scope, all kinds in parallel, no per-Service calls.
+//!
+//! Scope (DESIGN §1, issue 3): with `-A`, every kind is listed cluster-wide;
+//! when a cluster-wide list is forbidden, it falls back to one list per
+//! namespace it may see, as RBAC expects of clients. With `-n NS`, kinds are
+//! listed in `NS`, plus `kube-system` for what cluster DNS needs, plus
+//! Services cluster-wide (so that "exists in another namespace" can be said).
+//! The only per-object reads are the previous-log tails of crashing
+//! containers, bounded in number and concurrency. Secrets are never read.
+
+use std::collections::BTreeSet;
+use std::fmt::Debug;
+use std::sync::Arc;
+
+use futures::StreamExt;
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
+use k8s_openapi::api::core::v1::{ConfigMap, Endpoints, Event, Namespace, Node, Pod, Service};
+use k8s_openapi::api::discovery::v1::EndpointSlice;
+use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
+use kube::api::{Api, ListParams, LogParams};
+use kube::core::NamespaceResourceScope;
+use serde::de::DeserializeOwned;
+
+use super::connect::{Connection, REQUEST_TIMEOUT, one_line};
+use crate::snapshot::{ContainerLogs, ReadFailure, Resource, Scope, Snapshot};
+
+/// Objects per page: small enough to start decoding early, large enough to
+/// keep round trips few.
+const PAGE_SIZE: u32 = 500;
+/// At most this many previous-log tails per run…
+const MAX_LOG_TAILS: usize = 20;
+/// …read this many at a time…
+const LOG_CONCURRENCY: usize = 4;
+/// …of this many lines each.
+const LOG_TAIL_LINES: i64 = 20;
+/// The namespace cluster DNS lives in.
+const KUBE_SYSTEM: &str = "kube-system";
+
+/// Where one kind is read.
+#[derive(Debug, Clone)]
+enum Plan {
+    /// Cluster-wide, falling back to these namespaces when forbidden.
+    Everywhere { fallback: Vec<String> },
+    /// Only these namespaces.
+    Namespaces(Vec<String>),
+}
+
+/// Read everything the checks need for `scope`.
+pub async fn fetch_snapshot(conn: &Connection, scope: Scope) -> Snapshot {
+    let client = &conn.client;
+    let mut snap = Snapshot::empty(conn.context.clone(), scope.clone());
+
+    // Namespaces first: the fallback for forbidden cluster-wide lists needs them.
+    let (namespaces, ns_failures) = read_cluster::<Namespace>(client, Resource::Namespaces).await;
+    let visible: Vec<String> = namespaces
+        .iter()
+        .filter_map(|n| n.metadata.name.clone())
+        .collect();
+    snap.namespaces = namespaces;
+    snap.access.failures.extend(ns_failures);
+
+    let (wide, dns_too, local) = match &scope {
+        Scope::All => {
+            let all = Plan::Everywhere {
+                fallback: visible.clone(),
+            };
+            (all.clone(), all.clone(), all)
+        }
+        Scope::Namespace(ns) => {
+            let mut with_dns = vec![ns.clone()];
+            if ns != KUBE_SYSTEM {
+                with_dns.push(KUBE_SYSTEM.to_string());
+            }
+            (
+                Plan::Everywhere {
+                    fallback: with_dns.clone(),
+                },
+                Plan::Namespaces(with_dns),
+                Plan::Namespaces(vec![ns.clone()]),
+            )
+        }
+    };
+
+    let (
+        nodes,
+        services,
+        slices,
+        pods,
+        events,
+        config_maps,
+        deployments,
+        replica_sets,
+        stateful_sets,
+        daemon_sets,
+        policies,
+        ingresses,
+    ) = tokio::join!(
+        read_cluster::<Node>(client, Resource::Nodes),
+        read::<Service>(client, Resource::Services, &wide),
+        read::<EndpointSlice>(client, Resource::Endpointslices, &dns_too),
+        read::<Pod>(client, Resource::Pods, &dns_too),
+        read::<Event>(client, Resource::Events, &dns_too),
+        read_config_maps(client, &scope, &local),
+        read::<Deployment>(client, Resource::Deployments, &dns_too),
+        read::<ReplicaSet>(client, Resource::Replicasets, &dns_too),
+        read::<StatefulSet>(client, Resource::Statefulsets, &local),
+        read::<DaemonSet>(client, Resource::Daemonsets, &local),
+        read::<NetworkPolicy>(client, Resource::Networkpolicies, &local),
+        read::<Ingress>(client, Resource::Ingresses, &local),
+    );
+    macro_rules! take {
+        ($field:ident, $value:expr) => {{
+            let (items, failures) = $value;
+            snap.$field = items;
+            snap.access.failures.extend(failures);
+        }};
+    }
+    take!(nodes, nodes);
+    take!(services, services);
+    take!(pods, pods);
+    take!(events, events);
+    take!(config_maps, config_maps);
+    take!(deployments, deployments);
+    take!(replica_sets, replica_sets);
+    take!(stateful_sets, stateful_sets);
+    take!(daemon_sets, daemon_sets);
+    take!(network_policies, policies);
+    take!(ingresses, ingresses);
+
+    // A cluster that does not serve discovery.k8s.io/v1 answers 404: fall back
+    // to v1 Endpoints (deprecated, truncated at 1000 addresses, CHECKS.md).
+    let (slice_items, slice_failures) = slices;
+    if slice_failures.iter().any(|f| f.code == Some(404)) {
+        snap.serves_endpoint_slices = false;
+        take!(
+            endpoints,
+            read::<Endpoints>(client, Resource::Endpoints, &dns_too).await
+        );
+    } else {
+        snap.endpoint_slices = slice_items;
+        snap.access.failures.extend(slice_failures);
+    }
+
+    read_log_tails(client, &mut snap).await;
+    snap
+}
+
+/// A cluster-scoped list.
+async fn read_cluster<K>(
+    client: &kube::Client,
+    resource: Resource,
+) -> (Vec<Arc<K>>, Vec<ReadFailure>)
+where
+    K: kube::Resource<Scope = kube::core::ClusterResourceScope>
+        + Clone
+        + DeserializeOwned
+        + Debug
+        + Strip,
+    K::DynamicType: Default,
+{
+    match list_pages(Api::<K>::all(client.clone())).await {
+        Ok(items) => (items, Vec::new()),
+        Err(err) => (Vec::new(), vec![failure(resource, None, &err)]),
+    }
+}
+
+/// A namespaced kind, read according to `plan`.
+async fn read<K>(
+    client: &kube::Client,
+    resource: Resource,
+    plan: &Plan,
+) -> (Vec<Arc<K>>, Vec<ReadFailure>)
+where
+    K: kube::Resource<Scope = NamespaceResourceScope> + Clone + DeserializeOwned + Debug + Strip,
+    K::DynamicType: Default,
+{
+    let namespaces = match plan {
+        Plan::Everywhere { fallback } => match list_pages(Api::<K>::all(client.clone())).await {
+            Ok(items) => return (items, Vec::new()),
+            // Forbidden cluster-wide: read the namespaces we may, one by one.
+            Err(err) if status_code(&err) == Some(403) => {
+                let mut failures = vec![];
+                if fallback.is_empty() {
+                    failures.push(failure(resource, None, &err));
+                }
+                let (items, more) = read_each::<K>(client, resource, fallback).await;
+                failures.extend(more);
+                return (items, failures);
+            }
+            Err(err) => return (Vec::new(), vec![failure(resource, None, &err)]),
+        },
+        Plan::Namespaces(namespaces) => namespaces,
+    };
+    read_each::<K>(client, resource, namespaces).await
+}
+
+async fn read_each<K>(
+    client: &kube::Client,
+    resource: Resource,
+    namespaces: &[String],
+) -> (Vec<Arc<K>>, Vec<ReadFailure>)
+where
+    K: kube::Resource<Scope = NamespaceResourceScope> + Clone + DeserializeOwned + Debug + Strip,
+    K::DynamicType: Default,
+{
+    let results = futures::stream::iter(namespaces.iter().cloned())
+        .map(|ns| async move {
+            (
+                list_pages(Api::<K>::namespaced(client.clone(), &ns)).await,
+                ns,
+            )
+        })
+        .buffer_unordered(8)
+        .collect::<Vec<_>>()
+        .await;
+    let mut items = Vec::new();
+    let mut failures = Vec::new();
+    for (result, ns) in results {
+        match result {
+            Ok(list) => items.extend(list),
+            Err(err) => failures.push(failure(resource, Some(ns), &err)),
+        }
+    }
+    (items, failures)
+}
+
+/// ConfigMaps: in the scoped namespaces, plus `kube-system/coredns` by name
+/// (the Corefile) rather than every ConfigMap of kube-system.
+async fn read_config_maps(
+    client: &kube::Client,
+    scope: &Scope,
+    plan: &Plan,
+) -> (Vec<Arc<ConfigMap>>, Vec<ReadFailure>) {
+    let (mut items, mut failures) = read::<ConfigMap>(client, Resource::Configmaps, plan).await;
+    if matches!(scope, Scope::Namespace(ns) if ns != KUBE_SYSTEM) {
+        let api = Api::<ConfigMap>::namespaced(client.clone(), KUBE_SYSTEM);
+        match tokio::time::timeout(REQUEST_TIMEOUT, api.get_opt("coredns")).await {
+            Ok(Ok(Some(cm))) => items.push(Arc::new(cm.strip())),
+            Ok(Ok(None)) => {}
+            Ok(Err(err)) => failures.push(failure(
+                Resource::Configmaps,
+                Some(KUBE_SYSTEM.into()),
+                &ReadError::Kube(err),
+            )),
+            Err(_) => failures.push(timeout_failure(
+                Resource::Configmaps,
+                Some(KUBE_SYSTEM.into()),
+            )),
+        }
+    }
+    (items, failures)
+}
+
+/// Every page of a list, each request bounded in time.
+async fn list_pages<K>(api: Api<K>) -> Result<Vec<Arc<K>>, ReadError>
+where
+    K: kube::Resource + Clone + DeserializeOwned + Debug + Strip,
+{
+    let mut items = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let mut params = ListParams::default().limit(PAGE_SIZE);
+        if let Some(t) = &token {
+            params = params.continue_token(t);
+        }
+        let page = tokio::time::timeout(REQUEST_TIMEOUT, api.list(&params))
+            .await
+            .map_err(|_| ReadError::Timeout)?
+            .map_err(ReadError::Kube)?;
+        items.extend(page.items.into_iter().map(|o| Arc::new(o.strip())));
+        token = page.metadata.continue_.filter(|t| !t.is_empty());
+        if token.is_none() {
+            return Ok(items);
+        }
+    }
+}
+
+/// The previous-log tails of crash-looping containers (POD-001, DNS-004):
+/// at most [`MAX_LOG_TAILS`], [`LOG_CONCURRENCY`] at a time.
+async fn read_log_tails(client: &kube::Client, snap: &mut Snapshot) {
+    let mut wanted: Vec<(String, String, String)> = Vec::new();
+    for pod in &snap.pods {
+        let (Some(ns), Some(name)) = (
+            pod.metadata.namespace.as_deref(),
+            pod.metadata.name.as_deref(),
+        ) else {
+            continue;
+        };
+        let statuses = pod.status.as_ref().into_iter().flat_map(|s| {
+            s.container_statuses
+                .iter()
+                .flatten()
+                .chain(s.init_container_statuses.iter().flatten())
+        });
+        for cs in statuses {
+            let crashed = cs
+                .last_state
+                .as_ref()
+                .and_then(|s| s.terminated.as_ref())
+                .is_some();
+            if crashed && cs.restart_count > 0 {
+                wanted.push((ns.to_string(), name.to_string(), cs.name.clone()));
+            }
+        }
+    }
+    wanted.sort();
+    wanted.dedup();
+    wanted.truncate(MAX_LOG_TAILS);
+    let results = futures::stream::iter(wanted)
+        .map(|(ns, pod, container)| async move {
+            let api = Api::<Pod>::namespaced(client.clone(), &ns);
+            let params = LogParams {
+                container: Some(container.clone()),
+                previous: true,
+                tail_lines: Some(LOG_TAIL_LINES),
+                ..LogParams::default()
+            };
+            let result = tokio::time::timeout(REQUEST_TIMEOUT, api.logs(&pod, &params)).await;
+            ((ns, pod, container), result)
+        })
+        .buffer_unordered(LOG_CONCURRENCY)
+        .collect::<Vec<_>>()
+        .await;
+    let mut forbidden: BTreeSet<String> = BTreeSet::new();
+    for (key, result) in results {
+        match result {
+            Ok(Ok(text)) => {
+                snap.logs.insert(
+                    key,
+                    ContainerLogs {
+                        previous: Some(text),
+                        current: None,
+                    },
+                );
+            }
+            Ok(Err(kube::Error::Api(status))) if status.code == 403 => {
+                if forbidden.insert(key.0.clone()) {
+                    let err = ReadError::Kube(kube::Error::Api(status));
+                    snap.access
+                        .failures
+                        .push(failure(Resource::PodLogs, Some(key.0), &err));
+                }
+            }
+            // No previous container (400) or a transient error: no log tail, no verdict change.
+            Ok(Err(err)) => tracing::debug!(?key, error = %err, "previous log not read"),
+            Err(_) => tracing::debug!(?key, "previous log timed out"),
+        }
+    }
+}
+
+/// Why one list failed.
+#[derive(Debug)]
+enum ReadError {
+    Kube(kube::Error),
+    Timeout,
+}
+
+fn status_code(err: &ReadError) -> Option<u16> {
+    match err {
+        ReadError::Kube(kube::Error::Api(status)) => Some(status.code),
+        _ => None,
+    }
+}
+
+fn failure(resource: Resource, namespace: Option<String>, err: &ReadError) -> ReadFailure {
+    match err {
+        ReadError::Timeout => timeout_failure(resource, namespace),
+        ReadError::Kube(kube::Error::Api(status)) => ReadFailure {
+            resource,
+            namespace,
+            code: Some(status.code),
+            message: crate::safe_text::sanitize(&status.message).into_owned(),
+        },
+        ReadError::Kube(other) => ReadFailure {
+            resource,
+            namespace,
+            code: None,
+            message: one_line(other),
+        },
+    }
+}
+
+fn timeout_failure(resource: Resource, namespace: Option<String>) -> ReadFailure {
+    ReadFailure {
+        resource,
+        namespace,
+        code: None,
+        message: format!("no answer within {}s", REQUEST_TIMEOUT.as_secs()),
+    }
+}
+
+/// Dropping what the engine never reads as objects arrive keeps memory
+/// proportional to what matters (managedFields is often half an object).
+pub trait Strip {
+    fn strip(self) -> Self;
+}
+
+macro_rules! strip_managed_fields {
+    ($($t:ty),*) => {$(
+        impl Strip for $t {
+            fn strip(mut self) -> Self {
+                self.metadata.managed_fields = None;
+                if let Some(a) = self.metadata.annotations.as_mut() {
+                    a.remove("kubectl.kubernetes.io/last-applied-configuration");
+                }
+                self
+            }
+        }
+    )*};
+}
+
+strip_managed_fields!(
+    Namespace,
+    Node,
+    Service,
+    EndpointSlice,
+    Endpoints,
+    Pod,
+    Event,
+    ConfigMap,
+    Deployment,
+    ReplicaSet,
+    StatefulSet,
+    DaemonSet,
+    NetworkPolicy,
+    Ingress
+);

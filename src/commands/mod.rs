@@ -1,0 +1,3 @@
+//! One module per subcommand: each turns parsed flags into work and an exit status.
+
+pub mod check;
