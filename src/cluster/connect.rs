@@ -157,10 +157,20 @@ pub async fn probe(conn: &Connection) -> Result<(), ClusterError> {
         }
         // Some clusters forbid /version to some users; the lists will tell.
         Ok(Err(kube::Error::Api(_))) => Ok(()),
-        Ok(Err(err)) => Err(ClusterError::Unreachable {
-            server: conn.server.clone(),
-            reason: one_line(&err),
-        }),
+        Ok(Err(err)) => {
+            let mut reason = one_line(&err);
+            // hyper-timeout's wording for the connect timeout is cryptic.
+            if reason.contains("deadline has elapsed") {
+                reason = format!(
+                    "no answer within {}s (TCP/TLS connect)",
+                    CONNECT_TIMEOUT.as_secs()
+                );
+            }
+            Err(ClusterError::Unreachable {
+                server: conn.server.clone(),
+                reason,
+            })
+        }
     }
 }
 

@@ -236,7 +236,10 @@ async fn read_config_maps(
     if matches!(scope, Scope::Namespace(ns) if ns != KUBE_SYSTEM) {
         let api = Api::<ConfigMap>::namespaced(client.clone(), KUBE_SYSTEM);
         match tokio::time::timeout(REQUEST_TIMEOUT, api.get_opt("coredns")).await {
-            Ok(Ok(Some(cm))) => items.push(Arc::new(cm.strip())),
+            Ok(Ok(Some(mut cm))) => {
+                cm.strip();
+                items.push(Arc::new(cm));
+            }
             Ok(Ok(None)) => {}
             Ok(Err(err)) => failures.push(failure(
                 Resource::Configmaps,
@@ -268,7 +271,10 @@ where
             .await
             .map_err(|_| ReadError::Timeout)?
             .map_err(ReadError::Kube)?;
-        items.extend(page.items.into_iter().map(|o| Arc::new(o.strip())));
+        items.extend(page.items.into_iter().map(|mut o| {
+            o.strip();
+            Arc::new(o)
+        }));
         token = page.metadata.continue_.filter(|t| !t.is_empty());
         if token.is_none() {
             return Ok(items);
@@ -393,18 +399,17 @@ fn timeout_failure(resource: Resource, namespace: Option<String>) -> ReadFailure
 /// Dropping what the engine never reads as objects arrive keeps memory
 /// proportional to what matters (managedFields is often half an object).
 pub trait Strip {
-    fn strip(self) -> Self;
+    fn strip(&mut self);
 }
 
 macro_rules! strip_managed_fields {
     ($($t:ty),*) => {$(
         impl Strip for $t {
-            fn strip(mut self) -> Self {
+            fn strip(&mut self) {
                 self.metadata.managed_fields = None;
                 if let Some(a) = self.metadata.annotations.as_mut() {
                     a.remove("kubectl.kubernetes.io/last-applied-configuration");
                 }
-                self
             }
         }
     )*};

@@ -8,6 +8,7 @@
 
 pub mod connect;
 pub mod fetch;
+pub mod live;
 
 pub use connect::{ClusterError, Connection, connect};
 pub use fetch::fetch_snapshot;

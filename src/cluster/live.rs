@@ -1,0 +1,368 @@
+//! Keeping a live copy of the cluster for the dashboard: one kube-rs
+//! reflector per resource kind and scope (`watcher(...).default_backoff()
+//! .modify(strip).reflect(writer)`), and snapshots read from their stores.
+//!
+//! Each watcher task reports what happens to it as [`LiveEvent`]s: list
+//! progress while the first lists load, "something changed", and errors
+//! (a 403 makes the checks that need the kind `unknown`; a transport error
+//! means the API is unreachable and the watcher retries with backoff).
+//! Nothing here blocks: the UI gets owned messages over a channel.
+
+use std::collections::BTreeMap;
+use std::fmt::Debug;
+use std::sync::{Arc, Mutex};
+
+use futures::StreamExt;
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
+use k8s_openapi::api::core::v1::{ConfigMap, Event, Namespace, Node, Pod, Service};
+use k8s_openapi::api::discovery::v1::EndpointSlice;
+use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
+use kube::api::Api;
+use kube::runtime::reflector::{self, Store};
+use kube::runtime::{WatchStreamExt, watcher};
+use serde::de::DeserializeOwned;
+use tokio::sync::mpsc::UnboundedSender;
+use tokio::task::JoinHandle;
+
+use super::connect::one_line;
+use super::fetch::Strip;
+use crate::snapshot::{ReadFailure, Resource, Scope, Snapshot};
+
+/// The namespace cluster DNS lives in.
+const KUBE_SYSTEM: &str = "kube-system";
+/// Page size of the initial lists.
+const PAGE_SIZE: u32 = 500;
+/// Send a progress event every this many listed objects.
+const PROGRESS_EVERY: usize = 500;
+
+/// What a watcher task reports.
+#[derive(Debug, Clone)]
+pub enum LiveEvent {
+    /// The initial list of `resource` (in `namespace`) has `listed` objects so far.
+    Progress {
+        resource: Resource,
+        namespace: Option<String>,
+        listed: usize,
+        done: bool,
+    },
+    /// Objects changed: the snapshot is stale.
+    Changed,
+    /// The watcher failed; it retries with backoff.
+    Failed { failure: ReadFailure },
+    /// The watcher works again after a failure.
+    Recovered {
+        resource: Resource,
+        namespace: Option<String>,
+    },
+}
+
+/// Where one watcher looks.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Place {
+    Everywhere,
+    Namespace(String),
+}
+
+impl Place {
+    fn namespace(&self) -> Option<String> {
+        match self {
+            Place::Everywhere => None,
+            Place::Namespace(ns) => Some(ns.clone()),
+        }
+    }
+}
+
+/// Current watch failures per (resource, namespace), cleared on recovery.
+type Failures = Arc<Mutex<BTreeMap<(Resource, Option<String>), ReadFailure>>>;
+
+/// Stores of one kind, one per place watched.
+type Stores<K> = Vec<Store<K>>;
+
+/// The live cluster: stores to read snapshots from, and the watcher tasks.
+pub struct LiveCluster {
+    context: String,
+    scope: Scope,
+    namespaces: Stores<Namespace>,
+    nodes: Stores<Node>,
+    services: Stores<Service>,
+    slices: Stores<EndpointSlice>,
+    pods: Stores<Pod>,
+    events: Stores<Event>,
+    config_maps: Stores<ConfigMap>,
+    deployments: Stores<Deployment>,
+    replica_sets: Stores<ReplicaSet>,
+    stateful_sets: Stores<StatefulSet>,
+    daemon_sets: Stores<DaemonSet>,
+    policies: Stores<NetworkPolicy>,
+    ingresses: Stores<Ingress>,
+    failures: Failures,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Drop for LiveCluster {
+    fn drop(&mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+impl LiveCluster {
+    /// Start one watcher per kind and place for `scope` (the same places as
+    /// [`super::fetch`]: `-n NS` also watches kube-system for DNS, and
+    /// Services everywhere). Events go to `events`.
+    pub fn start(
+        client: &kube::Client,
+        context: &str,
+        scope: Scope,
+        events: UnboundedSender<LiveEvent>,
+    ) -> Self {
+        let (wide, dns_too, local) = match &scope {
+            Scope::All => (
+                vec![Place::Everywhere],
+                vec![Place::Everywhere],
+                vec![Place::Everywhere],
+            ),
+            Scope::Namespace(ns) => {
+                let mut with_dns = vec![Place::Namespace(ns.clone())];
+                if ns != KUBE_SYSTEM {
+                    with_dns.push(Place::Namespace(KUBE_SYSTEM.into()));
+                }
+                (
+                    vec![Place::Everywhere],
+                    with_dns,
+                    vec![Place::Namespace(ns.clone())],
+                )
+            }
+        };
+        let failures = Arc::new(Mutex::new(BTreeMap::new()));
+        let mut tasks = Vec::new();
+        let mut w = Watchers {
+            client,
+            events: &events,
+            failures: &failures,
+            tasks: &mut tasks,
+        };
+        let namespaces = w.cluster::<Namespace>(Resource::Namespaces);
+        let nodes = w.cluster::<Node>(Resource::Nodes);
+        let services = w.namespaced::<Service>(Resource::Services, &wide);
+        let slices = w.namespaced::<EndpointSlice>(Resource::Endpointslices, &dns_too);
+        let pods = w.namespaced::<Pod>(Resource::Pods, &dns_too);
+        let events_ = w.namespaced::<Event>(Resource::Events, &dns_too);
+        let mut cm_places = local.clone();
+        if !cm_places.contains(&Place::Everywhere)
+            && !cm_places.contains(&Place::Namespace(KUBE_SYSTEM.into()))
+        {
+            cm_places.push(Place::Namespace(KUBE_SYSTEM.into()));
+        }
+        let config_maps = w.namespaced::<ConfigMap>(Resource::Configmaps, &cm_places);
+        let deployments = w.namespaced::<Deployment>(Resource::Deployments, &dns_too);
+        let replica_sets = w.namespaced::<ReplicaSet>(Resource::Replicasets, &dns_too);
+        let stateful_sets = w.namespaced::<StatefulSet>(Resource::Statefulsets, &local);
+        let daemon_sets = w.namespaced::<DaemonSet>(Resource::Daemonsets, &local);
+        let policies = w.namespaced::<NetworkPolicy>(Resource::Networkpolicies, &local);
+        let ingresses = w.namespaced::<Ingress>(Resource::Ingresses, &local);
+        LiveCluster {
+            context: context.to_string(),
+            scope,
+            namespaces,
+            nodes,
+            services,
+            slices,
+            pods,
+            events: events_,
+            config_maps,
+            deployments,
+            replica_sets,
+            stateful_sets,
+            daemon_sets,
+            policies,
+            ingresses,
+            failures,
+            tasks,
+        }
+    }
+
+    /// A snapshot of what the stores hold now (cheap: objects are shared).
+    pub fn snapshot(&self) -> Snapshot {
+        fn collect<K: kube::Resource + Clone + 'static>(stores: &Stores<K>) -> Vec<Arc<K>>
+        where
+            K::DynamicType: Eq + std::hash::Hash + Clone,
+        {
+            stores.iter().flat_map(|s| s.state()).collect()
+        }
+        let mut snap = Snapshot::empty(self.context.clone(), self.scope.clone());
+        snap.namespaces = collect(&self.namespaces);
+        snap.nodes = collect(&self.nodes);
+        snap.services = collect(&self.services);
+        snap.endpoint_slices = collect(&self.slices);
+        snap.pods = collect(&self.pods);
+        snap.events = collect(&self.events);
+        snap.config_maps = collect(&self.config_maps);
+        snap.deployments = collect(&self.deployments);
+        snap.replica_sets = collect(&self.replica_sets);
+        snap.stateful_sets = collect(&self.stateful_sets);
+        snap.daemon_sets = collect(&self.daemon_sets);
+        snap.network_policies = collect(&self.policies);
+        snap.ingresses = collect(&self.ingresses);
+        if let Ok(failures) = self.failures.lock() {
+            snap.access.failures = failures.values().cloned().collect();
+        }
+        snap
+    }
+}
+
+/// Spawns watcher tasks; a helper for [`LiveCluster::start`].
+struct Watchers<'a> {
+    client: &'a kube::Client,
+    events: &'a UnboundedSender<LiveEvent>,
+    failures: &'a Failures,
+    tasks: &'a mut Vec<JoinHandle<()>>,
+}
+
+impl Watchers<'_> {
+    fn cluster<K>(&mut self, resource: Resource) -> Stores<K>
+    where
+        K: kube::Resource<Scope = kube::core::ClusterResourceScope>
+            + Clone
+            + DeserializeOwned
+            + Debug
+            + Send
+            + Sync
+            + Strip
+            + 'static,
+        K::DynamicType: Default + Eq + std::hash::Hash + Clone,
+    {
+        vec![self.spawn(
+            Api::<K>::all(self.client.clone()),
+            resource,
+            Place::Everywhere,
+        )]
+    }
+
+    fn namespaced<K>(&mut self, resource: Resource, places: &[Place]) -> Stores<K>
+    where
+        K: kube::Resource<Scope = kube::core::NamespaceResourceScope>
+            + Clone
+            + DeserializeOwned
+            + Debug
+            + Send
+            + Sync
+            + Strip
+            + 'static,
+        K::DynamicType: Default + Eq + std::hash::Hash + Clone,
+    {
+        places
+            .iter()
+            .map(|place| {
+                let api = match place {
+                    Place::Everywhere => Api::<K>::all(self.client.clone()),
+                    Place::Namespace(ns) => Api::<K>::namespaced(self.client.clone(), ns),
+                };
+                self.spawn(api, resource, place.clone())
+            })
+            .collect()
+    }
+
+    fn spawn<K>(&mut self, api: Api<K>, resource: Resource, place: Place) -> Store<K>
+    where
+        K: kube::Resource + Clone + DeserializeOwned + Debug + Send + Sync + Strip + 'static,
+        K::DynamicType: Default + Eq + std::hash::Hash + Clone,
+    {
+        let (store, writer) = reflector::store();
+        let events = self.events.clone();
+        let failures = Arc::clone(self.failures);
+        let config = watcher::Config::default().page_size(PAGE_SIZE);
+        let task = tokio::spawn(async move {
+            let stream = watcher(api, config)
+                .default_backoff()
+                .modify(|obj: &mut K| obj.strip())
+                .reflect(writer);
+            futures::pin_mut!(stream);
+            let namespace = place.namespace();
+            let mut listed = 0usize;
+            let mut failing = false;
+            while let Some(event) = stream.next().await {
+                let report = match event {
+                    Ok(event) => {
+                        if failing {
+                            failing = false;
+                            if let Ok(mut f) = failures.lock() {
+                                f.remove(&(resource, namespace.clone()));
+                            }
+                            let _ = events.send(LiveEvent::Recovered {
+                                resource,
+                                namespace: namespace.clone(),
+                            });
+                        }
+                        match event {
+                            watcher::Event::Init => {
+                                listed = 0;
+                                None
+                            }
+                            watcher::Event::InitApply(_) => {
+                                listed += 1;
+                                listed
+                                    .is_multiple_of(PROGRESS_EVERY)
+                                    .then(|| LiveEvent::Progress {
+                                        resource,
+                                        namespace: namespace.clone(),
+                                        listed,
+                                        done: false,
+                                    })
+                            }
+                            watcher::Event::InitDone => {
+                                let _ = events.send(LiveEvent::Progress {
+                                    resource,
+                                    namespace: namespace.clone(),
+                                    listed,
+                                    done: true,
+                                });
+                                Some(LiveEvent::Changed)
+                            }
+                            watcher::Event::Apply(_) | watcher::Event::Delete(_) => {
+                                Some(LiveEvent::Changed)
+                            }
+                        }
+                    }
+                    Err(err) => {
+                        failing = true;
+                        let failure = watch_failure(resource, namespace.clone(), &err);
+                        if let Ok(mut f) = failures.lock() {
+                            f.insert((resource, namespace.clone()), failure.clone());
+                        }
+                        tracing::warn!(resource = resource.as_str(), ?namespace, error = %failure.message, "watch failed; retrying");
+                        Some(LiveEvent::Failed { failure })
+                    }
+                };
+                if let Some(report) = report
+                    && events.send(report).is_err()
+                {
+                    return; // nobody listens any more
+                }
+            }
+        });
+        self.tasks.push(task);
+        store
+    }
+}
+
+fn watch_failure(
+    resource: Resource,
+    namespace: Option<String>,
+    err: &watcher::Error,
+) -> ReadFailure {
+    let code = match err {
+        watcher::Error::InitialListFailed(kube::Error::Api(s))
+        | watcher::Error::WatchStartFailed(kube::Error::Api(s))
+        | watcher::Error::WatchFailed(kube::Error::Api(s)) => Some(s.code),
+        watcher::Error::WatchError(s) => Some(s.code),
+        _ => None,
+    };
+    ReadFailure {
+        resource,
+        namespace,
+        code,
+        message: one_line(err),
+    }
+}
