@@ -15,6 +15,7 @@ use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
 use serde::Deserialize;
 
+pub mod history;
 pub mod manifests;
 
 /// Which namespaces a diagnosis covers.
@@ -184,6 +185,9 @@ pub struct Snapshot {
     pub ingresses: Vec<Arc<Ingress>>,
     pub logs: BTreeMap<ContainerKey, ContainerLogs>,
     pub access: Access,
+    /// Readiness observed over time (the dashboard keeps it; `check` has none):
+    /// the live form of RDY-003.
+    pub readiness: Option<Arc<history::ReadinessHistory>>,
 }
 
 impl Snapshot {
@@ -209,6 +213,7 @@ impl Snapshot {
             ingresses: Vec::new(),
             logs: BTreeMap::new(),
             access: Access::default(),
+            readiness: None,
         }
     }
 }

@@ -15,14 +15,22 @@ const EXPECT: &str = "demo.svc-doctor.dev/expect";
 
 fn json(out: &std::process::Output) -> Value {
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!("not JSON ({e}): {}\nstderr: {}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+        panic!(
+            "not JSON ({e}): {}\nstderr: {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
     })
 }
 
 /// (namespace, name) → expect annotation, as kubectl sees the Services.
 fn expectations(sandbox: &Sandbox, context: &str) -> BTreeMap<(String, String), String> {
     let out = sandbox.kubectl(&["--context", context, "get", "services", "-A", "-o", "json"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let list = json(&out);
     let mut map = BTreeMap::new();
     for item in list["items"].as_array().unwrap() {
@@ -32,7 +40,10 @@ fn expectations(sandbox: &Sandbox, context: &str) -> BTreeMap<(String, String), 
             map.insert((ns, name), expect.to_string());
         }
     }
-    assert!(map.len() >= 3, "the demo should annotate its Services: {map:?}");
+    assert!(
+        map.len() >= 3,
+        "the demo should annotate its Services: {map:?}"
+    );
     map
 }
 
@@ -63,22 +74,51 @@ fn check_matches_expectations(sandbox: &Sandbox, context: &str) -> Value {
     let report = json(&out);
     assert_eq!(report["schema"], "svc-doctor.report/v1");
     assert_eq!(report["context"], context);
-    let any_fail = report["services"].as_array().unwrap().iter().any(|s| !s["failing_step"].is_null());
-    assert_eq!(out.status.code(), Some(if any_fail { 1 } else { 0 }), "{stderr}");
+    let any_fail = report["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| !s["failing_step"].is_null());
+    assert_eq!(
+        out.status.code(),
+        Some(if any_fail { 1 } else { 0 }),
+        "{stderr}"
+    );
 
     // Sorted by namespace then name; seven steps each, in order.
     let keys: Vec<(String, String)> = report["services"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|s| (s["namespace"].as_str().unwrap().to_string(), s["name"].as_str().unwrap().to_string()))
+        .map(|s| {
+            (
+                s["namespace"].as_str().unwrap().to_string(),
+                s["name"].as_str().unwrap().to_string(),
+            )
+        })
         .collect();
     let mut sorted = keys.clone();
     sorted.sort();
     assert_eq!(keys, sorted);
     for svc in report["services"].as_array().unwrap() {
-        let ids: Vec<&str> = svc["steps"].as_array().unwrap().iter().map(|s| s["id"].as_str().unwrap()).collect();
-        assert_eq!(ids, ["service", "endpoints", "pods", "ports", "dns", "namespace", "network"]);
+        let ids: Vec<&str> = svc["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            ids,
+            [
+                "service",
+                "endpoints",
+                "pods",
+                "ports",
+                "dns",
+                "namespace",
+                "network"
+            ]
+        );
     }
 
     let mut mismatches = Vec::new();
@@ -87,9 +127,18 @@ fn check_matches_expectations(sandbox: &Sandbox, context: &str) -> Value {
         let (kind, step) = expect.split_once(':').unwrap_or((expect.as_str(), ""));
         let verdict = svc["verdict"].as_str().unwrap();
         let failing = svc["failing_step"].as_str().unwrap_or("");
-        let first_warn = svc["steps"].as_array().unwrap().iter().find(|s| s["status"] == "warn").map(|s| s["id"].as_str().unwrap());
+        let first_warn = svc["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["status"] == "warn")
+            .map(|s| s["id"].as_str().unwrap());
         let ok = match kind {
-            "pass" => verdict == "pass" && findings_with(svc, "warning").is_empty() && findings_with(svc, "error").is_empty(),
+            "pass" => {
+                verdict == "pass"
+                    && findings_with(svc, "warning").is_empty()
+                    && findings_with(svc, "error").is_empty()
+            }
             "warn" => verdict == "warn" && failing.is_empty() && first_warn == Some(step),
             "fail" => verdict == "fail" && failing == step,
             other => panic!("unknown expectation {other}"),
@@ -98,7 +147,11 @@ fn check_matches_expectations(sandbox: &Sandbox, context: &str) -> Value {
             mismatches.push(format!("{ns}/{name}: expected {expect}, got verdict {verdict} failing_step {failing:?}: {}", svc["steps"]));
         }
     }
-    assert!(mismatches.is_empty(), "context {context}:\n{}", mismatches.join("\n\n"));
+    assert!(
+        mismatches.is_empty(),
+        "context {context}:\n{}",
+        mismatches.join("\n\n")
+    );
     report
 }
 
@@ -108,17 +161,30 @@ fn demo_cluster_gives_the_guides_problems() {
     let report = check_matches_expectations(&sandbox, "demo");
 
     // Problem 3: the backend's crash points at postgres-service, which exists nowhere.
-    let missing: Vec<&Value> = report["services"].as_array().unwrap().iter().filter(|s| s["exists"] == false).collect();
-    let postgres = missing.iter().find(|s| s["name"] == "postgres-service").expect("postgres-service reported missing");
+    let missing: Vec<&Value> = report["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["exists"] == false)
+        .collect();
+    let postgres = missing
+        .iter()
+        .find(|s| s["name"] == "postgres-service")
+        .expect("postgres-service reported missing");
     assert_eq!(postgres["failing_step"], "service");
     assert!(postgres["type"].is_null());
     let linked = report["services"].as_array().unwrap().iter().any(|s| {
         s["failing_step"] == "pods"
             && findings_with(s, "error").iter().any(|f| {
-                f["related"].as_array().is_some_and(|r| r.iter().any(|r| r["name"] == "postgres-service"))
+                f["related"]
+                    .as_array()
+                    .is_some_and(|r| r.iter().any(|r| r["name"] == "postgres-service"))
             })
     });
-    assert!(linked, "a crash-looping backend's pods finding links postgres-service");
+    assert!(
+        linked,
+        "a crash-looping backend's pods finding links postgres-service"
+    );
 
     // Problem 6: the short name from staging fails, and the reference says so.
     let reference = report["references"]
@@ -129,26 +195,46 @@ fn demo_cluster_gives_the_guides_problems() {
         .expect("the staging frontend's reference");
     assert_eq!(reference["status"], "fail");
     assert_eq!(reference["check"], "NS-002");
-    assert!(reference["fix"]["commands"][0].as_str().unwrap().contains("backend-api-service.production.svc"));
+    assert!(
+        reference["fix"]["commands"][0]
+            .as_str()
+            .unwrap()
+            .contains("backend-api-service.production.svc")
+    );
 }
 
 #[test]
 fn dns_outage_cluster_fails_every_service_at_dns() {
     let sandbox = Sandbox::start(&["--demo"]);
     let report = check_matches_expectations(&sandbox, "demo-dns-outage");
-    let dns = report["cluster"].as_array().unwrap().iter().find(|s| s["step"] == "dns").expect("cluster dns step");
+    let dns = report["cluster"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["step"] == "dns")
+        .expect("cluster dns step");
     assert_eq!(dns["status"], "fail");
     let text = dns.to_string();
-    assert!(text.contains("kubectl taint nodes"), "the taint fix: {text}");
+    assert!(
+        text.contains("kubectl taint nodes"),
+        "the taint fix: {text}"
+    );
 }
 
 #[test]
 fn check_only_reads() {
     let sandbox = Sandbox::start_with_journal(&["--demo"]);
     let out = sandbox.svc_doctor(&["check", "-A", "-o", "json"]);
-    assert!(matches!(out.status.code(), Some(0 | 1)), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let entries = sandbox.journal_entries();
-    assert!(entries.len() >= 10, "the journal records the requests: {entries:?}");
+    assert!(
+        entries.len() >= 10,
+        "the journal records the requests: {entries:?}"
+    );
     for e in &entries {
         let method = e["method"].as_str().unwrap();
         let path = e["path"].as_str().unwrap();
@@ -157,8 +243,17 @@ fn check_only_reads() {
         assert!(!path.contains("secrets"), "touched secrets: {e}");
     }
     // It did read what the checks need (so the journal is not trivially empty of them).
-    for needle in ["/api/v1/pods", "/api/v1/services", "/apis/discovery.k8s.io/v1/endpointslices"] {
-        assert!(entries.iter().any(|e| e["path"].as_str().unwrap().starts_with(needle)), "no request to {needle}");
+    for needle in [
+        "/api/v1/pods",
+        "/api/v1/services",
+        "/apis/discovery.k8s.io/v1/endpointslices",
+    ] {
+        assert!(
+            entries
+                .iter()
+                .any(|e| e["path"].as_str().unwrap().starts_with(needle)),
+            "no request to {needle}"
+        );
     }
 }
 
@@ -177,17 +272,31 @@ fn forbidden_pods_make_checks_unknown_not_pass() {
     let out = sandbox.svc_doctor(&["check", "-n", "shop", "-o", "json"]);
     let report = json(&out);
     let web = service(&report, "shop", "web");
-    let pods = web["steps"].as_array().unwrap().iter().find(|s| s["id"] == "pods").unwrap();
+    let pods = web["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "pods")
+        .unwrap();
     assert_ne!(pods["status"], "pass", "{pods}");
     assert_ne!(web["verdict"], "pass");
-    assert!(report.to_string().contains("cannot list pods in shop (403)"), "{report}");
+    assert!(
+        report
+            .to_string()
+            .contains("cannot list pods in shop (403)"),
+        "{report}"
+    );
 
     // The same cluster without the fault passes: the fault is what made it unknown.
     let dir2 = tempfile::tempdir().unwrap();
     write_file(dir2.path(), "base.yaml", BASE);
     let clean = Sandbox::start(&["--manifests", dir2.path().to_str().unwrap()]);
     let report = json(&clean.svc_doctor(&["check", "-n", "shop", "-o", "json"]));
-    assert_eq!(service(&report, "shop", "web")["verdict"], "pass", "{report}");
+    assert_eq!(
+        service(&report, "shop", "web")["verdict"],
+        "pass",
+        "{report}"
+    );
 }
 
 #[test]
@@ -197,7 +306,12 @@ fn one_service_by_name_and_a_missing_one() {
     let sandbox = Sandbox::start(&["--manifests", dir.path().to_str().unwrap()]);
 
     let out = sandbox.svc_doctor(&["check", "web", "-n", "shop", "-o", "json"]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let report = json(&out);
     assert_eq!(report["services"].as_array().unwrap().len(), 1);
     assert_eq!(report["services"][0]["name"], "web");
@@ -209,8 +323,14 @@ fn one_service_by_name_and_a_missing_one() {
     assert_eq!(missing["exists"], false);
     assert_eq!(missing["failing_step"], "service");
     // Near names are evidence: `web` is one edit away (and is not just `webb` again).
-    let evidence = findings_with(missing, "error").iter().map(|f| f["evidence"].to_string()).collect::<String>();
-    assert!(evidence.replace("webb", "").contains("web"), "near names are evidence: {missing}");
+    let evidence = findings_with(missing, "error")
+        .iter()
+        .map(|f| f["evidence"].to_string())
+        .collect::<String>();
+    assert!(
+        evidence.replace("webb", "").contains("web"),
+        "near names are evidence: {missing}"
+    );
 }
 
 #[test]
@@ -219,7 +339,13 @@ fn text_report_is_plain_when_piped() {
     let out = sandbox.svc_doctor(&["check", "-A"]);
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(!text.contains('\x1b'), "no colour when not a TTY");
-    assert!(text.lines().any(|l| l.contains("fail at endpoints")), "{text}");
+    assert!(
+        text.lines().any(|l| l.contains("fail at endpoints")),
+        "{text}"
+    );
     assert!(text.contains("kubectl "), "fix commands are shown: {text}");
-    assert!(text.chars().all(|c| c == '\n' || !c.is_control()), "no control characters");
+    assert!(
+        text.chars().all(|c| c == '\n' || !c.is_control()),
+        "no control characters"
+    );
 }

@@ -12,7 +12,9 @@ use std::time::Duration;
 /// The svc-doctor binary under test, isolated from the developer's own kubeconfig.
 pub fn svc_doctor() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_svc-doctor"));
-    cmd.env_remove("KUBECONFIG").env("HOME", "/nonexistent-home").env("NO_COLOR", "1");
+    cmd.env_remove("KUBECONFIG")
+        .env("HOME", "/nonexistent-home")
+        .env("NO_COLOR", "1");
     cmd
 }
 
@@ -42,11 +44,18 @@ impl Sandbox {
         let kubeconfig = dir.path().join("kubeconfig");
         let journal = journal.then(|| dir.path().join("journal.jsonl"));
         let mut cmd = svc_doctor();
-        cmd.arg("sandbox").args(args).arg("--kubeconfig-out").arg(&kubeconfig);
+        cmd.arg("sandbox")
+            .args(args)
+            .arg("--kubeconfig-out")
+            .arg(&kubeconfig);
         if let Some(j) = &journal {
             cmd.arg("--journal").arg(j);
         }
-        let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
         let stdout = child.stdout.take().unwrap();
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
@@ -64,9 +73,18 @@ impl Sandbox {
         let Some(url) = line.trim().strip_prefix("sandbox listening on ") else {
             let _ = child.kill();
             let out = child.wait_with_output().unwrap();
-            panic!("unexpected ready line {line:?}; stderr: {}", String::from_utf8_lossy(&out.stderr));
+            panic!(
+                "unexpected ready line {line:?}; stderr: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
         };
-        Sandbox { url: url.to_string(), child, dir, kubeconfig, journal }
+        Sandbox {
+            url: url.to_string(),
+            child,
+            dir,
+            kubeconfig,
+            journal,
+        }
     }
 
     /// `kubectl --kubeconfig K ARGS`, bounded to 60 s.
@@ -104,7 +122,12 @@ impl Drop for Sandbox {
 
 /// Run a command with a deadline; kill it and fail the test if it overruns.
 pub fn run_bounded(mut cmd: Command, limit: Duration) -> Output {
-    let child = cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     let pid = child.id();
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
