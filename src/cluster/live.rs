@@ -183,6 +183,12 @@ impl LiveCluster {
         }
     }
 
+    /// How many watchers run (each reports `Progress { done: true }` once its
+    /// first list is complete).
+    pub fn watcher_count(&self) -> usize {
+        self.tasks.len()
+    }
+
     /// A snapshot of what the stores hold now (cheap: objects are shared).
     pub fn snapshot(&self) -> Snapshot {
         fn collect<K: kube::Resource + Clone + 'static>(stores: &Stores<K>) -> Vec<Arc<K>>
