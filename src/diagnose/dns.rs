@@ -2,6 +2,9 @@
 //! client-side checks per Service. To add a check: write a function here, call
 //! it from [`cluster`] or [`check`], and document it in `docs/checks.md`.
 
+#[cfg(test)]
+pub(crate) mod test_support;
+
 use super::context::ServiceCtx;
 use super::index::Index;
 use super::report::{ClusterStep, Finding, StepId, StepReport};
