@@ -2,7 +2,7 @@
 
 use super::super::report::{Reference, Report, Severity, Status, StepId};
 use super::super::testing::{assert_status, has, run, service, step};
-use crate::diagnose::dns::test_support::BASE;
+use crate::diagnose::dns::test_support::{BASE, base_without};
 
 const PROBLEM6: &str = include_str!("../../../tests/fixtures/engine/namespace/problem6.yaml");
 const PROBLEM3: &str = include_str!("../../../tests/fixtures/engine/namespace/problem3.yaml");
@@ -308,4 +308,20 @@ fn forbidden_configmaps_make_references_unknown() {
         step(&fault_only, "shop", "web", StepId::Namespace),
         Status::Unknown,
     );
+}
+
+#[test]
+fn custom_domain_is_used_and_another_domain_fails() {
+    let corefile = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: coredns, namespace: kube-system}\ndata:\n  Corefile: |\n    .:53 {\n      ready\n      kubernetes k8s.internal in-addr.arpa\n      forward . 1.1.1.1\n      loop\n    }\n";
+    let base = base_without(&[("ConfigMap", "coredns")]);
+    let client = "apiVersion: v1\nkind: Pod\nmetadata: {name: probe, namespace: shop}\nspec:\n  containers:\n  - name: c\n    image: busybox\n    env:\n    - {name: A_URL, value: \"http://web.shop.svc.cluster.local\"}\n    - {name: B_URL, value: \"http://web.shop.svc.k8s.internal\"}\n";
+    let report = run(&[&base, corefile, client]);
+    let a = reference(&report, "env A_URL");
+    assert_eq!(a.status, Status::Fail);
+    assert!(
+        a.message.contains("this cluster's domain is k8s.internal"),
+        "{}",
+        a.message
+    );
+    assert_eq!(reference(&report, "env B_URL").status, Status::Pass);
 }
