@@ -75,12 +75,14 @@ impl ClusterDns {
             .partition(|f| f.severity == Severity::Error && !f.not_evaluated);
         let step = StepReport::from_findings(
             StepId::Dns,
-            node_errors
-                .into_iter()
-                .chain(&self.findings)
-                .chain(node_rest)
-                .cloned()
-                .collect(),
+            sanitized(
+                node_errors
+                    .into_iter()
+                    .chain(&self.findings)
+                    .chain(node_rest)
+                    .cloned()
+                    .collect(),
+            ),
             self.healthy_summary(),
         );
         vec![ClusterStep {
@@ -125,6 +127,25 @@ impl ClusterDns {
         .cloned()
         .collect()
     }
+}
+
+/// Control characters from the cluster never reach the report's prose: the
+/// message, evidence and fix summary of each finding are sanitized (fix
+/// commands are left exact — they are shell-quoted instead).
+pub(crate) fn sanitized(findings: Vec<Finding>) -> Vec<Finding> {
+    findings
+        .into_iter()
+        .map(|mut f| {
+            f.message = sanitize(&f.message).into_owned();
+            for e in &mut f.evidence {
+                *e = sanitize(e).into_owned();
+            }
+            if let Some(fix) = &mut f.fix {
+                fix.summary = sanitize(&fix.summary).into_owned();
+            }
+            f
+        })
+        .collect()
 }
 
 fn pod_is_live(pod: &Pod) -> bool {
@@ -275,7 +296,11 @@ pub fn check(ctx: &ServiceCtx<'_>) -> StepReport {
     } else {
         format!("cluster DNS is healthy and serves {fqdn} (cluster domain assumed)")
     };
-    StepReport::from_findings(StepId::Dns, findings, sanitize(&summary).into_owned())
+    StepReport::from_findings(
+        StepId::Dns,
+        sanitized(findings),
+        sanitize(&summary).into_owned(),
+    )
 }
 
 /// An ExternalName Service is a CNAME: CoreDNS must resolve its target, which

@@ -123,6 +123,13 @@ pub fn references(idx: &Index<'_>, dns: &ClusterDns) -> Vec<TracedReference> {
         .filter_map(|found| resolve::resolve(idx, dns, found))
         .collect();
     out.extend(ingress::references(idx));
+    for r in &mut out {
+        r.report.message = crate::safe_text::sanitize(&r.report.message).into_owned();
+        r.report.host = crate::safe_text::sanitize(&r.report.host).into_owned();
+        if let Some(fix) = &mut r.report.fix {
+            fix.summary = crate::safe_text::sanitize(&fix.summary).into_owned();
+        }
+    }
     out.sort_by(|a, b| {
         let key = |r: &TracedReference| {
             (
@@ -201,7 +208,11 @@ pub fn check(ctx: &ServiceCtx<'_>) -> StepReport {
             )
         }
     };
-    StepReport::from_findings(StepId::Namespace, findings, summary)
+    StepReport::from_findings(
+        StepId::Namespace,
+        super::dns::sanitized(findings),
+        crate::safe_text::sanitize(&summary).into_owned(),
+    )
 }
 
 #[cfg(test)]

@@ -209,7 +209,11 @@ pub fn check(ctx: &ServiceCtx<'_>) -> StepReport {
             ctx.name
         )
     };
-    StepReport::from_findings(StepId::Network, findings, sanitize(&summary).into_owned())
+    StepReport::from_findings(
+        StepId::Network,
+        super::dns::sanitized(findings),
+        sanitize(&summary).into_owned(),
+    )
 }
 
 fn pods_text(g: &Group) -> String {
