@@ -24,6 +24,7 @@ pub mod selector;
 use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::api::core::v1::{Pod, ServicePort};
+use k8s_openapi::api::networking::v1::NetworkPolicy;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde_json::{Value, json};
 
@@ -248,6 +249,32 @@ fn policy_name(parts: &[&str]) -> String {
     name
 }
 
+/// An allow-only NetworkPolicy: `pod_selector` pods may use `ports` with `peers`
+/// in direction `dir`. Policies are additive, so applying it takes nothing away.
+fn allow_policy(
+    name: String,
+    namespace: &str,
+    pod_selector: Value,
+    dir: Direction,
+    peers: Value,
+    ports: Value,
+) -> Value {
+    let (key, peer_key) = match dir {
+        Direction::Ingress => ("ingress", "from"),
+        Direction::Egress => ("egress", "to"),
+    };
+    json!({
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {
+            "podSelector": {"matchLabels": pod_selector},
+            "policyTypes": [dir.as_str()],
+            key: [{peer_key: peers, "ports": ports}],
+        },
+    })
+}
+
 fn apply_fix(summary: String, manifest: &Value) -> Fix {
     fix(
         summary,
@@ -268,42 +295,90 @@ fn ports_json(dests: &[(i32, String)]) -> Value {
     )
 }
 
-/// NP-001 for one client: denied on every backend group → ERR; on some → WARN.
-fn np001_for_client(
-    ctx: &ServiceCtx<'_>,
-    policies: &[&k8s_openapi::api::networking::v1::NetworkPolicy],
-    isolated: &[&Group],
-    total_groups: usize,
+/// What one client may not do to a Service's backends, in one direction.
+struct Denial<'g> {
+    /// The first denied (group, Service port, pod port, protocol) and its verdict.
+    group: &'g Group,
+    service_port: i32,
+    pod_port: i32,
+    protocol: String,
+    verdict: Verdict,
+    /// Every denied (pod port, protocol), for the proposed policy.
+    dests: Vec<(i32, String)>,
+    /// Distinct backend groups denied.
+    groups_denied: usize,
+}
+
+/// Evaluate every (backend group, port) for `client` in `dir`: for Ingress the
+/// backends' policies select the backend, for Egress the client's policies
+/// select the client. `None` when everything is admitted.
+fn denial<'g>(
+    policies: &[&NetworkPolicy],
+    dir: Direction,
+    groups: &[&'g Group],
     client: &Client,
     ns_labels: &policy::NamespaceLabels<'_>,
-) -> Vec<Finding> {
-    let mut denied: Vec<(&Group, i32, i32, String, Verdict)> = Vec::new();
-    for g in isolated {
+) -> Option<Denial<'g>> {
+    let mut first: Option<Denial<'g>> = None;
+    let mut dests = BTreeSet::new();
+    let mut denied_groups = BTreeSet::new();
+    for g in groups {
         for (sp, tp, proto) in &g.dests {
             let dest = Dest {
                 port: *tp,
                 protocol: proto,
             };
+            let (selected, peer) = match dir {
+                Direction::Ingress => (&g.facts, &client.facts),
+                Direction::Egress => (&client.facts, &g.facts),
+            };
             let v = policy::evaluate(
                 policies,
-                Direction::Ingress,
-                &g.facts,
-                &client.facts,
+                dir,
+                selected,
+                peer,
                 &g.facts,
                 dest,
                 Some(*sp),
                 ns_labels,
             );
-            if !v.allowed {
-                denied.push((g, *sp, *tp, proto.clone(), v));
+            if v.allowed {
+                continue;
             }
+            dests.insert((*tp, proto.clone()));
+            denied_groups.insert(&g.pods);
+            first.get_or_insert(Denial {
+                group: g,
+                service_port: *sp,
+                pod_port: *tp,
+                protocol: proto.clone(),
+                verdict: v,
+                dests: Vec::new(),
+                groups_denied: 0,
+            });
         }
     }
-    let Some((first, sp, tp, proto, verdict)) = denied.first() else {
+    first.map(|d| Denial {
+        dests: dests.into_iter().collect(),
+        groups_denied: denied_groups.len(),
+        ..d
+    })
+}
+
+/// NP-001 for one client: denied on every backend group → ERR; on some → WARN.
+fn np001_for_client(
+    ctx: &ServiceCtx<'_>,
+    policies: &[&NetworkPolicy],
+    isolated: &[&Group],
+    total_groups: usize,
+    client: &Client,
+    ns_labels: &policy::NamespaceLabels<'_>,
+) -> Vec<Finding> {
+    let Some(denied) = denial(policies, Direction::Ingress, isolated, client, ns_labels) else {
         return Vec::new();
     };
-    let denied_groups: BTreeSet<Vec<String>> = denied.iter().map(|d| d.0.pods.clone()).collect();
-    let all = denied_groups.len() == total_groups;
+    let (sp, tp, proto) = (denied.service_port, denied.pod_port, &denied.protocol);
+    let all = denied.groups_denied == total_groups;
     let who = sanitize(&client.describe()).into_owned();
     let msg = format!(
         "NetworkPolicy blocks {who} from {}'s pods on {proto} {tp} (Service port {sp})",
@@ -316,13 +391,19 @@ fn np001_for_client(
     }
     .evidence(format!(
         "pods {} are isolated for Ingress",
-        pods_text(first)
+        pods_text(denied.group)
     ))
-    .evidence_lines(verdict.evidence.iter().map(|e| sanitize(e).into_owned()));
+    .evidence_lines(
+        denied
+            .verdict
+            .evidence
+            .iter()
+            .map(|e| sanitize(e).into_owned()),
+    );
     if !all {
         f = f.evidence(format!(
             "{} of {} backend pod groups admit it: traffic fails only on the others",
-            total_groups - denied_groups.len(),
+            total_groups - denied.groups_denied,
             total_groups
         ));
     }
@@ -333,18 +414,14 @@ fn np001_for_client(
         return vec![f];
     }
     if all && let Some(sel) = ctx.selector {
-        let dests: BTreeSet<(i32, String)> = denied.iter().map(|d| (d.2, d.3.clone())).collect();
-        let dests: Vec<(i32, String)> = dests.into_iter().collect();
-        let manifest = json!({
-            "apiVersion": "networking.k8s.io/v1",
-            "kind": "NetworkPolicy",
-            "metadata": {"name": policy_name(&["allow", ctx.name, "from", &client.name]), "namespace": ctx.namespace},
-            "spec": {
-                "podSelector": {"matchLabels": sel},
-                "policyTypes": ["Ingress"],
-                "ingress": [{"from": [client_peer(client, ctx.namespace)], "ports": ports_json(&dests)}],
-            },
-        });
+        let manifest = allow_policy(
+            policy_name(&["allow", ctx.name, "from", &client.name]),
+            ctx.namespace,
+            json!(sel),
+            Direction::Ingress,
+            json!([client_peer(client, ctx.namespace)]),
+            ports_json(&denied.dests),
+        );
         f = f.fix(apply_fix(
             format!("admit {who} to the pod port (policies see the port after the Service's translation)"),
             &manifest,
@@ -356,7 +433,7 @@ fn np001_for_client(
 /// NP-001 with no known client: which sources may connect at all.
 fn np001_from_anywhere(
     ctx: &ServiceCtx<'_>,
-    policies: &[&k8s_openapi::api::networking::v1::NetworkPolicy],
+    policies: &[&NetworkPolicy],
     isolated: &[&Group],
     total_groups: usize,
 ) -> Vec<Finding> {
@@ -412,28 +489,28 @@ fn np001_from_anywhere(
     } else {
         Finding::warning("NP-001", msg)
     };
-    for p in policies {
-        f = f.evidence(
-            sanitize(&format!(
-                "policy {}/{} applies in {}",
-                ctx.namespace,
-                policy::name(p),
-                ctx.namespace
-            ))
-            .into_owned(),
-        );
+    let mut isolating: Vec<&str> = isolated
+        .iter()
+        .flat_map(|g| policy::selecting(policies, &g.facts, Direction::Ingress))
+        .map(policy::name)
+        .collect();
+    isolating.sort_unstable();
+    isolating.dedup();
+    for name in isolating {
+        f = f.evidence(format!(
+            "policy {}/{name} selects the pods for Ingress",
+            ctx.namespace
+        ));
     }
     if all && let Some(sel) = ctx.selector {
-        let manifest = json!({
-            "apiVersion": "networking.k8s.io/v1",
-            "kind": "NetworkPolicy",
-            "metadata": {"name": policy_name(&["allow", ctx.name, "ingress"]), "namespace": ctx.namespace},
-            "spec": {
-                "podSelector": {"matchLabels": sel},
-                "policyTypes": ["Ingress"],
-                "ingress": [{"from": [{"namespaceSelector": {}}], "ports": ports_json(&closed)}],
-            },
-        });
+        let manifest = allow_policy(
+            policy_name(&["allow", ctx.name, "ingress"]),
+            ctx.namespace,
+            json!(sel),
+            Direction::Ingress,
+            json!([{"namespaceSelector": {}}]),
+            ports_json(&closed),
+        );
         f = f.fix(apply_fix(
             "admit every pod in the cluster to the pod port (narrow `from` to the real clients)"
                 .to_string(),
@@ -447,38 +524,17 @@ fn np001_from_anywhere(
 /// NP-002: egress from one client (isolated for Egress) to the backend pods.
 fn np002(
     ctx: &ServiceCtx<'_>,
-    policies: &[&k8s_openapi::api::networking::v1::NetworkPolicy],
+    policies: &[&NetworkPolicy],
     groups: &[Group],
     client: &Client,
     ns_labels: &policy::NamespaceLabels<'_>,
 ) -> Vec<Finding> {
-    let mut denied: Vec<(&Group, i32, i32, String, Verdict)> = Vec::new();
-    for g in groups {
-        for (sp, tp, proto) in &g.dests {
-            let dest = Dest {
-                port: *tp,
-                protocol: proto,
-            };
-            let v = policy::evaluate(
-                policies,
-                Direction::Egress,
-                &client.facts,
-                &g.facts,
-                &g.facts,
-                dest,
-                Some(*sp),
-                ns_labels,
-            );
-            if !v.allowed {
-                denied.push((g, *sp, *tp, proto.clone(), v));
-            }
-        }
-    }
-    let Some((_, sp, tp, proto, verdict)) = denied.first() else {
+    let all_groups: Vec<&Group> = groups.iter().collect();
+    let Some(denied) = denial(policies, Direction::Egress, &all_groups, client, ns_labels) else {
         return Vec::new();
     };
-    let denied_groups: BTreeSet<Vec<String>> = denied.iter().map(|d| d.0.pods.clone()).collect();
-    let all = denied_groups.len() == groups.len();
+    let (sp, tp, proto) = (denied.service_port, denied.pod_port, &denied.protocol);
+    let all = denied.groups_denied == groups.len();
     let who = sanitize(&client.describe()).into_owned();
     let msg = format!(
         "{who} is isolated for Egress and no rule lets it reach {}'s pods on {proto} {tp} (Service port {sp})",
@@ -489,26 +545,25 @@ fn np002(
     } else {
         Finding::warning("NP-002", msg)
     }
-    .evidence_lines(verdict.evidence.iter().map(|e| sanitize(e).into_owned()));
+    .evidence_lines(
+        denied
+            .verdict
+            .evidence
+            .iter()
+            .map(|e| sanitize(e).into_owned()),
+    );
     if all && let Some(sel) = ctx.selector {
-        let dests: BTreeSet<(i32, String)> = denied.iter().map(|d| (d.2, d.3.clone())).collect();
-        let dests: Vec<(i32, String)> = dests.into_iter().collect();
-        let manifest = json!({
-            "apiVersion": "networking.k8s.io/v1",
-            "kind": "NetworkPolicy",
-            "metadata": {"name": policy_name(&["allow", &client.name, "to", ctx.name]), "namespace": client.namespace},
-            "spec": {
-                "podSelector": {"matchLabels": client.selector},
-                "policyTypes": ["Egress"],
-                "egress": [{
-                    "to": [{
-                        "namespaceSelector": {"matchLabels": {NAMESPACE_NAME_LABEL: ctx.namespace}},
-                        "podSelector": {"matchLabels": sel},
-                    }],
-                    "ports": ports_json(&dests),
-                }],
-            },
-        });
+        let manifest = allow_policy(
+            policy_name(&["allow", &client.name, "to", ctx.name]),
+            &client.namespace,
+            json!(client.selector),
+            Direction::Egress,
+            json!([{
+                "namespaceSelector": {"matchLabels": {NAMESPACE_NAME_LABEL: ctx.namespace}},
+                "podSelector": {"matchLabels": sel},
+            }]),
+            ports_json(&denied.dests),
+        );
         f = f.fix(apply_fix(
             format!("let {who} reach the pod port"),
             &manifest,
@@ -521,7 +576,7 @@ fn np002(
 /// UDP 53 (else no name resolves) and TCP 53 (else large answers fail).
 fn dns007(
     ctx: &ServiceCtx<'_>,
-    policies: &[&k8s_openapi::api::networking::v1::NetworkPolicy],
+    policies: &[&NetworkPolicy],
     client: &Client,
     ns_labels: &policy::NamespaceLabels<'_>,
 ) -> Vec<Finding> {
@@ -607,22 +662,17 @@ fn dns007(
             .filter(|(k, _)| k.as_str() != "pod-template-hash")
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
-        let manifest = json!({
-            "apiVersion": "networking.k8s.io/v1",
-            "kind": "NetworkPolicy",
-            "metadata": {"name": policy_name(&["allow", &client.name, "dns"]), "namespace": client.namespace},
-            "spec": {
-                "podSelector": {"matchLabels": client.selector},
-                "policyTypes": ["Egress"],
-                "egress": [{
-                    "to": [{
-                        "namespaceSelector": {"matchLabels": {NAMESPACE_NAME_LABEL: dns_pod.namespace}},
-                        "podSelector": {"matchLabels": dns_selector},
-                    }],
-                    "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
-                }],
-            },
-        });
+        let manifest = allow_policy(
+            policy_name(&["allow", &client.name, "dns"]),
+            &client.namespace,
+            json!(client.selector),
+            Direction::Egress,
+            json!([{
+                "namespaceSelector": {"matchLabels": {NAMESPACE_NAME_LABEL: dns_pod.namespace}},
+                "podSelector": {"matchLabels": dns_selector},
+            }]),
+            json!([{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]),
+        );
         f = f.fix(apply_fix(
             format!("let {who} ask the DNS pods on UDP and TCP 53"),
             &manifest,

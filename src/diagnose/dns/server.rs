@@ -195,6 +195,13 @@ pub fn dns002(idx: &Index<'_>, svc: &Service) -> Vec<Finding> {
     }
     evidence.sort();
     evidence.dedup();
+    if evidence.is_empty() {
+        evidence.push(if idx.slices_for(ns, name).is_empty() && slices_served {
+            "no EndpointSlice is labelled kubernetes.io/service-name=".to_string() + name
+        } else {
+            "its endpoints list no address".to_string()
+        });
+    }
     let shown = |counts: &[(&str, usize)]| {
         counts
             .iter()
@@ -235,6 +242,12 @@ pub fn dns002(idx: &Index<'_>, svc: &Service) -> Vec<Finding> {
         .collect()
 }
 
+/// Whether an endpoint port is the Service port `port_name`/`proto` (an
+/// unnamed port is the empty name; the protocol defaults to TCP).
+fn same_port(name: Option<&str>, protocol: Option<&str>, port_name: &str, proto: &str) -> bool {
+    name.unwrap_or("") == port_name && protocol.unwrap_or("TCP") == proto
+}
+
 fn ready_in_slices(
     idx: &Index<'_>,
     ns: &str,
@@ -245,10 +258,11 @@ fn ready_in_slices(
     let mut ready = BTreeSet::new();
     let mut lines = Vec::new();
     for slice in idx.slices_for(ns, name) {
-        let serves = slice.ports.iter().flatten().any(|p| {
-            p.name.as_deref().unwrap_or("") == port_name
-                && p.protocol.as_deref().unwrap_or("TCP") == proto
-        });
+        let serves = slice
+            .ports
+            .iter()
+            .flatten()
+            .any(|p| same_port(p.name.as_deref(), p.protocol.as_deref(), port_name, proto));
         if !serves {
             continue;
         }
@@ -286,10 +300,11 @@ fn ready_in_endpoints(
         e.metadata.namespace.as_deref() == Some(ns) && e.metadata.name.as_deref() == Some(name)
     });
     for subset in eps.iter().flat_map(|e| e.subsets.iter().flatten()) {
-        let serves = subset.ports.iter().flatten().any(|p| {
-            p.name.as_deref().unwrap_or("") == port_name
-                && p.protocol.as_deref().unwrap_or("TCP") == proto
-        });
+        let serves = subset
+            .ports
+            .iter()
+            .flatten()
+            .any(|p| same_port(p.name.as_deref(), p.protocol.as_deref(), port_name, proto));
         if !serves {
             continue;
         }

@@ -612,19 +612,14 @@ fn rewrite_fix(
             Origin::Env { var } => env_words.push(format!("{var}={new}")),
             Origin::ConfigMapKey { name, key } => {
                 let path = format!("/data/{}", json_pointer_token(key));
-                let patch = json!([
-                    {"op": "test", "path": path, "value": site.raw},
-                    {"op": "replace", "path": path, "value": new},
-                ]);
-                commands.push(
-                    Kubectl::in_namespace(ns)
-                        .lit("patch")
-                        .lit("configmap")
-                        .arg(name)
-                        .lit("--type=json")
-                        .lit("-p")
-                        .json(&patch),
-                );
+                commands.push(guarded_replace(
+                    ns,
+                    "configmap",
+                    name,
+                    &path,
+                    &site.raw,
+                    new,
+                ));
                 restart = true;
             }
             Origin::Arg {
@@ -639,19 +634,14 @@ fn rewrite_fix(
                     "containers"
                 };
                 let path = format!("/spec/template/spec/{list}/{container_index}/{field}/{index}");
-                let patch = json!([
-                    {"op": "test", "path": path, "value": site.raw},
-                    {"op": "replace", "path": path, "value": new},
-                ]);
-                commands.push(
-                    Kubectl::in_namespace(ns)
-                        .lit("patch")
-                        .arg(workload.resource)
-                        .arg(&workload.name)
-                        .lit("--type=json")
-                        .lit("-p")
-                        .json(&patch),
-                );
+                commands.push(guarded_replace(
+                    ns,
+                    workload.resource,
+                    &workload.name,
+                    &path,
+                    &site.raw,
+                    new,
+                ));
             }
         }
     }
@@ -675,4 +665,27 @@ fn rewrite_fix(
         );
     }
     Some(fix(summary, commands))
+}
+
+/// `kubectl patch` replacing one string, guarded by a JSON-patch `test` of
+/// its current value so the patch fails rather than clobber a changed value.
+fn guarded_replace(
+    ns: &str,
+    resource: &str,
+    name: &str,
+    path: &str,
+    old: &str,
+    new: &str,
+) -> Kubectl {
+    let patch = json!([
+        {"op": "test", "path": path, "value": old},
+        {"op": "replace", "path": path, "value": new},
+    ]);
+    Kubectl::in_namespace(ns)
+        .lit("patch")
+        .arg(resource)
+        .arg(name)
+        .lit("--type=json")
+        .lit("-p")
+        .json(&patch)
 }
