@@ -84,6 +84,15 @@ pub fn is_host_var(name: &str) -> bool {
     words.iter().any(|w| keyword_word(w))
 }
 
+/// Whether the variable's only host words are SERVICE/SERVER: its bare
+/// names may be the application's own name rather than a peer.
+pub fn is_weak_host_var(name: &str) -> bool {
+    let strong = ["HOST", "ADDR", "URL", "URI", "DSN", "ENDPOINT"];
+    !words(name)
+        .iter()
+        .any(|w| strong.iter().any(|k| w.starts_with(k) || w.ends_with(k)))
+}
+
 /// Split `DB_HOST`, `db-host`, `dbHost`, `api.url` into upper-case words.
 fn words(name: &str) -> Vec<String> {
     let mut out = Vec::new();
@@ -116,8 +125,11 @@ pub enum Form {
     Url,
     /// A `*.svc` or `*.svc.<domain>` name.
     SvcName,
-    /// A `host:port` word outside a host variable (could be `image:tag`).
-    HostPort,
+    /// A name we are not sure names a peer: a `host:port` word outside a host
+    /// variable (could be `image:tag`), or a bare name in a variable whose only
+    /// host word is SERVICE or SERVER (`DD_SERVICE=checkout` is the app's own
+    /// name). Kept only when it resolves from the client's namespace.
+    Loose,
     /// A name in a host variable (`DB_HOST=postgres`) or a `key=value` DSN.
     Named,
 }
@@ -194,7 +206,7 @@ pub fn extract(text: &str, host_var: bool) -> Vec<Candidate> {
         } else if all_named {
             Form::Named
         } else if port.is_some() {
-            Form::HostPort
+            Form::Loose
         } else {
             continue;
         };
@@ -429,6 +441,8 @@ mod tests {
         ] {
             assert!(is_host_var(yes), "{yes}");
         }
+        assert!(is_weak_host_var("DD_SERVICE") && is_weak_host_var("SMTP_SERVER"));
+        assert!(!is_weak_host_var("PAYMENT_SERVICE_URL") && !is_weak_host_var("DB_HOST"));
         for no in [
             "DB_PORT",
             "SECURITY_MODE",
@@ -471,7 +485,7 @@ mod tests {
         assert_eq!(
             hosts("--upstream redis:6379 --x=cache.shop.svc", false),
             vec![
-                ("redis".into(), Some(6379), Form::HostPort),
+                ("redis".into(), Some(6379), Form::Loose),
                 ("cache.shop.svc".into(), None, Form::SvcName)
             ]
         );

@@ -148,11 +148,15 @@ fn lookup<'a>(
 }
 
 fn short<'a>(idx: &Index<'a>, p: &str, n: &str, form: Form) -> Option<Outcome<'a>> {
+    // A loose name (`image:tag`, `DD_SERVICE=checkout`) counts only when it
+    // resolves here, and then without the ambiguity warning: anything else
+    // would invent problems from words that may not name a peer at all.
+    let loose = form == Form::Loose;
     let others: Vec<&'a Service> = idx
         .services_named(n)
         .iter()
         .copied()
-        .filter(|s| s.metadata.namespace.as_deref() != Some(p))
+        .filter(|s| !loose && s.metadata.namespace.as_deref() != Some(p))
         .collect();
     if let Some(svc) = idx.service(p, n) {
         return Some(Outcome::Resolved {
@@ -164,10 +168,11 @@ fn short<'a>(idx: &Index<'a>, p: &str, n: &str, form: Form) -> Option<Outcome<'a
     if n == "kubernetes" && p == "default" {
         return Some(Outcome::ApiServer);
     }
+    if loose {
+        return None;
+    }
     if others.is_empty() {
-        // A `word:123` outside a host variable that names no Service anywhere
-        // is more likely an image tag or a label than a peer.
-        return (form != Form::HostPort).then(|| Outcome::Nowhere { wanted: sref(p, n) });
+        return Some(Outcome::Nowhere { wanted: sref(p, n) });
     }
     Some(Outcome::Elsewhere {
         wanted: sref(p, n),

@@ -415,6 +415,8 @@ fn scan_container(
                     candidate.port = Some(port);
                     candidate.port_explicit = true;
                     port_site = site;
+                } else if extract::is_weak_host_var(&entry.name) {
+                    candidate.form = Form::Loose;
                 }
             }
             push(

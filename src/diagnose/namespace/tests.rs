@@ -153,6 +153,12 @@ fn ns002_near_misses_from_one_client() {
         Status::Pass,
     );
 
+    let r = by_source("env CACHE_SERVICE");
+    assert_eq!(
+        (r.status, r.resolved.as_ref().map(|s| s.namespace.as_str())),
+        (Status::Pass, Some("shop"))
+    );
+
     // The host came through `$(UPSTREAM)`: the fix changes UPSTREAM.
     let r = by_source("env ORDERS_URL");
     assert_eq!(r.status, Status::Fail);
