@@ -209,28 +209,42 @@ pub fn dns002(idx: &Index<'_>, svc: &Service) -> Vec<Finding> {
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let min = counts.iter().map(|(_, n)| *n).min().unwrap_or(0);
+    let count = |proto: &str| {
+        counts
+            .iter()
+            .find(|(p, _)| *p == proto)
+            .map_or(0, |(_, n)| *n)
+    };
+    let (udp, tcp) = (count("UDP"), count("TCP"));
+    let tcp_port_missing = problems.iter().any(|p| p.contains("53/TCP"));
     let svc_name = format!("{ns}/{name}");
-    let finding = if min == 0 {
-        let udp_zero = counts.iter().any(|(p, n)| *p == "UDP" && *n == 0);
-        let msg = if udp_zero {
+    let shown = shown(&counts);
+    let finding = if udp == 0 {
+        Some(Finding::error(
+            "DNS-002",
             format!(
-                "the DNS Service {svc_name} has no ready endpoint on UDP 53 ({}): names do not resolve",
-                shown(&counts)
-            )
-        } else {
-            format!(
-                "the DNS Service {svc_name} has no ready endpoint on TCP 53 ({}): large answers (truncated over UDP) fail",
-                shown(&counts)
-            )
-        };
-        Some(Finding::error("DNS-002", msg))
-    } else if min == 1 {
+                "the DNS Service {svc_name} has no ready endpoint on UDP 53 ({shown}): names do not resolve"
+            ),
+        ))
+    } else if tcp_port_missing {
         Some(Finding::warning(
             "DNS-002",
             format!(
-                "the DNS Service {svc_name} has a single ready endpoint ({}): one pod restart and no name resolves",
-                shown(&counts)
+                "the DNS Service {svc_name} has no 53/TCP port: answers too large for UDP fail"
+            ),
+        ))
+    } else if tcp == 0 {
+        Some(Finding::error(
+            "DNS-002",
+            format!(
+                "the DNS Service {svc_name} has no ready endpoint on TCP 53 ({shown}): answers too large for UDP fail"
+            ),
+        ))
+    } else if udp.min(tcp) == 1 {
+        Some(Finding::warning(
+            "DNS-002",
+            format!(
+                "the DNS Service {svc_name} has a single ready endpoint ({shown}): one pod restart and no name resolves"
             ),
         ))
     } else {

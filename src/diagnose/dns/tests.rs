@@ -443,3 +443,30 @@ fn external_name_needs_forward() {
     let dns = step(&report, "shop", "alias", StepId::Dns);
     assert_status(dns, Status::Warn);
 }
+
+#[test]
+fn dns002_tcp_port_missing_warns_and_tcp_without_endpoints_fails() {
+    let no_tcp = BASE.replace(
+        "  - {name: dns-tcp, port: 53, protocol: TCP, targetPort: 53}\n",
+        "",
+    );
+    assert_ne!(no_tcp, BASE);
+    let report = run(&[&no_tcp]);
+    let dns = step(&report, "shop", "web", StepId::Dns);
+    assert_eq!(checks(dns), [("DNS-002", Severity::Warning)]);
+    assert!(dns.summary.contains("no 53/TCP port"));
+    // The TCP port is there but the slice lists only UDP: no TCP endpoint.
+    let udp_only = BASE.replace(
+        "- {name: dns-tcp, port: 53, protocol: TCP}\n- {name: metrics",
+        "- {name: metrics",
+    );
+    assert_ne!(udp_only, BASE);
+    let report = run(&[&udp_only]);
+    let dns = step(&report, "shop", "web", StepId::Dns);
+    assert!(has(dns, "DNS-002", Severity::Error));
+    assert!(
+        dns.summary.contains("no ready endpoint on TCP 53"),
+        "{}",
+        dns.summary
+    );
+}
