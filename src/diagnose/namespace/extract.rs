@@ -54,9 +54,10 @@ const HOST_WORDS: [&str; 8] = [
 
 /// Last words that mark a variable as *about* a host rather than holding one
 /// (`SERVICE_NAME`, `SERVER_PORT`, `SERVICE_ACCOUNT`).
-const NOT_HOST_SUFFIXES: [&str; 20] = [
-    "NAME", "ACCOUNT", "PORT", "PORTS", "PATH", "USER", "USERNAME", "PASSWORD", "PASS", "KEY",
-    "TOKEN", "TIMEOUT", "ENABLED", "LEVEL", "MODE", "TYPE", "VERSION", "ID", "SECRET", "CERT",
+const NOT_HOST_SUFFIXES: [&str; 26] = [
+    "NAME", "NAMES", "ACCOUNT", "PORT", "PORTS", "PATH", "USER", "USERNAME", "PASSWORD", "PASS",
+    "KEY", "KEYS", "TOKEN", "TIMEOUT", "ENABLED", "LEVEL", "MODE", "MODES", "TYPE", "TYPES",
+    "VERSION", "ID", "IDS", "SECRET", "CERT", "FAMILY",
 ];
 
 /// Whether a variable (or `--flag`) name says it holds a host: one of its words
@@ -203,6 +204,10 @@ pub fn extract(text: &str, host_var: bool) -> Vec<Candidate> {
         let lower = host.to_ascii_lowercase();
         let form = if lower.ends_with(".svc") || lower.contains(".svc.") {
             Form::SvcName
+        } else if all_named && port.is_none() && host != lower {
+            // Service names are lower case: `InternalIP,Hostname` is a list
+            // of words, not of hosts, unless one happens to resolve.
+            Form::Loose
         } else if all_named {
             Form::Named
         } else if port.is_some() {
@@ -505,6 +510,17 @@ mod tests {
         assert_eq!(
             hosts("host=pg port=5432 user=app", true),
             vec![("pg".into(), None, Form::Named)]
+        );
+    }
+
+    #[test]
+    fn mixed_case_words_are_loose() {
+        assert_eq!(
+            hosts("InternalIP,Hostname", true),
+            vec![
+                ("InternalIP".into(), None, Form::Loose),
+                ("Hostname".into(), None, Form::Loose)
+            ]
         );
     }
 
