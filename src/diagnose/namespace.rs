@@ -1,12 +1,38 @@
-//! Step `namespace` (DESIGN §2): client references (NS-001), how they resolve
-//! from the client's namespace (NS-002), Ingress backends (NS-003). To add a
-//! check: write a function here, call it from [`check`] or [`references`], and
+//! Step `namespace` (DESIGN §2): which clients name which Services, and
+//! whether those names resolve from the client's namespace.
+//!
+//! - **NS-001** ([`scan`]): find references in the pod templates of workloads
+//!   in scope and in pods no workload covers — env values (after `$(VAR)`
+//!   expansion), args, command, and ConfigMap values pulled in with
+//!   `configMapKeyRef`/`envFrom`. Secrets are never read: a `secretKeyRef` or
+//!   `secretRef` variable is skipped and its value never guessed. The text
+//!   rules are in [`extract`].
+//! - **NS-002** ([`resolve`]): resolve each reference the way a ClusterFirst
+//!   pod's resolver does and grade it.
+//! - **NS-003** ([`ingress`]): Ingress backends naming a missing Service or port.
+//!
+//! [`references`] runs once per diagnosis, costs O(pods + containers' env and
+//! args + ConfigMap keys they pull in), and hands each reference to the
+//! Services it names (`targets`); [`check`] then only looks at the references
+//! of its own Service. To add a check: write it in the submodule it belongs
+//! to, attach its finding to the reference (or emit it from [`check`]), and
 //! document it in `docs/checks.md`.
+
+mod extract;
+mod ingress;
+mod resolve;
+mod scan;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use super::context::ServiceCtx;
 use super::dns::ClusterDns;
 use super::index::Index;
-use super::report::{Reference, ServiceRef, StepId, StepReport};
+use super::network::policy::PodFacts;
+use super::permissions::not_evaluated;
+use super::report::{Finding, Reference, ServiceRef, Status, StepId, StepReport};
+use crate::snapshot::Resource;
 
 /// A reference with what the engine needs beyond the report's fields.
 #[derive(Debug, Clone)]
@@ -19,14 +45,175 @@ pub struct TracedReference {
     /// The Service it would resolve to when that exists nowhere, so it is
     /// reported with `exists: false`.
     pub missing: Option<ServiceRef>,
+    /// The workload or pod that holds the reference (`None` for an Ingress).
+    pub client: Option<Arc<Client>>,
+    /// The finding the targets' `namespace` step carries (`None` when it passes).
+    pub finding: Option<Finding>,
 }
 
-/// Find and resolve every client reference in scope (NS-001, NS-002).
-pub fn references(_idx: &Index<'_>, _dns: &ClusterDns) -> Vec<TracedReference> {
-    Vec::new()
+/// A workload (or bare pod) that names Services: what DNS-008, NP-001/002
+/// and DNS-007 need to know about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Client {
+    pub namespace: String,
+    /// A representative pod when the workload has pods, else the workload.
+    pub kind: String,
+    pub name: String,
+    /// The top-level workload (`None` for a bare pod or an owner not read).
+    pub workload: Option<WorkloadRef>,
+    /// Labels and IPs as NetworkPolicy sees the client's pods.
+    pub facts: PodFacts,
+    /// Labels that select the client's pods and no others, for proposed policies
+    /// (the workload's `matchLabels`; hash labels dropped).
+    pub selector: BTreeMap<String, String>,
+    /// `dnsPolicy` (`ClusterFirst` when unset, as the API defaults it).
+    pub dns_policy: String,
+    pub host_network: bool,
+    pub nameservers: Vec<String>,
+    pub searches: Vec<String>,
 }
 
-/// Evaluate step `namespace` for one Service.
-pub fn check(_ctx: &ServiceCtx<'_>) -> StepReport {
-    StepReport::from_findings(StepId::Namespace, Vec::new(), "not implemented yet")
+impl Client {
+    /// `staging/deployment/frontend (pod frontend-abc123)` for evidence.
+    pub fn describe(&self) -> String {
+        match &self.workload {
+            Some(w) if self.kind == "Pod" => {
+                format!("{}/{} (pod {})", self.namespace, w.kubectl_ref(), self.name)
+            }
+            Some(w) => format!("{}/{}", self.namespace, w.kubectl_ref()),
+            None => format!("{}/pod/{}", self.namespace, self.name),
+        }
+    }
+
+    /// Identity for deduplication: namespace and workload (or pod).
+    pub fn key(&self) -> (String, String) {
+        let who = match &self.workload {
+            Some(w) => w.kubectl_ref(),
+            None => format!("pod/{}", self.name),
+        };
+        (self.namespace.clone(), who)
+    }
 }
+
+/// A top-level workload as kubectl names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkloadRef {
+    /// `deployment`, `statefulset`, `daemonset`, `replicaset`.
+    pub resource: &'static str,
+    pub name: String,
+}
+
+impl WorkloadRef {
+    /// `deployment/NAME`.
+    pub fn kubectl_ref(&self) -> String {
+        format!("{}/{}", self.resource, self.name)
+    }
+
+    /// Whether `kubectl rollout restart` works on it.
+    pub fn restartable(&self) -> bool {
+        matches!(self.resource, "deployment" | "statefulset" | "daemonset")
+    }
+}
+
+/// Find and resolve every client reference in scope (NS-001, NS-002), and the
+/// Services Ingresses route to (NS-003). Sorted by client, container, source, host.
+pub fn references(idx: &Index<'_>, dns: &ClusterDns) -> Vec<TracedReference> {
+    let mut out: Vec<TracedReference> = scan::scan(idx)
+        .into_iter()
+        .filter_map(|found| resolve::resolve(idx, dns, found))
+        .collect();
+    out.extend(ingress::references(idx));
+    for r in &mut out {
+        r.report.message = crate::safe_text::sanitize(&r.report.message).into_owned();
+        r.report.host = crate::safe_text::sanitize(&r.report.host).into_owned();
+        if let Some(fix) = &mut r.report.fix {
+            fix.summary = crate::safe_text::sanitize(&fix.summary).into_owned();
+        }
+    }
+    out.sort_by(|a, b| {
+        let key = |r: &TracedReference| {
+            (
+                r.report.from.namespace.clone(),
+                r.report.from.workload.clone(),
+                r.report.from.name.clone(),
+                r.report.from.container.clone(),
+                r.report.from.source.clone(),
+                r.report.host.clone(),
+            )
+        };
+        key(a).cmp(&key(b))
+    });
+    out
+}
+
+/// Evaluate step `namespace` for one Service: the findings of the references
+/// that name it, and whether every client in its namespace could be read.
+pub fn check(ctx: &ServiceCtx<'_>) -> StepReport {
+    let access = &ctx.idx.snap.access;
+    let mut findings: Vec<Finding> = Vec::new();
+    for resource in [Resource::Pods, Resource::Configmaps] {
+        if let Some(f) = not_evaluated(access, "NS-001", resource, Some(ctx.namespace)) {
+            findings.push(f.evidence(format!(
+                "clients in {} may name {} through values that could not be read; references from other namespaces were checked",
+                ctx.namespace, ctx.name
+            )));
+        }
+    }
+    for r in &ctx.references {
+        if let Some(f) = &r.finding
+            && !findings.contains(f)
+        {
+            findings.push(f.clone());
+        }
+    }
+    let resolving: Vec<&TracedReference> = ctx
+        .references
+        .iter()
+        .copied()
+        .filter(|r| r.report.status == Status::Pass)
+        .collect();
+    let summary = match resolving.len() {
+        0 => format!(
+            "no client in scope names {} (env, args, ConfigMaps, Ingresses scanned)",
+            ctx.name
+        ),
+        n => {
+            let mut who: Vec<String> = resolving
+                .iter()
+                .map(|r| {
+                    format!(
+                        "{}/{}",
+                        r.report.from.namespace,
+                        r.report.from.workload.clone().unwrap_or_else(|| r
+                            .report
+                            .from
+                            .name
+                            .clone())
+                    )
+                })
+                .collect();
+            who.sort();
+            who.dedup();
+            let more = if who.len() > 3 {
+                format!(" and {} more", who.len() - 3)
+            } else {
+                String::new()
+            };
+            who.truncate(3);
+            format!(
+                "{n} client reference{} resolve{} to it ({}{more})",
+                if n == 1 { "" } else { "s" },
+                if n == 1 { "s" } else { "" },
+                who.join(", ")
+            )
+        }
+    };
+    StepReport::from_findings(
+        StepId::Namespace,
+        super::dns::sanitized(findings),
+        crate::safe_text::sanitize(&summary).into_owned(),
+    )
+}
+
+#[cfg(test)]
+mod tests;

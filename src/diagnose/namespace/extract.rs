@@ -1,0 +1,602 @@
+//! NS-001's text rules: which strings in env values, args and ConfigMap values
+//! name a host, and the `$(VAR)` expansion the kubelet applies first.
+//!
+//! Pure string functions; deciding whether a host is a Service (and which)
+//! is NS-002's job (`resolve`).
+
+use std::net::IpAddr;
+
+/// Expand `$(VAR)` the way the kubelet does for env values, args and command
+/// (k8s.io/kubernetes `third_party/forked/golang/expansion`): `$$` is a
+/// literal `$`, `$(NAME)` becomes the value of a variable defined earlier,
+/// and a reference to an unknown variable is left as written.
+pub fn expand(input: &str, lookup: &dyn Fn(&str) -> Option<String>) -> String {
+    let mut out = String::with_capacity(input.len());
+    let mut rest = input;
+    while let Some(pos) = rest.find('$') {
+        out.push_str(&rest[..pos]);
+        let after = &rest[pos + 1..];
+        if let Some(tail) = after.strip_prefix('$') {
+            out.push('$');
+            rest = tail;
+        } else if let Some(inner) = after.strip_prefix('(') {
+            match inner.find(')') {
+                Some(end) => {
+                    let name = &inner[..end];
+                    match lookup(name) {
+                        Some(value) => out.push_str(&value),
+                        None => {
+                            out.push_str("$(");
+                            out.push_str(name);
+                            out.push(')');
+                        }
+                    }
+                    rest = &inner[end + 1..];
+                }
+                None => {
+                    out.push_str("$(");
+                    rest = inner;
+                }
+            }
+        } else {
+            out.push('$');
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Words that mark a variable (or flag) as holding a host.
+const HOST_WORDS: [&str; 8] = [
+    "HOST", "ADDR", "URL", "URI", "DSN", "ENDPOINT", "SERVICE", "SERVER",
+];
+
+/// Last words that mark a variable as *about* a host rather than holding one
+/// (`SERVICE_NAME`, `SERVER_PORT`, `SERVICE_ACCOUNT`).
+const NOT_HOST_SUFFIXES: [&str; 26] = [
+    "NAME", "NAMES", "ACCOUNT", "PORT", "PORTS", "PATH", "USER", "USERNAME", "PASSWORD", "PASS",
+    "KEY", "KEYS", "TOKEN", "TIMEOUT", "ENABLED", "LEVEL", "MODE", "MODES", "TYPE", "TYPES",
+    "VERSION", "ID", "IDS", "SECRET", "CERT", "FAMILY",
+];
+
+/// Whether a variable (or `--flag`) name says it holds a host: one of its words
+/// starts or ends with HOST, ADDR, URL, URI, DSN, ENDPOINT, SERVICE or SERVER
+/// (case-insensitive; `DB_HOST`, `apiUrl`, `BOOTSTRAP_SERVERS`, `BROKER_ADDRESS`),
+/// unless its last word says it is about something else (`SERVICE_NAME`).
+/// Whole-word matching keeps `SECURITY_MODE` (which contains "URI") out.
+pub fn is_host_var(name: &str) -> bool {
+    let words = words(name);
+    if words.len() == 1 && words[0] == "HOSTNAME" {
+        // The container's own hostname, not a peer.
+        return false;
+    }
+    let Some(last) = words.last() else {
+        return false;
+    };
+    let keyword_word = |w: &str| {
+        HOST_WORDS
+            .iter()
+            .any(|k| w.starts_with(k) || w.ends_with(k))
+    };
+    if NOT_HOST_SUFFIXES.contains(&last.as_str()) && !keyword_word(last) {
+        return false;
+    }
+    words.iter().any(|w| keyword_word(w))
+}
+
+/// Whether the variable's only host words are SERVICE/SERVER: its bare
+/// names may be the application's own name rather than a peer.
+pub fn is_weak_host_var(name: &str) -> bool {
+    let strong = ["HOST", "ADDR", "URL", "URI", "DSN", "ENDPOINT"];
+    !words(name)
+        .iter()
+        .any(|w| strong.iter().any(|k| w.starts_with(k) || w.ends_with(k)))
+}
+
+/// Split `DB_HOST`, `db-host`, `dbHost`, `api.url` into upper-case words.
+fn words(name: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut prev_lower = false;
+    for c in name.chars() {
+        if !c.is_ascii_alphanumeric() {
+            if !cur.is_empty() {
+                out.push(std::mem::take(&mut cur));
+            }
+            prev_lower = false;
+            continue;
+        }
+        if c.is_ascii_uppercase() && prev_lower && !cur.is_empty() {
+            out.push(std::mem::take(&mut cur));
+        }
+        prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+        cur.push(c.to_ascii_uppercase());
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+/// How a host was written, which decides how sure we are that it names a peer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Form {
+    /// The host of a URL (`http://api:3000`).
+    Url,
+    /// A `*.svc` or `*.svc.<domain>` name.
+    SvcName,
+    /// A name we are not sure names a peer: a `host:port` word outside a host
+    /// variable (could be `image:tag`), or a bare name in a variable whose only
+    /// host word is SERVICE or SERVER (`DD_SERVICE=checkout` is the app's own
+    /// name). Kept only when it resolves from the client's namespace.
+    Loose,
+    /// A name in a host variable (`DB_HOST=postgres`) or a `key=value` DSN.
+    Named,
+}
+
+/// A host found in a string.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Candidate {
+    /// As written (without a trailing dot).
+    pub host: String,
+    pub port: Option<u16>,
+    /// Whether `port` was written (false: the URL scheme's default).
+    pub port_explicit: bool,
+    pub form: Form,
+}
+
+/// Keys of `key=value` connection strings that hold a host (libpq, ADO.NET, JDBC-ish).
+const DSN_HOST_KEYS: [&str; 6] = [
+    "host",
+    "hostaddr",
+    "server",
+    "address",
+    "addr",
+    "data source",
+];
+
+/// Values that are never a Service name, even in a host variable.
+const NOT_NAMES: [&str; 17] = [
+    "localhost",
+    "true",
+    "false",
+    "yes",
+    "no",
+    "none",
+    "null",
+    "nil",
+    "on",
+    "off",
+    "auto",
+    "enabled",
+    "disabled",
+    "default",
+    "any",
+    "all",
+    "unix",
+];
+
+/// Find the hosts in `text`. `host_var`: the text is the value of a variable
+/// (or flag) whose name says it holds a host, so bare names count too.
+pub fn extract(text: &str, host_var: bool) -> Vec<Candidate> {
+    let mut out = Vec::new();
+    let mut rest = text.to_string();
+    extract_urls(text, &mut rest, &mut out);
+    // A host variable holding only names (`postgres`, `kafka-0.kafka:9092, kafka-1.kafka:9092`).
+    let coarse: Vec<&str> = rest
+        .split(|c: char| c.is_whitespace() || ",;".contains(c))
+        .filter(|t| !t.is_empty())
+        .collect();
+    let all_named =
+        host_var && !coarse.is_empty() && coarse.iter().all(|t| split_host_port(t).is_some());
+    let words: Vec<&str> = if all_named {
+        coarse
+    } else {
+        rest.split(|c: char| c.is_whitespace() || ",;=\"'()[]{}<>|`".contains(c))
+            .filter(|t| !t.is_empty())
+            .collect()
+    };
+    for word in &words {
+        let Some((host, port)) = split_host_port(word) else {
+            continue;
+        };
+        let lower = host.to_ascii_lowercase();
+        let form = if lower.ends_with(".svc") || lower.contains(".svc.") {
+            Form::SvcName
+        } else if all_named && port.is_none() && host != lower {
+            // Service names are lower case: `InternalIP,Hostname` is a list
+            // of words, not of hosts, unless one happens to resolve.
+            Form::Loose
+        } else if all_named {
+            Form::Named
+        } else if port.is_some() {
+            Form::Loose
+        } else {
+            continue;
+        };
+        out.push(Candidate {
+            host: host.to_string(),
+            port,
+            port_explicit: port.is_some(),
+            form,
+        });
+    }
+    if host_var && !all_named {
+        // `host=db port=5432 user=app`, `Server=sql;Database=x`.
+        for pair in rest.split([';', ' ', '\t', '\n']) {
+            if let Some((key, value)) = pair.split_once('=')
+                && DSN_HOST_KEYS.contains(&key.trim().to_ascii_lowercase().as_str())
+                && let Some((host, port)) = split_host_port(value.trim())
+                && !out.iter().any(|c| c.host == host)
+            {
+                out.push(Candidate {
+                    host: host.to_string(),
+                    port,
+                    port_explicit: port.is_some(),
+                    form: Form::Named,
+                });
+            }
+        }
+    }
+    out.retain(|c| !NOT_NAMES.contains(&c.host.to_ascii_lowercase().as_str()));
+    out
+}
+
+/// Pull the hosts out of every `scheme://authority` in `text`, blanking them
+/// in `rest` so the word scan does not see them again.
+fn extract_urls(text: &str, rest: &mut String, out: &mut Vec<Candidate>) {
+    let mut search = 0;
+    while let Some(rel) = text[search..].find("://") {
+        let sep = search + rel;
+        let scheme_start = text[..sep]
+            .char_indices()
+            .rev()
+            .take_while(|(_, c)| c.is_ascii_alphanumeric() || "+.-".contains(*c))
+            .last()
+            .map_or(sep, |(i, _)| i);
+        let scheme = text[scheme_start..sep].to_ascii_lowercase();
+        let auth_start = sep + 3;
+        let auth_end = text[auth_start..]
+            .find(|c: char| c.is_whitespace() || "/?#\"'<>;|`)]".contains(c))
+            .map_or(text.len(), |i| auth_start + i);
+        let authority = &text[auth_start..auth_end];
+        // Credentials end at the last `@`; never keep them.
+        let hosts = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+        for part in hosts.split(',') {
+            if part.ends_with(':') {
+                // `http://a:80,http://b` — the next scheme, not a host.
+                continue;
+            }
+            let Some((host, port)) = split_host_port(part) else {
+                continue;
+            };
+            let default = match scheme.as_str() {
+                "http" | "ws" => Some(80),
+                "https" | "wss" => Some(443),
+                _ => None,
+            };
+            out.push(Candidate {
+                host: host.to_string(),
+                port: port.or(default),
+                port_explicit: port.is_some(),
+                form: Form::Url,
+            });
+        }
+        rest.replace_range(scheme_start..auth_end, &" ".repeat(auth_end - scheme_start));
+        search = auth_end.max(sep + 3);
+    }
+}
+
+/// `name` or `name:port` where `name` is a DNS name that is not an IP address
+/// and `port` a number 1..=65535.
+pub fn split_host_port(word: &str) -> Option<(&str, Option<u16>)> {
+    let (host, port) = match word.rsplit_once(':') {
+        Some((h, p)) => (h, Some(p.parse::<u16>().ok().filter(|p| *p > 0)?)),
+        None => (word, None),
+    };
+    let host = host.strip_suffix('.').unwrap_or(host);
+    is_dns_name(host).then_some((host, port))
+}
+
+/// A DNS name made of labels `[A-Za-z0-9-]`, not starting or ending with `-`,
+/// starting with a letter (Service names do), and not an IP address.
+fn is_dns_name(host: &str) -> bool {
+    if host.is_empty() || host.len() > 253 || host.parse::<IpAddr>().is_ok() {
+        return false;
+    }
+    let starts_with_letter = host.chars().next().is_some_and(|c| c.is_ascii_alphabetic());
+    starts_with_letter
+        && host.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
+}
+
+/// Replace `old_host` (and, when asked, the `:port` after it) in `raw` with
+/// the new host and port. Only whole names are replaced (`api` never inside
+/// `api-v2` or `api.example.com`). `None` when `old_host` is not there.
+pub fn rewrite(
+    raw: &str,
+    old_host: &str,
+    new_host: &str,
+    port: Option<PortChange>,
+) -> Option<String> {
+    let is_name_char = |c: char| c.is_ascii_alphanumeric() || c == '-';
+    let mut from = 0;
+    while let Some(rel) = raw[from..].find(old_host) {
+        let start = from + rel;
+        let end = start + old_host.len();
+        let before_ok = raw[..start]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !is_name_char(c) && c != '.');
+        let after = &raw[end..];
+        let after_ok = match after.chars().next() {
+            None => true,
+            Some('.') => !after[1..].starts_with(|c: char| c.is_ascii_alphanumeric()),
+            Some(c) => !is_name_char(c),
+        };
+        if before_ok && after_ok {
+            let mut out = String::with_capacity(raw.len() + new_host.len());
+            out.push_str(&raw[..start]);
+            out.push_str(new_host);
+            let mut tail = after;
+            if let Some(change) = port {
+                match change
+                    .old
+                    .and_then(|old| tail.strip_prefix(&format!(":{old}")))
+                {
+                    Some(t) => {
+                        out.push_str(&format!(":{}", change.new));
+                        tail = t;
+                    }
+                    None if !tail.starts_with(':') => out.push_str(&format!(":{}", change.new)),
+                    None => {}
+                }
+            }
+            out.push_str(tail);
+            return Some(out);
+        }
+        from = start + 1;
+    }
+    None
+}
+
+/// A port to write after the host: `old` is the explicit port to replace
+/// (`None`: insert one where the scheme's default was used).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PortChange {
+    pub old: Option<u16>,
+    pub new: u16,
+}
+
+/// Hide credentials before a value is shown: the password of URL userinfo
+/// and `password=`/`pwd=` pairs become `***`.
+pub fn redact(value: &str) -> String {
+    let mut out = value.to_string();
+    let mut search = 0;
+    while let Some(rel) = out[search..].find("://") {
+        let auth_start = search + rel + 3;
+        let auth_end = out[auth_start..]
+            .find(|c: char| c.is_whitespace() || "/?#".contains(c))
+            .map_or(out.len(), |i| auth_start + i);
+        if let Some(at) = out[auth_start..auth_end].rfind('@') {
+            let userinfo = &out[auth_start..auth_start + at];
+            if let Some(colon) = userinfo.find(':') {
+                out.replace_range(auth_start + colon + 1..auth_start + at, "***");
+            }
+        }
+        search = (auth_start).min(out.len());
+        if search >= out.len() {
+            break;
+        }
+    }
+    let lower = out.to_ascii_lowercase();
+    for key in ["password=", "pwd=", "pass="] {
+        if let Some(pos) = lower.find(key) {
+            let start = pos + key.len();
+            let end = out[start..]
+                .find([';', ' ', '&'])
+                .map_or(out.len(), |i| start + i);
+            out.replace_range(start..end, "***");
+            return out;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hosts(text: &str, host_var: bool) -> Vec<(String, Option<u16>, Form)> {
+        extract(text, host_var)
+            .into_iter()
+            .map(|c| (c.host, c.port, c.form))
+            .collect()
+    }
+
+    #[test]
+    fn expansion_follows_the_kubelet() {
+        let lookup = |n: &str| (n == "HOST").then(|| "api".to_string());
+        assert_eq!(expand("http://$(HOST):80", &lookup), "http://api:80");
+        assert_eq!(expand("$$(HOST)", &lookup), "$(HOST)");
+        assert_eq!(expand("$(NOPE)x", &lookup), "$(NOPE)x");
+        assert_eq!(expand("a$b$(", &lookup), "a$b$(");
+    }
+
+    #[test]
+    fn host_variables_by_whole_words() {
+        for yes in [
+            "DB_HOST",
+            "apiUrl",
+            "BOOTSTRAP_SERVERS",
+            "BROKER_ADDRESS",
+            "DATABASE_URI",
+            "db-dsn",
+            "KAFKA_ENDPOINTS",
+            "UPSTREAM_SERVICE",
+            "DBHOST",
+            "DB_HOSTNAME",
+            "PAYMENT_SERVICE_URL",
+        ] {
+            assert!(is_host_var(yes), "{yes}");
+        }
+        assert!(is_weak_host_var("DD_SERVICE") && is_weak_host_var("SMTP_SERVER"));
+        assert!(!is_weak_host_var("PAYMENT_SERVICE_URL") && !is_weak_host_var("DB_HOST"));
+        for no in [
+            "DB_PORT",
+            "SECURITY_MODE",
+            "SERVICE_NAME",
+            "OTEL_SERVICE_NAME",
+            "SERVER_PORT",
+            "SERVICE_ACCOUNT",
+            "HOSTNAME",
+            "LOG_LEVEL",
+            "GREETING",
+        ] {
+            assert!(!is_host_var(no), "{no}");
+        }
+    }
+
+    #[test]
+    fn urls_host_ports_and_svc_names() {
+        assert_eq!(
+            hosts("http://backend-api-service:3000/health", false),
+            vec![("backend-api-service".into(), Some(3000), Form::Url)]
+        );
+        assert_eq!(
+            hosts("https://api", false),
+            vec![("api".into(), Some(443), Form::Url)]
+        );
+        assert_eq!(
+            hosts(
+                "postgres://app:s3cr@t@db.prod.svc.cluster.local:5432/app",
+                false
+            ),
+            vec![("db.prod.svc.cluster.local".into(), Some(5432), Form::Url)]
+        );
+        assert_eq!(
+            hosts("mongodb://a:27017,b:27017/db", false),
+            vec![
+                ("a".into(), Some(27017), Form::Url),
+                ("b".into(), Some(27017), Form::Url)
+            ]
+        );
+        assert_eq!(
+            hosts("--upstream redis:6379 --x=cache.shop.svc", false),
+            vec![
+                ("redis".into(), Some(6379), Form::Loose),
+                ("cache.shop.svc".into(), None, Form::SvcName)
+            ]
+        );
+    }
+
+    #[test]
+    fn bare_names_only_in_host_variables() {
+        assert_eq!(hosts("postgres-service", false), vec![]);
+        assert_eq!(
+            hosts("postgres-service", true),
+            vec![("postgres-service".into(), None, Form::Named)]
+        );
+        assert_eq!(
+            hosts("kafka-0.kafka:9092, kafka-1.kafka:9092", true).len(),
+            2
+        );
+        assert_eq!(
+            hosts("host=pg port=5432 user=app", true),
+            vec![("pg".into(), None, Form::Named)]
+        );
+    }
+
+    #[test]
+    fn mixed_case_words_are_loose() {
+        assert_eq!(
+            hosts("InternalIP,Hostname", true),
+            vec![
+                ("InternalIP".into(), None, Form::Loose),
+                ("Hostname".into(), None, Form::Loose)
+            ]
+        );
+    }
+
+    #[test]
+    fn not_hosts() {
+        for text in [
+            "10.0.0.1:5432",
+            "localhost",
+            "true",
+            "5432",
+            "http://127.0.0.1:80",
+            "[::1]:80",
+            "my_db",
+            "$(DB)",
+        ] {
+            assert_eq!(hosts(text, true), vec![], "{text}");
+        }
+        // An image tag with a dotted version is not host:port.
+        assert_eq!(hosts("busybox:1.36", false), vec![]);
+    }
+
+    #[test]
+    fn rewrite_whole_names_only() {
+        assert_eq!(
+            rewrite(
+                "http://api:3000/x",
+                "api",
+                "api.prod.svc.cluster.local",
+                None
+            )
+            .as_deref(),
+            Some("http://api.prod.svc.cluster.local:3000/x")
+        );
+        assert_eq!(
+            rewrite("api-v2 api", "api", "x", None).as_deref(),
+            Some("api-v2 x")
+        );
+        assert_eq!(rewrite("api.example.com", "api", "x", None), None);
+        assert_eq!(
+            rewrite(
+                "http://web",
+                "web",
+                "web",
+                Some(PortChange {
+                    old: None,
+                    new: 8080
+                })
+            )
+            .as_deref(),
+            Some("http://web:8080")
+        );
+        assert_eq!(
+            rewrite(
+                "web:81",
+                "web",
+                "web",
+                Some(PortChange {
+                    old: Some(81),
+                    new: 80
+                })
+            )
+            .as_deref(),
+            Some("web:80")
+        );
+    }
+
+    #[test]
+    fn credentials_are_redacted() {
+        assert_eq!(
+            redact("postgres://app:hunter2@db:5432/x"),
+            "postgres://app:***@db:5432/x"
+        );
+        assert_eq!(
+            redact("host=db password=hunter2 user=x"),
+            "host=db password=*** user=x"
+        );
+        assert_eq!(redact("http://api:3000"), "http://api:3000");
+    }
+}

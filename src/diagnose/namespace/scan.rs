@@ -1,0 +1,492 @@
+//! NS-001: walk the pod templates and pods in scope and collect every host
+//! their containers name.
+//!
+//! One pass over the workloads and pods of each namespace in scope. Workloads
+//! are scanned through their pod template (what `kubectl set env` changes);
+//! pods are scanned only when no workload in the snapshot covers them (bare
+//! pods, Jobs, or owners we may not read), one pod per owner.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+
+use k8s_openapi::api::core::v1::{Container, Pod, PodSpec};
+
+use super::extract::{self, Candidate, Form};
+use super::{Client, WorkloadRef};
+use crate::diagnose::index::{Index, Workload};
+use crate::diagnose::network::policy::{PodFacts, container_ports, pod_ips};
+use crate::snapshot::Resource;
+
+/// Where a string lives in the cluster, so a fix can change it there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// `env[].value` of the container.
+    Env { var: String },
+    /// A key of a ConfigMap (through `configMapKeyRef` or `envFrom`).
+    ConfigMapKey { name: String, key: String },
+    /// `args[index]` or `command[index]` of the container.
+    Arg {
+        field: &'static str,
+        init: bool,
+        container_index: usize,
+        index: usize,
+    },
+}
+
+/// A string and where it lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Site {
+    pub origin: Origin,
+    /// The value as written there (before expansion).
+    pub raw: String,
+}
+
+/// One host found in one client container (NS-001's output).
+#[derive(Debug, Clone)]
+pub struct Found {
+    pub client: Arc<Client>,
+    pub container: String,
+    /// `env API_URL`, `args[2]`, `envFrom configmap app key DB_HOST`, …
+    pub source: String,
+    pub candidate: Candidate,
+    /// The value the host was read from, as the container sees it.
+    pub value: String,
+    /// Where the host is written (`None` when it cannot be changed in place).
+    pub host_site: Option<Site>,
+    /// Where the port is written when not next to the host (`DB_PORT`).
+    pub port_site: Option<Site>,
+}
+
+/// One variable of a container's environment, in definition order.
+struct EnvEntry {
+    name: String,
+    /// Expanded value; `None` when unknown (Secrets, most fieldRefs).
+    value: Option<String>,
+    site: Option<Site>,
+    source: String,
+}
+
+/// Labels the controllers add per revision or per pod: never part of a
+/// client's stable identity.
+const HASH_LABELS: [&str; 5] = [
+    "pod-template-hash",
+    "controller-revision-hash",
+    "pod-template-generation",
+    "statefulset.kubernetes.io/pod-name",
+    "apps.kubernetes.io/pod-index",
+];
+
+/// Scan every namespace in scope.
+pub fn scan(idx: &Index<'_>) -> Vec<Found> {
+    let mut out = Vec::new();
+    let mut seen: HashSet<(String, String, String, String, String)> = HashSet::new();
+    for ns in idx.namespaces_in_scope() {
+        // Pods by top-level workload, built once per namespace: O(pods).
+        let mut by_owner: HashMap<(&str, &str), Vec<&Pod>> = HashMap::new();
+        let mut uncovered: BTreeMap<String, Vec<&Pod>> = BTreeMap::new();
+        for pod in idx.pods_in(ns) {
+            if is_terminal(pod) {
+                continue;
+            }
+            match idx.top_owner(pod) {
+                Some(w) => by_owner.entry((w.kind(), w.name())).or_default().push(pod),
+                None => uncovered.entry(idx.owner_label(pod)).or_default().push(pod),
+            }
+        }
+        for w in idx.workloads_in(ns) {
+            let Some(spec) = w.template().and_then(|t| t.spec.as_ref()) else {
+                continue;
+            };
+            let pods = by_owner
+                .get(&(w.kind(), w.name()))
+                .map_or(&[][..], Vec::as_slice);
+            let rep = representative(pods);
+            let labels = w.template_labels().cloned().unwrap_or_default();
+            let selector = workload_selector(w).unwrap_or_else(|| stable(&labels));
+            let client = Arc::new(client(
+                ns,
+                rep.map_or((w.kind(), w.name()), |p| ("Pod", name_of(p))),
+                Some(WorkloadRef {
+                    resource: w.resource(),
+                    name: w.name().to_string(),
+                }),
+                spec,
+                labels,
+                selector,
+                rep,
+            ));
+            scan_spec(idx, &client, spec, &mut seen, &mut out);
+        }
+        for pods in uncovered.values() {
+            let Some(pod) = representative(pods) else {
+                continue;
+            };
+            let Some(spec) = &pod.spec else {
+                continue;
+            };
+            let labels = pod.metadata.labels.clone().unwrap_or_default();
+            let selector = stable(&labels);
+            let client = Arc::new(client(
+                ns,
+                ("Pod", name_of(pod)),
+                None,
+                spec,
+                labels,
+                selector,
+                Some(pod),
+            ));
+            scan_spec(idx, &client, spec, &mut seen, &mut out);
+        }
+    }
+    out
+}
+
+fn name_of(pod: &Pod) -> &str {
+    pod.metadata.name.as_deref().unwrap_or("")
+}
+
+fn is_terminal(pod: &Pod) -> bool {
+    matches!(
+        pod.status.as_ref().and_then(|s| s.phase.as_deref()),
+        Some("Succeeded" | "Failed")
+    )
+}
+
+fn is_ready(pod: &Pod) -> bool {
+    pod.status
+        .as_ref()
+        .and_then(|s| s.conditions.as_ref())
+        .is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
+}
+
+/// The pod shown as `from`: a ready one if any, then the first by name.
+fn representative<'a>(pods: &[&'a Pod]) -> Option<&'a Pod> {
+    pods.iter()
+        .copied()
+        .min_by_key(|p| (!is_ready(p), name_of(p)))
+}
+
+fn stable(labels: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+    labels
+        .iter()
+        .filter(|(k, _)| !HASH_LABELS.contains(&k.as_str()))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+/// The workload's `matchLabels`, when its selector has no expressions.
+fn workload_selector(w: &Workload<'_>) -> Option<BTreeMap<String, String>> {
+    let sel = match w {
+        Workload::Deployment(o) => o.spec.as_ref().map(|s| &s.selector),
+        Workload::StatefulSet(o) => o.spec.as_ref().map(|s| &s.selector),
+        Workload::DaemonSet(o) => o.spec.as_ref().map(|s| &s.selector),
+        Workload::ReplicaSet(o) => o.spec.as_ref().map(|s| &s.selector),
+    }?;
+    if sel
+        .match_expressions
+        .as_ref()
+        .is_some_and(|e| !e.is_empty())
+    {
+        return None;
+    }
+    sel.match_labels.clone().filter(|m| !m.is_empty())
+}
+
+fn client(
+    ns: &str,
+    (kind, name): (&str, &str),
+    workload: Option<WorkloadRef>,
+    spec: &PodSpec,
+    labels: BTreeMap<String, String>,
+    selector: BTreeMap<String, String>,
+    rep: Option<&Pod>,
+) -> Client {
+    let host_network = spec.host_network.unwrap_or(false);
+    let dns = spec.dns_config.as_ref();
+    Client {
+        namespace: ns.to_string(),
+        kind: kind.to_string(),
+        name: name.to_string(),
+        workload,
+        facts: PodFacts {
+            namespace: ns.to_string(),
+            labels,
+            ips: rep.map(pod_ips).unwrap_or_default(),
+            host_network,
+            ports: container_ports(spec),
+        },
+        selector,
+        dns_policy: spec
+            .dns_policy
+            .clone()
+            .unwrap_or_else(|| "ClusterFirst".into()),
+        host_network,
+        nameservers: dns.and_then(|d| d.nameservers.clone()).unwrap_or_default(),
+        searches: dns.and_then(|d| d.searches.clone()).unwrap_or_default(),
+    }
+}
+
+fn scan_spec(
+    idx: &Index<'_>,
+    client: &Arc<Client>,
+    spec: &PodSpec,
+    seen: &mut HashSet<(String, String, String, String, String)>,
+    out: &mut Vec<Found>,
+) {
+    let init = spec
+        .init_containers
+        .iter()
+        .flatten()
+        .enumerate()
+        .map(|(i, c)| (true, i, c));
+    let main = spec
+        .containers
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (false, i, c));
+    for (is_init, i, container) in init.chain(main) {
+        for found in scan_container(idx, client, container, is_init, i) {
+            let (ns, who) = client.key();
+            let key = (
+                ns,
+                who,
+                found.container.clone(),
+                found.source.clone(),
+                found.candidate.host.to_ascii_lowercase(),
+            );
+            if seen.insert(key) {
+                out.push(found);
+            }
+        }
+    }
+}
+
+/// The environment of one container, in the order the kubelet builds it:
+/// `envFrom` sources first, then `env`, each `env` value expanded with the
+/// variables defined before it.
+fn environment(idx: &Index<'_>, ns: &str, container: &Container) -> Vec<EnvEntry> {
+    let mut env: Vec<EnvEntry> = Vec::new();
+    let cm_readable = idx.snap.access.readable(Resource::Configmaps, Some(ns));
+    for from in container.env_from.iter().flatten() {
+        // secretRef: never read.
+        let Some(cm_ref) = &from.config_map_ref else {
+            continue;
+        };
+        let Some(cm) = cm_readable
+            .then(|| idx.config_map(ns, &cm_ref.name))
+            .flatten()
+        else {
+            continue;
+        };
+        let prefix = from.prefix.as_deref().unwrap_or("");
+        for (key, value) in cm.data.iter().flatten() {
+            env.push(EnvEntry {
+                name: format!("{prefix}{key}"),
+                // envFrom values are used as they are, never expanded.
+                value: Some(value.clone()),
+                site: Some(Site {
+                    origin: Origin::ConfigMapKey {
+                        name: cm_ref.name.clone(),
+                        key: key.clone(),
+                    },
+                    raw: value.clone(),
+                }),
+                source: format!("envFrom configmap {} key {key}", cm_ref.name),
+            });
+        }
+    }
+    for var in container.env.iter().flatten() {
+        let lookup = |name: &str| lookup(&env, name);
+        let entry = if let Some(raw) = &var.value {
+            EnvEntry {
+                name: var.name.clone(),
+                value: Some(extract::expand(raw, &lookup)),
+                site: Some(Site {
+                    origin: Origin::Env {
+                        var: var.name.clone(),
+                    },
+                    raw: raw.clone(),
+                }),
+                source: format!("env {}", var.name),
+            }
+        } else if let Some(key_ref) = var
+            .value_from
+            .as_ref()
+            .and_then(|v| v.config_map_key_ref.as_ref())
+        {
+            let value = cm_readable
+                .then(|| idx.config_map(ns, &key_ref.name))
+                .flatten()
+                .and_then(|cm| cm.data.as_ref()?.get(&key_ref.key).cloned());
+            EnvEntry {
+                name: var.name.clone(),
+                site: value.clone().map(|raw| Site {
+                    origin: Origin::ConfigMapKey {
+                        name: key_ref.name.clone(),
+                        key: key_ref.key.clone(),
+                    },
+                    raw,
+                }),
+                value,
+                source: format!(
+                    "env {} (configmap {} key {})",
+                    var.name, key_ref.name, key_ref.key
+                ),
+            }
+        } else {
+            // secretKeyRef is never read; of the fieldRefs only the namespace
+            // is the same for every pod. The variable still shadows earlier ones.
+            let namespace_ref = var
+                .value_from
+                .as_ref()
+                .and_then(|v| v.field_ref.as_ref())
+                .is_some_and(|f| f.field_path == "metadata.namespace");
+            EnvEntry {
+                name: var.name.clone(),
+                value: namespace_ref.then(|| ns.to_string()),
+                site: None,
+                source: format!("env {}", var.name),
+            }
+        };
+        env.push(entry);
+    }
+    env
+}
+
+fn lookup(env: &[EnvEntry], name: &str) -> Option<String> {
+    env.iter()
+        .rev()
+        .find(|e| e.name == name)
+        .and_then(|e| e.value.clone())
+}
+
+fn scan_container(
+    idx: &Index<'_>,
+    client: &Arc<Client>,
+    container: &Container,
+    init: bool,
+    container_index: usize,
+) -> Vec<Found> {
+    let ns = client.namespace.as_str();
+    let env = environment(idx, ns, container);
+    // The definition the container sees is the last one of each name.
+    let last: HashMap<&str, usize> = env
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (e.name.as_str(), i))
+        .collect();
+    let effective = |i: usize, e: &EnvEntry| last.get(e.name.as_str()) == Some(&i);
+    let mut out = Vec::new();
+    let mut push = |candidate: Candidate,
+                    source: String,
+                    value: &str,
+                    site: Option<Site>,
+                    port_site: Option<Site>| {
+        // A host that is not written where it was found came from a `$(VAR)`:
+        // the fix must change the variable that holds it.
+        let host_site = match site {
+            Some(s) if s.raw.contains(&candidate.host) => Some(s),
+            _ => env
+                .iter()
+                .enumerate()
+                .filter(|(i, e)| effective(*i, e))
+                .find_map(|(_, e)| e.site.clone().filter(|s| s.raw.contains(&candidate.host))),
+        };
+        out.push(Found {
+            client: Arc::clone(client),
+            container: container.name.clone(),
+            source,
+            candidate,
+            value: value.to_string(),
+            host_site,
+            port_site,
+        });
+    };
+    for (_, entry) in env.iter().enumerate().filter(|(i, e)| effective(*i, e)) {
+        let (Some(value), Some(site)) = (&entry.value, &entry.site) else {
+            continue;
+        };
+        let host_var = extract::is_host_var(&entry.name);
+        for mut candidate in extract::extract(value, host_var) {
+            let mut port_site = None;
+            if candidate.port.is_none() && candidate.form == Form::Named {
+                // `DB_HOST=postgres` + `DB_PORT=5432`.
+                if let Some((port, site)) = paired_port(&env, &entry.name) {
+                    candidate.port = Some(port);
+                    candidate.port_explicit = true;
+                    port_site = site;
+                } else if extract::is_weak_host_var(&entry.name) {
+                    candidate.form = Form::Loose;
+                }
+            }
+            push(
+                candidate,
+                entry.source.clone(),
+                value,
+                Some(site.clone()),
+                port_site,
+            );
+        }
+    }
+    let lookup = |name: &str| lookup(&env, name);
+    for (field, list) in [("command", &container.command), ("args", &container.args)] {
+        let list = list.as_deref().unwrap_or_default();
+        for (index, raw) in list.iter().enumerate() {
+            let value = extract::expand(raw, &lookup);
+            // `--db-host=postgres`, or `--db-host postgres`.
+            let host_var = match value.split_once('=') {
+                Some((flag, _)) if flag.starts_with('-') => extract::is_host_var(flag),
+                _ => index.checked_sub(1).is_some_and(|prev| {
+                    let prev = &list[prev];
+                    prev.starts_with('-') && !prev.contains('=') && extract::is_host_var(prev)
+                }),
+            };
+            let text = match value.split_once('=') {
+                Some((flag, rest)) if flag.starts_with('-') => rest,
+                _ => value.as_str(),
+            };
+            let site = Site {
+                origin: Origin::Arg {
+                    field,
+                    init,
+                    container_index,
+                    index,
+                },
+                raw: raw.clone(),
+            };
+            for candidate in extract::extract(text, host_var) {
+                push(
+                    candidate,
+                    format!("{field}[{index}]"),
+                    &value,
+                    Some(site.clone()),
+                    None,
+                );
+            }
+        }
+    }
+    out
+}
+
+/// The port variable that goes with a host variable: `DB_HOST` → `DB_PORT`,
+/// `redisHost` → `redisPort`.
+fn paired_port(env: &[EnvEntry], host_var: &str) -> Option<(u16, Option<Site>)> {
+    let upper = host_var.to_ascii_uppercase();
+    let stem_len = ["HOSTNAME", "HOST", "ADDR", "SERVER"]
+        .iter()
+        .find(|s| upper.ends_with(*s))
+        .map(|s| host_var.len() - s.len())?;
+    let stem = &host_var[..stem_len];
+    ["PORT", "Port", "port"].iter().find_map(|suffix| {
+        let name = format!("{stem}{suffix}");
+        let entry = env.iter().rev().find(|e| e.name == name)?;
+        let port = entry
+            .value
+            .as_deref()?
+            .trim()
+            .parse::<u16>()
+            .ok()
+            .filter(|p| *p > 0)?;
+        Some((port, entry.site.clone()))
+    })
+}

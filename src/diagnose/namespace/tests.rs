@@ -1,0 +1,333 @@
+//! Step `namespace`: NS-001, NS-002, NS-003 — passing, failing and near misses.
+
+use super::super::report::{Reference, Report, Severity, Status, StepId};
+use super::super::testing::{assert_status, has, run, service, step};
+use crate::diagnose::dns::test_support::{BASE, base_without};
+
+const PROBLEM6: &str = include_str!("../../../tests/fixtures/engine/namespace/problem6.yaml");
+const PROBLEM3: &str = include_str!("../../../tests/fixtures/engine/namespace/problem3.yaml");
+const REFERENCES: &str = include_str!("../../../tests/fixtures/engine/namespace/references.yaml");
+const INGRESS: &str = include_str!("../../../tests/fixtures/engine/namespace/ingress.yaml");
+const BARE_POD: &str = include_str!("../../../tests/fixtures/engine/namespace/bare-pod.yaml");
+
+fn reference<'r>(report: &'r Report, source: &str) -> &'r Reference {
+    report
+        .references
+        .iter()
+        .find(|r| r.from.source == source)
+        .unwrap_or_else(|| panic!("no reference from {source}: {:#?}", report.references))
+}
+
+fn commands(r: &Reference) -> Vec<String> {
+    r.fix
+        .as_ref()
+        .map(|f| f.commands.clone())
+        .unwrap_or_default()
+}
+
+#[test]
+fn healthy_base_has_no_reference_and_passes() {
+    let report = run(&[BASE]);
+    assert!(report.references.is_empty());
+    let ns = step(&report, "shop", "web", StepId::Namespace);
+    assert_status(ns, Status::Pass);
+    assert!(ns.findings.is_empty());
+}
+
+/// Guide problem 6: the production Service fails at `namespace`, the
+/// reference is in `report.references` with its fix.
+#[test]
+fn problem6_short_name_from_another_namespace() {
+    let report = run(&[BASE, PROBLEM6]);
+    let svc = service(&report, "production", "backend-api-service");
+    let ns = step(
+        &report,
+        "production",
+        "backend-api-service",
+        StepId::Namespace,
+    );
+    assert_status(ns, Status::Fail);
+    assert!(svc.steps[..4].iter().all(|s| s.status != Status::Fail));
+    assert_eq!(svc.failing_step, Some(StepId::Namespace));
+    assert_eq!(
+        ns.summary,
+        "backend-api-service does not exist in staging; it exists in production"
+    );
+    // One reference for the Deployment's two pods, shown through a ready pod.
+    assert_eq!(report.references.len(), 1, "{:#?}", report.references);
+    let r = &report.references[0];
+    assert_eq!(r.status, Status::Fail);
+    assert_eq!(r.check, "NS-002");
+    assert_eq!(r.host, "backend-api-service");
+    assert_eq!(r.port, Some(3000));
+    assert_eq!(r.resolved, None);
+    assert_eq!(
+        (r.from.kind.as_str(), r.from.name.as_str()),
+        ("Pod", "frontend-abc123")
+    );
+    assert_eq!(r.from.workload.as_deref(), Some("deployment/frontend"));
+    assert_eq!(r.from.container.as_deref(), Some("web"));
+    assert_eq!(r.from.source, "env API_URL");
+    assert_eq!(
+        commands(r),
+        [
+            "kubectl -n staging set env deployment/frontend --containers=web API_URL=http://backend-api-service.production.svc.cluster.local:3000"
+        ]
+    );
+    let f = &ns.findings[0];
+    assert_eq!(
+        f.evidence,
+        [
+            "staging/deployment/frontend (pod frontend-abc123) container web: env API_URL = http://backend-api-service:3000"
+        ]
+    );
+    // No Service named backend-api-service is invented in staging.
+    assert!(!report.services.iter().any(|s| s.namespace == "staging"));
+}
+
+/// Guide problem 3: the missing postgres-service is a Service with `exists: false`.
+#[test]
+fn problem3_missing_service_is_reported_missing_and_db_port_alone_is_not_a_reference() {
+    let report = run(&[BASE, PROBLEM3]);
+    let pg = service(&report, "production", "postgres-service");
+    assert!(!pg.exists);
+    assert_eq!(pg.failing_step, Some(StepId::Service));
+    assert_eq!(report.references.len(), 1, "{:#?}", report.references);
+    let r = reference(&report, "env DB_HOST");
+    assert_eq!(r.host, "postgres-service");
+    // DB_PORT is no reference of its own, but gives DB_HOST its port.
+    assert_eq!(r.port, Some(5432));
+    assert_eq!(r.status, Status::Fail);
+    assert!(
+        r.message
+            .contains("does not exist in production or in any other namespace")
+    );
+    // Secrets: the secretKeyRef variables and `$(DATABASE_URL)` yield nothing.
+    assert!(
+        !report
+            .references
+            .iter()
+            .any(|r| r.from.source.contains("DSN") || r.from.source.contains("DATABASE_URL"))
+    );
+}
+
+#[test]
+fn ns002_near_misses_from_one_client() {
+    let report = run(&[BASE, REFERENCES]);
+    let by_source = |s: &str| reference(&report, s);
+
+    // `svc.ns` form resolves across namespaces.
+    let r = by_source("env REPORTS_URL");
+    assert_eq!(
+        (r.status, r.resolved.as_ref().map(|s| s.namespace.as_str())),
+        (Status::Pass, Some("analytics"))
+    );
+    // `$(VAR)` expansion builds the full name.
+    let r = by_source("env REPORTS_ENDPOINT");
+    assert_eq!(r.host, "reports.analytics.svc.cluster.local");
+    assert_eq!(r.status, Status::Pass);
+    // A `*.svc` name in args, and a flag whose name says it holds an address.
+    assert_eq!(by_source("args[2]").status, Status::Pass);
+    assert_eq!(by_source("args[0]").status, Status::Warn);
+    // Headless hostname `mysql-0.mysql`.
+    let r = by_source("env DB_HOST");
+    assert_eq!(
+        (r.status, r.resolved.as_ref().map(|s| s.name.as_str())),
+        (Status::Pass, Some("mysql"))
+    );
+
+    // Short name present in both shop and ops: a warning on shop/cache.
+    let r = by_source("env CACHE_HOST");
+    assert_eq!(r.status, Status::Warn);
+    assert_eq!(
+        commands(r),
+        [
+            "kubectl -n shop set env deployment/client --containers=app CACHE_HOST=cache.shop.svc.cluster.local"
+        ]
+    );
+    let cache = step(&report, "shop", "cache", StepId::Namespace);
+    assert_status(cache, Status::Warn);
+    assert!(has(cache, "NS-002", Severity::Warning));
+    assert_status(
+        step(&report, "ops", "cache", StepId::Namespace),
+        Status::Pass,
+    );
+
+    let r = by_source("env CACHE_SERVICE");
+    assert_eq!(
+        (r.status, r.resolved.as_ref().map(|s| s.namespace.as_str())),
+        (Status::Pass, Some("shop"))
+    );
+
+    // The host came through `$(UPSTREAM)`: the fix changes UPSTREAM.
+    let r = by_source("env ORDERS_URL");
+    assert_eq!(r.status, Status::Fail);
+    assert_eq!(
+        commands(r),
+        [
+            "kubectl -n shop set env deployment/client --containers=app UPSTREAM=orders.sales.svc.cluster.local"
+        ]
+    );
+    assert_status(
+        step(&report, "sales", "orders", StepId::Namespace),
+        Status::Fail,
+    );
+
+    // A ConfigMap value: patch the ConfigMap (guarded by a test op), then restart.
+    let r = by_source("env INVENTORY_URL (configmap client-config key inventory.url)");
+    assert_eq!(r.status, Status::Fail);
+    assert_eq!(
+        commands(r),
+        [
+            r#"kubectl -n shop patch configmap client-config --type=json -p '[{"op":"test","path":"/data/inventory.url","value":"http://inventory:9000/v1"},{"op":"replace","path":"/data/inventory.url","value":"http://inventory.sales.svc.cluster.local:9000/v1"}]'"#,
+            "kubectl -n shop rollout restart deployment/client",
+        ]
+    );
+
+    // Wrong port: web has port 80, the client dials the pod port 8080.
+    let r = by_source("env WEB_ADDR");
+    assert_eq!(r.status, Status::Fail);
+    assert!(
+        r.message.contains("has no port 8080 (ports: 80/TCP)"),
+        "{}",
+        r.message
+    );
+    assert_eq!(
+        commands(r),
+        ["kubectl -n shop set env deployment/client --containers=app WEB_ADDR=web:80"]
+    );
+    assert_status(
+        step(&report, "shop", "web", StepId::Namespace),
+        Status::Fail,
+    );
+
+    // envFrom a ConfigMap: a name that exists nowhere.
+    let r = by_source("envFrom configmap client-env key LEDGER_HOST");
+    assert_eq!(r.status, Status::Fail);
+    let ledger = service(&report, "shop", "ledger");
+    assert!(!ledger.exists);
+
+    // Not references: ports, OTEL service names, IPs, localhost, outside
+    // names, image tags, Secrets and escaped `$$(VAR)`.
+    for source in [
+        "env METRICS_PORT",
+        "env OTEL_SERVICE_NAME",
+        "env REDIS_HOST",
+        "env LOCAL_URL",
+        "env PAYMENT_URL",
+        "env CDN_HOST",
+        "env SECRET_URL",
+        "env SECRET_COPY_URL",
+        "env ESCAPED_URL",
+        "env GREETING",
+        "args[3]",
+        "env BACKEND",
+        "env UPSTREAM",
+    ] {
+        assert!(
+            !report.references.iter().any(|r| r.from.source == source),
+            "{source} is no reference"
+        );
+    }
+    assert!(
+        !report
+            .references
+            .iter()
+            .any(|r| r.from.source.contains("secret"))
+    );
+}
+
+#[test]
+fn ns003_ingress_backends() {
+    let report = run(&[BASE, INGRESS]);
+    let web = step(&report, "shop", "web", StepId::Namespace);
+    assert_status(web, Status::Fail);
+    let errs: Vec<&str> = web
+        .findings
+        .iter()
+        .filter(|f| f.check == "NS-003")
+        .map(|f| f.message.as_str())
+        .collect();
+    assert_eq!(errs.len(), 2, "{errs:#?}");
+    let api = reference(&report, "spec.rules.0.http.paths.1.backend");
+    assert_eq!(api.check, "NS-003");
+    assert_eq!(
+        commands(api),
+        [
+            r#"kubectl -n shop patch ingress storefront --type=json -p '[{"op":"test","path":"/spec/rules/0/http/paths/1/backend/service/port","value":{"number":8080}},{"op":"replace","path":"/spec/rules/0/http/paths/1/backend/service/port","value":{"number":80}}]'"#
+        ]
+    );
+    // Near misses: by number 80 and by name http both pass.
+    assert_eq!(
+        reference(&report, "spec.rules.0.http.paths.0.backend").status,
+        Status::Pass
+    );
+    assert_eq!(
+        reference(&report, "spec.defaultBackend").status,
+        Status::Pass
+    );
+    // A backend Service that does not exist is reported missing.
+    let legacy = service(&report, "shop", "legacy-web");
+    assert!(!legacy.exists);
+    assert_eq!(legacy.failing_step, Some(StepId::Service));
+}
+
+#[test]
+fn bare_pod_gets_no_in_place_fix() {
+    let report = run(&[BASE, BARE_POD]);
+    let r = reference(&report, "command[2]");
+    assert_eq!(r.status, Status::Fail);
+    assert_eq!(
+        (r.from.kind.as_str(), r.from.workload.as_deref()),
+        ("Pod", None)
+    );
+    assert!(r.fix.is_none());
+    assert_eq!(r.message, "web does not exist in tools; it exists in shop");
+    assert_status(
+        step(&report, "shop", "web", StepId::Namespace),
+        Status::Fail,
+    );
+}
+
+#[test]
+fn forbidden_configmaps_make_references_unknown() {
+    let fault = "apiVersion: sandbox.svc-doctor.dev/v1\nkind: Fault\nmatch: {verb: list, resource: configmaps, namespace: shop}\naction: forbid\n";
+    let report = run(&[BASE, REFERENCES, fault]);
+    let web = step(&report, "shop", "web", StepId::Namespace);
+    // An error still fails the step; the unreadable ConfigMaps are said.
+    assert!(web.findings.iter().any(|f| {
+        f.not_evaluated
+            && f.message
+                .starts_with("NS-001 not evaluated: cannot list configmaps in shop (403)")
+    }));
+    // The ConfigMap references are gone, nothing was guessed.
+    assert!(
+        !report
+            .references
+            .iter()
+            .any(|r| r.from.source.contains("configmap"))
+    );
+    let reports = step(&report, "analytics", "reports", StepId::Namespace);
+    assert_status(reports, Status::Pass);
+    let fault_only = run(&[BASE, fault]);
+    assert_status(
+        step(&fault_only, "shop", "web", StepId::Namespace),
+        Status::Unknown,
+    );
+}
+
+#[test]
+fn custom_domain_is_used_and_another_domain_fails() {
+    let corefile = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: coredns, namespace: kube-system}\ndata:\n  Corefile: |\n    .:53 {\n      ready\n      kubernetes k8s.internal in-addr.arpa\n      forward . 1.1.1.1\n      loop\n    }\n";
+    let base = base_without(&[("ConfigMap", "coredns")]);
+    let client = "apiVersion: v1\nkind: Pod\nmetadata: {name: probe, namespace: shop}\nspec:\n  containers:\n  - name: c\n    image: busybox\n    env:\n    - {name: A_URL, value: \"http://web.shop.svc.cluster.local\"}\n    - {name: B_URL, value: \"http://web.shop.svc.k8s.internal\"}\n";
+    let report = run(&[&base, corefile, client]);
+    let a = reference(&report, "env A_URL");
+    assert_eq!(a.status, Status::Fail);
+    assert!(
+        a.message.contains("this cluster's domain is k8s.internal"),
+        "{}",
+        a.message
+    );
+    assert_eq!(reference(&report, "env B_URL").status, Status::Pass);
+}
