@@ -349,3 +349,73 @@ fn text_report_is_plain_when_piped() {
         "no control characters"
     );
 }
+
+/// `(api group, resource, verb)` of a request path, as RBAC sees it; `None`
+/// for non-resource URLs (`/version`, discovery), which every user may read.
+fn rbac_request(method: &str, path: &str, query: &str) -> Option<(String, String, String)> {
+    let path = match path.strip_prefix("/clusters/") {
+        Some(rest) => &rest[rest.find('/')?..],
+        None => path,
+    };
+    let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let (group, rest) = match parts.as_slice() {
+        ["api", "v1", rest @ ..] => (String::new(), rest),
+        ["apis", group, _version, rest @ ..] => (group.to_string(), rest),
+        _ => return None,
+    };
+    let rest: Vec<&str> = match rest {
+        ["namespaces", _ns, tail @ ..] if !tail.is_empty() => tail.to_vec(),
+        other => other.to_vec(),
+    };
+    let (resource, named) = match rest.as_slice() {
+        [] => return None,
+        [resource] => (resource.to_string(), false),
+        [resource, _name] => (resource.to_string(), true),
+        [resource, _name, sub] => (format!("{resource}/{sub}"), true),
+        _ => return None,
+    };
+    let verb = match method {
+        "GET" if query.contains("watch=true") || query.contains("watch=1") => "watch",
+        "GET" if named => "get",
+        "GET" => "list",
+        "POST" => "create",
+        other => other,
+    };
+    Some((group, resource, verb.to_string()))
+}
+
+#[test]
+fn docs_rbac_allows_every_request_check_makes() {
+    let role: Value = serde_saphyr::from_str(include_str!("../docs/rbac.yaml")).unwrap();
+    let allowed = |group: &str, resource: &str, verb: &str| {
+        role["rules"].as_array().unwrap().iter().any(|rule| {
+            let has = |key: &str, want: &str| rule[key].as_array().unwrap().iter().any(|v| v == want || v == "*");
+            has("apiGroups", group) && has("resources", resource) && has("verbs", verb)
+        })
+    };
+    // Nothing in the role may write or touch Secrets.
+    for rule in role["rules"].as_array().unwrap() {
+        for verb in rule["verbs"].as_array().unwrap() {
+            assert!(["get", "list", "watch"].contains(&verb.as_str().unwrap()), "{rule}");
+        }
+        assert!(!rule["resources"].as_array().unwrap().iter().any(|r| r == "secrets" || r == "*"), "{rule}");
+    }
+
+    let sandbox = Sandbox::start_with_journal(&["--demo"]);
+    for args in [&["check", "-A", "-o", "json"][..], &["check", "-n", "orders", "-o", "json"][..]] {
+        let out = sandbox.svc_doctor(args);
+        assert!(matches!(out.status.code(), Some(0 | 1)), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let mut checked = 0;
+    for e in sandbox.journal_entries() {
+        let (method, path, query) = (e["method"].as_str().unwrap(), e["path"].as_str().unwrap(), e["query"].as_str().unwrap_or(""));
+        if let Some((group, resource, verb)) = rbac_request(method, path, query) {
+            if resource.ends_with("accessreviews") {
+                continue; // every authenticated user may ask what it may do
+            }
+            assert!(allowed(&group, &resource, &verb), "docs/rbac.yaml does not allow {verb} {group}/{resource} ({path})");
+            checked += 1;
+        }
+    }
+    assert!(checked >= 12, "the journal held the requests: {checked}");
+}
