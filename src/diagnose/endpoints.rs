@@ -1266,3 +1266,496 @@ fn check_publish_not_ready(ctx: &ServiceCtx<'_>) -> Vec<Finding> {
         )),
     ]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::report::{Severity, Status, StepId};
+    use super::super::testing::*;
+
+    const BASE: &str = include_str!("../../tests/fixtures/engine/base.yaml");
+    const SEL_001: &str = include_str!("../../tests/fixtures/engine/endpoints/sel-001.yaml");
+    const FORBIDDEN_PODS: &str =
+        include_str!("../../tests/fixtures/engine/endpoints/forbidden-pods.yaml");
+
+    fn endpoints<'r>(
+        r: &'r super::super::report::Report,
+        ns: &str,
+        name: &str,
+    ) -> &'r super::super::report::StepReport {
+        step(r, ns, name, StepId::Endpoints)
+    }
+
+    #[test]
+    fn healthy_services_pass_without_findings() {
+        let r = run(&[BASE]);
+        for (ns, name) in [("shop", "web"), ("kube-system", "kube-dns")] {
+            let s = endpoints(&r, ns, name);
+            assert_status(s, Status::Pass);
+            assert!(s.findings.is_empty(), "{s:#?}");
+        }
+    }
+
+    #[test]
+    fn sel_001_guide_problem_1_selector_mismatch() {
+        let r = run(&[BASE, SEL_001]);
+        let s = endpoints(&r, "default", "backend-service");
+        assert_status(s, Status::Fail);
+        let f = &s.findings[0];
+        assert_eq!(f.check, "SEL-001");
+        assert_eq!(f.message, "no pod in default has label app=backend");
+        assert!(
+            f.evidence.contains(
+                &"pod backend-6d4f9c-xk2p9 has app=backend-api (wanted app=backend)".to_string()
+            ),
+            "{f:#?}"
+        );
+        let fix = f.fix.as_ref().expect("selector fix");
+        assert_eq!(
+            fix.commands,
+            [
+                r#"kubectl -n default patch service backend-service --type=json -p '[{"op":"replace","path":"/spec/selector","value":{"app":"backend-api"}}]'"#
+            ]
+        );
+        // The Deployment pins app=backend-api in its immutable selector: no template fix.
+        assert!(
+            f.evidence
+                .iter()
+                .any(|e| e.contains("Deployment backend's own selector requires app=backend-api")),
+            "{f:#?}"
+        );
+        assert_eq!(checks(s).iter().filter(|c| c.0 == "SEL-001").count(), 1);
+        // Nothing selected and the step failed: pods are blocked.
+        assert_status(
+            step(&r, "default", "backend-service", StepId::Pods),
+            Status::Blocked,
+        );
+    }
+
+    #[test]
+    fn sel_001_per_key_diff_and_template_patch_with_pointer_escaping() {
+        let r = run(&[BASE, SEL_001]);
+        let s = endpoints(&r, "labels", "shop-api");
+        assert_status(s, Status::Fail);
+        let f = &s.findings[0];
+        assert_eq!(
+            f.message,
+            "no pod in labels matches selector app=api,app.kubernetes.io/component=backend"
+        );
+        assert!(f.evidence.contains(&"pod api-7f-abcde satisfies 1 of 2 pairs: has no label app.kubernetes.io/component (wanted app.kubernetes.io/component=backend)".to_string()), "{f:#?}");
+        let alt = s
+            .findings
+            .iter()
+            .find(|f| f.check == "SEL-001" && f.severity == Severity::Info)
+            .expect("template alternative");
+        assert_eq!(
+            alt.fix.as_ref().unwrap().commands,
+            [
+                r#"kubectl -n labels patch deployment api --type=json -p '[{"op":"add","path":"/spec/template/metadata/labels/app.kubernetes.io~1component","value":"backend"}]'"#
+            ]
+        );
+        // Never relabel the pods themselves.
+        assert!(
+            s.findings
+                .iter()
+                .flat_map(|f| f.fix.iter())
+                .flat_map(|f| &f.commands)
+                .all(|c| !c.contains(" label pod"))
+        );
+    }
+
+    #[test]
+    fn sel_001_case_only_differences() {
+        let r = run(&[BASE, SEL_001]);
+        let s = endpoints(&r, "labels", "front");
+        assert_status(s, Status::Fail);
+        let ev = &s.findings[0].evidence;
+        assert!(
+            ev.contains(
+                &"pod front-1 has App=frontend (wanted app=frontend: the key differs only in case)"
+                    .to_string()
+            ),
+            "{ev:#?}"
+        );
+        assert!(ev.contains(&"pod front-2 has app=Frontend (wanted app=frontend: the value differs only in case)".to_string()), "{ev:#?}");
+        // Bare pods: no workload to patch, so only the selector fix.
+        assert!(ev.iter().any(|e| e.contains("no workload owner")));
+    }
+
+    #[test]
+    fn sel_001_near_miss_pods_only_in_another_namespace() {
+        let r = run(&[BASE, SEL_001]);
+        let s = endpoints(&r, "elsewhere", "cart");
+        assert_status(s, Status::Fail);
+        let f = &s.findings[0];
+        assert_eq!(f.message, "no pod in elsewhere has label app=cart");
+        assert!(
+            f.evidence
+                .iter()
+                .any(|e| e.starts_with("1 pod in namespace staging matches exactly (cart-1)")),
+            "{f:#?}"
+        );
+        let cmd = &f.fix.as_ref().unwrap().commands[0];
+        assert!(cmd.starts_with("printf '%s\\n' '{\"apiVersion\":\"v1\",\"kind\":\"Service\",\"metadata\":{\"name\":\"cart\",\"namespace\":\"staging\"}"), "{cmd}");
+        assert!(cmd.ends_with("| kubectl apply -f -"));
+    }
+
+    #[test]
+    fn sel_001_forbidden_pod_list_is_unknown_not_fail() {
+        let r = run(&[BASE, FORBIDDEN_PODS]);
+        let s = endpoints(&r, "locked", "vault");
+        assert_status(s, Status::Unknown);
+        assert_eq!(
+            s.findings[0].message,
+            "SEL-001 not evaluated: cannot list pods in locked (403). Verify: kubectl auth can-i list pods -n locked"
+        );
+        assert_status(step(&r, "locked", "vault", StepId::Pods), Status::Unknown);
+        assert_status(step(&r, "locked", "vault", StepId::Ports), Status::Unknown);
+    }
+
+    const SEL_002: &str = include_str!("../../tests/fixtures/engine/endpoints/sel-002.yaml");
+    const SEL_003: &str = include_str!("../../tests/fixtures/engine/endpoints/sel-003.yaml");
+    const SEL_004: &str = include_str!("../../tests/fixtures/engine/endpoints/sel-004.yaml");
+    const SEL_005: &str = include_str!("../../tests/fixtures/engine/endpoints/sel-005.yaml");
+    const EP_001: &str = include_str!("../../tests/fixtures/engine/endpoints/ep-001.yaml");
+    const EP_002: &str = include_str!("../../tests/fixtures/engine/endpoints/ep-002.yaml");
+    const EP_005_006: &str = include_str!("../../tests/fixtures/engine/endpoints/ep-005-006.yaml");
+
+    fn finding<'s>(
+        s: &'s super::super::report::StepReport,
+        check: &str,
+    ) -> &'s super::super::report::Finding {
+        s.findings
+            .iter()
+            .find(|f| f.check == check)
+            .unwrap_or_else(|| panic!("no {check} in {s:#?}"))
+    }
+
+    #[test]
+    fn sel_001_near_miss_unrelated_pod_gets_no_fix() {
+        let r = run(&[BASE, SEL_001]);
+        let s = endpoints(&r, "unrelated", "payments");
+        assert_status(s, Status::Fail);
+        let f = finding(s, "SEL-001");
+        assert!(
+            f.evidence
+                .contains(&"pod frontend-1 has app=frontend (wanted app=payments)".to_string())
+        );
+        assert!(f.fix.is_none(), "{f:#?}");
+    }
+
+    #[test]
+    fn sel_002_scaled_to_zero_is_the_cause() {
+        let r = run(&[BASE, SEL_002]);
+        let s = endpoints(&r, "scale", "worker");
+        assert_status(s, Status::Fail);
+        assert_eq!(
+            s.summary,
+            "deployment worker is scaled to 0 replicas: nothing backs the Service"
+        );
+        let f = finding(s, "SEL-002");
+        assert_eq!(
+            f.fix.as_ref().unwrap().commands,
+            ["kubectl -n scale scale deployment worker --replicas=1"]
+        );
+        // SEL-001 is still reported, pointing at the workload, without a label fix.
+        let sel = finding(s, "SEL-001");
+        assert!(
+            sel.evidence
+                .iter()
+                .any(|e| e.contains("Deployment worker's pod template matches the selector"))
+        );
+        assert!(sel.fix.is_none());
+    }
+
+    #[test]
+    fn sel_002_missing_pods_and_stuck_rollout_warn() {
+        let r = run(&[BASE, SEL_002]);
+        let s = endpoints(&r, "scale", "quota");
+        assert!(has(s, "SEL-002", Severity::Warning), "{s:#?}");
+        let f = finding(s, "SEL-002");
+        assert_eq!(
+            f.message,
+            "deployment quota wants 3 replicas but has 1 pod (1 available)"
+        );
+        assert!(f.evidence[0].starts_with(
+            "ReplicaFailure FailedCreate: pods \"quota-5c-x\" is forbidden: exceeded quota"
+        ));
+        let s = endpoints(&r, "scale", "stuck");
+        assert_status(s, Status::Warn);
+        let f = finding(s, "SEL-002");
+        assert_eq!(
+            f.message,
+            "rollout of deployment stuck exceeded its progress deadline"
+        );
+        assert_eq!(
+            f.fix.as_ref().unwrap().commands,
+            [
+                "kubectl -n scale rollout status deployment/stuck",
+                "kubectl -n scale rollout undo deployment/stuck"
+            ]
+        );
+    }
+
+    #[test]
+    fn sel_002_near_miss_unavailable_but_present_pods_belong_to_pods_step() {
+        let r = run(&[BASE, SEL_002]);
+        let s = endpoints(&r, "scale", "crashy");
+        assert_status(s, Status::Pass);
+        assert!(s.findings.is_empty(), "{s:#?}");
+        assert_status(step(&r, "scale", "crashy", StepId::Pods), Status::Fail);
+    }
+
+    #[test]
+    fn sel_003_two_owners_warn_with_a_narrowing_fix() {
+        let r = run(&[BASE, SEL_003]);
+        let s = endpoints(&r, "broad", "web");
+        assert_status(s, Status::Warn);
+        let f = finding(s, "SEL-003");
+        assert_eq!(
+            f.message,
+            "selector app=web matches pods of 2 owners: Deployment/web (2 pods), Job/migrate (1 pod)"
+        );
+        assert_eq!(
+            f.fix.as_ref().unwrap().commands,
+            [
+                r#"kubectl -n broad patch service web --type=json -p '[{"op":"add","path":"/spec/selector/tier","value":"frontend"}]'"#
+            ]
+        );
+    }
+
+    #[test]
+    fn sel_003_near_miss_rollout_is_one_owner() {
+        let r = run(&[BASE, SEL_003]);
+        let s = endpoints(&r, "broad", "api");
+        assert_status(s, Status::Pass);
+        assert!(s.findings.is_empty(), "{s:#?}");
+    }
+
+    #[test]
+    fn sel_004_single_backend() {
+        let r = run(&[BASE, SEL_004]);
+        let s = endpoints(&r, "single", "solo");
+        assert_status(s, Status::Warn);
+        let f = finding(s, "SEL-004");
+        assert_eq!(
+            f.message,
+            "service solo has a single endpoint (pod solo-9f-aaaaa): a restart or eviction leaves it with none"
+        );
+        assert_eq!(
+            f.fix.as_ref().unwrap().commands,
+            ["kubectl -n single scale deployment solo --replicas=2"]
+        );
+        // A dual-stack pod in two slices is still one backend.
+        let s = endpoints(&r, "single", "dual");
+        assert_status(s, Status::Warn);
+        assert!(has(s, "SEL-004", Severity::Warning));
+        // Near miss: two endpoints.
+        let s = endpoints(&r, "single", "pair");
+        assert_status(s, Status::Pass);
+        assert!(s.findings.is_empty(), "{s:#?}");
+    }
+
+    #[test]
+    fn sel_005_selectorless_services() {
+        let r = run(&[BASE, SEL_005]);
+        let s = endpoints(&r, "manual", "external-db");
+        assert_status(s, Status::Pass);
+        assert!(s.findings.is_empty(), "{s:#?}");
+        assert_status(
+            step(&r, "manual", "external-db", StepId::Pods),
+            Status::Skip,
+        );
+        assert_status(
+            step(&r, "manual", "external-db", StepId::Ports),
+            Status::Skip,
+        );
+
+        let s = endpoints(&r, "manual", "no-slice");
+        assert_status(s, Status::Fail);
+        let f = finding(s, "SEL-005");
+        assert_eq!(
+            f.message,
+            "service no-slice has no selector and no EndpointSlice: nothing receives its traffic"
+        );
+        assert!(
+            f.evidence.contains(
+                &"slice no-slice-1 has kubernetes.io/service-name=no-slise (wanted no-slice)"
+                    .to_string()
+            )
+        );
+        assert_eq!(
+            f.fix.as_ref().unwrap().commands,
+            [
+                "kubectl -n manual label endpointslice no-slice-1 kubernetes.io/service-name=no-slice --overwrite"
+            ]
+        );
+
+        let s = endpoints(&r, "manual", "down");
+        assert_status(s, Status::Fail);
+        assert!(
+            finding(s, "SEL-005")
+                .message
+                .contains("none of its 1 hand-managed endpoint is ready")
+        );
+
+        let s = endpoints(&r, "manual", "portname");
+        assert_status(s, Status::Fail);
+        assert_eq!(
+            finding(s, "SEL-005").message,
+            "slice portname-1 has port postgres but service portname has no port of that name: kube-proxy matches them by name"
+        );
+
+        let s = endpoints(&r, "manual", "family");
+        assert_status(s, Status::Fail);
+        assert!(
+            finding(s, "SEL-005")
+                .message
+                .contains("addressType IPv6 but the Service's ipFamilies are IPv4")
+        );
+
+        let s = endpoints(&r, "manual", "legacy");
+        assert_status(s, Status::Warn);
+        assert!(
+            finding(s, "SEL-005")
+                .message
+                .starts_with("service legacy has only a v1 Endpoints object (1 address)")
+        );
+
+        // `selector: {}` is a shape warning at `service` and selector-less here.
+        assert!(has(
+            step(&r, "manual", "empty-selector", StepId::Service),
+            "SVC-002",
+            Severity::Warning
+        ));
+        assert_status(endpoints(&r, "manual", "empty-selector"), Status::Fail);
+    }
+
+    #[test]
+    fn ep_001_selected_pods_listed_nowhere() {
+        let r = run(&[BASE, EP_001]);
+        let s = endpoints(&r, "lag", "ghost");
+        assert_status(s, Status::Fail);
+        let f = finding(s, "EP-001");
+        assert_eq!(
+            f.message,
+            "2 selected pods with an IP, but no EndpointSlice of ghost lists any of them"
+        );
+        assert!(
+            f.evidence
+                .contains(&"slice ghost-manual (managed by nobody) lists 1 endpoint".to_string()),
+            "{f:#?}"
+        );
+        assert!(
+            f.evidence.contains(
+                &"port http 80/TCP → 80, IPv4: 1 ready, 0 serving only, 0 terminating".to_string()
+            ),
+            "{f:#?}"
+        );
+        // The placeholder slice does not count.
+        let s = endpoints(&r, "lag", "placeholder");
+        assert_status(s, Status::Fail);
+        assert!(has(s, "EP-001", Severity::Error));
+    }
+
+    #[test]
+    fn ep_001_near_miss_pending_pods_pass_with_a_note_and_pods_fail() {
+        let r = run(&[BASE, EP_001]);
+        let s = endpoints(&r, "lag", "pending");
+        assert_status(s, Status::Pass);
+        let f = finding(s, "EP-001");
+        assert_eq!(f.severity, Severity::Info);
+        assert_eq!(
+            f.message,
+            "no selected pod can be listed yet: 2 without an IP yet (pending-1, pending-2); the pods step says why"
+        );
+        let pods = step(&r, "lag", "pending", StepId::Pods);
+        assert_status(pods, Status::Fail);
+        assert!(has(pods, "POD-002", Severity::Error));
+    }
+
+    #[test]
+    fn ep_002_pods_missing_with_reasons() {
+        let r = run(&[BASE, EP_002]);
+        let s = endpoints(&r, "partial", "half");
+        assert_status(s, Status::Warn);
+        let f = finding(s, "EP-002");
+        assert_eq!(
+            f.message,
+            "2 of 3 selected pods with an IP are missing from the EndpointSlices of half"
+        );
+        assert!(f.evidence.contains(&"pod half-2 (10.244.6.2) runs on node node-gone, which has no Node object (the controller skips such pods)".to_string()), "{f:#?}");
+        assert!(f.evidence.contains(&"pod half-3 (fd00:10:244::6) has only IPv6 addresses; the Service's ipFamilies are IPv4".to_string()), "{f:#?}");
+
+        let s = endpoints(&r, "partial", "named");
+        let f = finding(s, "EP-002");
+        assert!(f.evidence[0].starts_with("pod named-2 (10.244.6.4) does not resolve the named port of metrics 9090/TCP (targetPort metrics)"), "{f:#?}");
+
+        // Near miss: a terminal pod is rightly absent.
+        let s = endpoints(&r, "partial", "done");
+        assert_status(s, Status::Pass);
+        assert!(s.findings.is_empty(), "{s:#?}");
+    }
+
+    #[test]
+    fn ep_005_stale_slice_of_a_recreated_service() {
+        let r = run(&[BASE, EP_005_006]);
+        let s = endpoints(&r, "stale", "recreated");
+        assert_status(s, Status::Warn);
+        let f = finding(s, "EP-005");
+        assert!(f.message.starts_with(
+            "slice recreated-old belongs to an earlier Service recreated (uid ep5-svc-old"
+        ));
+        assert_eq!(
+            f.fix.as_ref().unwrap().commands,
+            ["kubectl -n stale delete endpointslice recreated-old"]
+        );
+        assert_eq!(checks(s).len(), 1, "{s:#?}");
+        // Near miss: another manager's slice.
+        let s = endpoints(&r, "stale", "mirrored");
+        assert_status(s, Status::Pass);
+    }
+
+    #[test]
+    fn ep_006_publish_not_ready_addresses() {
+        let r = run(&[BASE, EP_005_006]);
+        let s = endpoints(&r, "stale", "eager");
+        assert_status(s, Status::Warn);
+        let f = finding(s, "EP-006");
+        assert_eq!(
+            f.fix.as_ref().unwrap().commands,
+            [
+                r#"kubectl -n stale patch service eager --type=json -p '[{"op":"replace","path":"/spec/publishNotReadyAddresses","value":false}]'"#
+            ]
+        );
+        // Near miss: headless (StatefulSet peer discovery).
+        let s = endpoints(&r, "stale", "peers");
+        assert_status(s, Status::Pass);
+        assert!(s.findings.is_empty(), "{s:#?}");
+    }
+
+    #[test]
+    fn ep_001_reads_v1_endpoints_when_the_cluster_serves_no_slices() {
+        let mut snap = snapshot(&[BASE]);
+        snap.serves_endpoint_slices = false;
+        snap.endpoint_slices.clear();
+        let ep: k8s_openapi::api::core::v1::Endpoints = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "web", "namespace": "shop"},
+            "subsets": [{
+                "addresses": [
+                    {"ip": "10.244.1.10", "targetRef": {"kind": "Pod", "name": "web-6d4f9c-xk2p9", "namespace": "shop", "uid": "00000000-0000-0000-0000-000000web011"}},
+                    {"ip": "10.244.1.11", "targetRef": {"kind": "Pod", "name": "web-6d4f9c-mn3k1", "namespace": "shop", "uid": "00000000-0000-0000-0000-000000web012"}}
+                ],
+                "ports": [{"name": "http", "port": 8080, "protocol": "TCP"}]
+            }]
+        }))
+        .unwrap();
+        snap.endpoints.push(std::sync::Arc::new(ep));
+        let r = super::super::diagnose(&snap, now(), &Default::default());
+        let s = endpoints(&r, "shop", "web");
+        assert_status(s, Status::Pass);
+        assert_eq!(
+            s.summary,
+            "selector app=web matches 2 pods; 2 listed in v1 Endpoints (2 ready)"
+        );
+    }
+}
