@@ -909,11 +909,14 @@ fn check_listing(ctx: &ServiceCtx<'_>, backends: &Backends<'_>) -> Vec<Finding> 
         )
         .evidence_lines(reasons);
         if managed.is_empty() {
-            f = f.evidence(format!(
-                "no {} labelled {SERVICE_NAME_LABEL}={} exists",
-                backends.source(),
-                ctx.name
-            ));
+            f = f.evidence(if backends.from_v1 {
+                format!("no Endpoints object named {} exists", ctx.name)
+            } else {
+                format!(
+                    "no EndpointSlice labelled {SERVICE_NAME_LABEL}={} exists",
+                    ctx.name
+                )
+            });
         }
         f = f.evidence_lines(managed).evidence_lines(table);
         return vec![f.fix(fix(

@@ -629,7 +629,7 @@ fn missing_services(
     }
     if let Some(log) = log {
         for line in log.lines().rev().take(50) {
-            for host in hosts_in(line, false) {
+            for host in hosts_in(line, false).into_iter().chain(looked_up(line)) {
                 push(
                     host,
                     "its log".to_string(),
@@ -655,6 +655,22 @@ fn elsewhere_text(idx: &Index<'_>, target: &ServiceRef) -> String {
     } else {
         format!(" (it exists in {})", other.join(", "))
     }
+}
+
+/// Names a resolver failed on, as runtimes print them: Go's
+/// `lookup redis on 10.96.0.10:53: no such host`, Node's
+/// `getaddrinfo ENOTFOUND redis` / `EAI_AGAIN redis`.
+fn looked_up(line: &str) -> Vec<&str> {
+    ["lookup ", "ENOTFOUND ", "EAI_AGAIN "]
+        .iter()
+        .filter_map(|marker| {
+            let rest = &line[line.find(marker)? + marker.len()..];
+            let host = rest
+                .split(|c: char| c.is_whitespace() || c == ':' || c == ',' || c == '\'')
+                .next()?;
+            looks_like_dns_name(host).then_some(host)
+        })
+        .collect()
 }
 
 /// Variable names that hold a host even without a port or scheme (NS-001's rule).
@@ -1038,7 +1054,7 @@ fn not_ready_reasons(idx: &Index<'_>, pod: &Pod) -> Vec<String> {
         }
     }
     if pod_status::containers(pod).is_empty() {
-        out.push("no container has started yet".to_string());
+        out.push("Ready=False, no container status reported yet".to_string());
     }
     for g in missing_gates(pod) {
         let state = if pod_status::condition(pod, g).is_some() {
@@ -1183,7 +1199,7 @@ fn check_terminating(ctx: &ServiceCtx<'_>, pods: &[&Pod], backends: &Backends<'_
             Finding::warning(
                 "EP-003",
                 format!(
-                    "every endpoint of {} is terminating; {serving} still serving until it exits",
+                    "every endpoint of {} is terminating; {serving} still serving until the pods exit",
                     ctx.name
                 ),
             )
@@ -1221,7 +1237,7 @@ fn check_terminating(ctx: &ServiceCtx<'_>, pods: &[&Pod], backends: &Backends<'_
         let node = pod_status::node_name(p);
         let node_state = node.map(|n| match ctx.idx.node(n) {
             None => format!("node {n} has no Node object"),
-            Some(node) if !node_ready(node) => format!("node {n} is NotReady"),
+            Some(node) if !node_ready(node) => format!("node {n} is not Ready"),
             Some(_) => format!("node {n} is Ready"),
         });
         if let Some(s) = &node_state {
@@ -1476,11 +1492,18 @@ fn no_probe(
             ) == Some(number)
         });
     let (handler, kind) = match liveness_http {
-        Some(h) => (
-            json!({"httpGet": {"path": h.path.as_deref().unwrap_or("/"), "port": port}}),
-            "an httpGet probe on the liveness path",
+        Some(h) => {
+            let path = h.path.as_deref().unwrap_or("/");
+            (
+                json!({"httpGet": {"path": path, "port": port}}),
+                format!("an httpGet probe on {path} (the livenessProbe's path)"),
+            )
+        }
+        None => (
+            json!({"tcpSocket": {"port": port}}),
+            "a tcpSocket probe (an httpGet on the app's health path is better if it has one)"
+                .to_string(),
         ),
-        None => (json!({"tcpSocket": {"port": port}}), "a tcpSocket probe"),
     };
     let mut probe = handler;
     probe["periodSeconds"] = json!(5);
@@ -1501,7 +1524,7 @@ fn no_probe(
     ]);
     f = f.fix(fix(
         format!(
-            "add {kind} on port {} to container {} of {} {} (replace it with an httpGet on the app's health path if it has one)",
+            "add {kind} on port {} to container {} of {} {}",
             match &port {
                 Value::String(s) => s.clone(),
                 other => other.to_string(),
@@ -1586,4 +1609,436 @@ fn check_flapping(idx: &Index<'_>, ns: &str, pods: &[&Pod]) -> Vec<Finding> {
         );
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::report::{Finding, Report, ServiceRef, Severity, Status, StepId, StepReport};
+    use super::super::testing::*;
+
+    const BASE: &str = include_str!("../../tests/fixtures/engine/base.yaml");
+    const POD_001: &str = include_str!("../../tests/fixtures/engine/pods/pod-001.yaml");
+    const POD_002: &str = include_str!("../../tests/fixtures/engine/pods/pod-002.yaml");
+    const POD_002_NODE: &str =
+        include_str!("../../tests/fixtures/engine/pods/pod-002-not-ready-node.yaml");
+    const POD_003_004: &str = include_str!("../../tests/fixtures/engine/pods/pod-003-004.yaml");
+    const EP_003_004: &str = include_str!("../../tests/fixtures/engine/pods/ep-003-004.yaml");
+    const FORBIDDEN_NODES: &str =
+        include_str!("../../tests/fixtures/engine/pods/forbidden-nodes.yaml");
+    const RDY: &str = include_str!("../../tests/fixtures/engine/pods/rdy.yaml");
+
+    fn pods<'r>(r: &'r Report, ns: &str, name: &str) -> &'r StepReport {
+        step(r, ns, name, StepId::Pods)
+    }
+
+    fn finding<'s>(s: &'s StepReport, check: &str) -> &'s Finding {
+        s.findings
+            .iter()
+            .find(|f| f.check == check)
+            .unwrap_or_else(|| panic!("no {check} in {s:#?}"))
+    }
+
+    fn commands(f: &Finding) -> Vec<&str> {
+        f.fix
+            .iter()
+            .flat_map(|f| &f.commands)
+            .map(String::as_str)
+            .collect()
+    }
+
+    #[test]
+    fn healthy_services_have_no_warnings() {
+        let r = run(&[BASE]);
+        for (ns, name) in [("shop", "web"), ("kube-system", "kube-dns")] {
+            let s = pods(&r, ns, name);
+            assert_status(s, Status::Pass);
+            assert!(
+                s.findings.iter().all(|f| f.severity == Severity::Info),
+                "{s:#?}"
+            );
+        }
+        assert!(pods(&r, "shop", "web").findings.is_empty());
+    }
+
+    #[test]
+    fn pod_001_guide_problem_3_links_the_missing_service() {
+        let r = run(&[BASE, POD_001]);
+        let svc = service(&r, "production", "backend-service");
+        assert_eq!(svc.failing_step, Some(StepId::Pods));
+        let f = finding(pods(&r, "production", "backend-service"), "POD-001");
+        assert_eq!(f.severity, Severity::Error);
+        assert_eq!(
+            f.message,
+            "container api of pod backend-6d4f9c-xk2p9 is CrashLoopBackOff (5 restarts); env DB_HOST points at Service postgres-service, which does not exist in production"
+        );
+        assert_eq!(
+            f.related,
+            [ServiceRef {
+                namespace: "production".into(),
+                name: "postgres-service".into()
+            }]
+        );
+        assert!(
+            f.evidence.contains(
+                &"  Error: Cannot connect to database: postgres-service:5432 - ECONNREFUSED"
+                    .to_string()
+            )
+        );
+        assert!(
+            f.evidence
+                .contains(&"last terminated: Error, exit code 1, 60s ago".to_string())
+        );
+        assert!(f.evidence.contains(&"env DB_HOST=postgres-service names postgres-service; no Service postgres-service exists in production".to_string()));
+        // Near miss: CACHE_URL names shop/web, which exists; GREETING is no host.
+        assert!(
+            !f.evidence
+                .iter()
+                .any(|e| e.contains("CACHE_URL") || e.contains("GREETING"))
+        );
+        assert_eq!(
+            commands(f),
+            [
+                "kubectl -n production logs backend-6d4f9c-xk2p9 -c api --previous",
+                "kubectl -n production rollout restart deployment/backend"
+            ]
+        );
+    }
+
+    #[test]
+    fn host_extraction_from_values_and_logs() {
+        use super::{hosts_in, looked_up};
+        assert_eq!(
+            hosts_in("postgres://app:pw@db.prod.svc:5432/app", false),
+            ["db.prod.svc"]
+        );
+        assert_eq!(
+            hosts_in("connect redis-cache:6379 failed", false),
+            ["redis-cache"]
+        );
+        assert_eq!(hosts_in("postgres-service", true), ["postgres-service"]);
+        // A bare word counts only in a host-like variable.
+        assert!(hosts_in("postgres-service", false).is_empty());
+        // IPs, localhost and ports without digits are no Service names.
+        assert!(hosts_in("10.0.0.1:80 localhost:8080 note:later", false).is_empty());
+        assert_eq!(looked_up("getaddrinfo ENOTFOUND cache-svc"), ["cache-svc"]);
+    }
+
+    #[test]
+    fn pod_001_a_log_alone_can_name_the_missing_service() {
+        let r = run(&[BASE, POD_001]);
+        let f = finding(pods(&r, "crash", "queue-worker"), "POD-001");
+        assert_eq!(
+            f.message,
+            "container worker of pod queue-worker-1 is CrashLoopBackOff (2 restarts); its log points at Service rabbitmq, which does not exist in crash"
+        );
+        assert_eq!(f.related[0].name, "rabbitmq");
+        assert!(
+            f.evidence.iter().any(|e| e.starts_with(
+                "previous log names rabbitmq: fatal: dial tcp: lookup rabbitmq on 10.96.0.10:53"
+            )),
+            "{f:#?}"
+        );
+    }
+
+    #[test]
+    fn pod_001_oom_image_config_init_and_terminated() {
+        let r = run(&[BASE, POD_001]);
+        let f = finding(pods(&r, "crash", "oom"), "POD-001");
+        assert!(
+            f.evidence.contains(
+                &"last terminated: OOMKilled, exit code 137 (limits.memory 256Mi), 5m ago"
+                    .to_string()
+            ),
+            "{f:#?}"
+        );
+        assert_eq!(
+            commands(f),
+            ["kubectl -n crash set resources deployment/oom -c worker --limits=memory=512Mi"]
+        );
+
+        let f = finding(pods(&r, "crash", "image"), "POD-001");
+        assert_eq!(
+            f.message,
+            "container web of pod image-1 is ImagePullBackOff"
+        );
+        assert!(
+            f.evidence
+                .contains(&"image: registry.example.com/web:v9-typo".to_string())
+        );
+
+        let f = finding(pods(&r, "crash", "config"), "POD-001");
+        assert_eq!(
+            commands(f),
+            [
+                "kubectl -n crash create configmap app-config --from-literal=FEATURES= --from-literal=LOG_LEVEL="
+            ]
+        );
+
+        let f = finding(pods(&r, "crash", "init"), "POD-001");
+        assert_eq!(
+            f.message,
+            "init container migrate of pod init-1 is CrashLoopBackOff (3 restarts)"
+        );
+
+        let s = pods(&r, "crash", "evicted");
+        assert_status(s, Status::Fail);
+        assert_eq!(
+            finding(s, "POD-001").message,
+            "all 2 selected pods have terminated (2 Failed (Evicted)): none can serve"
+        );
+        assert_status(
+            step(&r, "crash", "evicted", StepId::Endpoints),
+            Status::Pass,
+        );
+    }
+
+    #[test]
+    fn pod_001_starting_too_long_warns_and_near_miss_fresh_pod_is_pod_003() {
+        let r = run(&[BASE, POD_001]);
+        let s = pods(&r, "crash", "slow");
+        assert_status(s, Status::Warn);
+        assert_eq!(
+            finding(s, "POD-001").message,
+            "container app of pod slow-1 is ContainerCreating for 10m"
+        );
+        let s = pods(&r, "crash", "fresh");
+        assert!(!s.findings.iter().any(|f| f.check == "POD-001"), "{s:#?}");
+        let f = finding(s, "POD-003");
+        assert_eq!(f.severity, Severity::Error);
+        assert_eq!(
+            f.message,
+            "pod fresh-1 is not Ready: container app is waiting (ContainerCreating for 60s); no selected pod is ready"
+        );
+    }
+
+    #[test]
+    fn pod_002_pending_with_taint_analysis() {
+        let r = run(&[BASE, POD_002]);
+        let s = pods(&r, "sched", "db");
+        assert_status(s, Status::Fail);
+        let f = finding(s, "POD-002");
+        assert!(
+            f.message
+                .starts_with("pod db-0 is Pending, not scheduled: 0/2 nodes are available")
+        );
+        // FailedScheduling by uid: the event of an earlier db-0 is ignored.
+        assert!(
+            f.evidence
+                .iter()
+                .any(|e| e.starts_with("Warning FailedScheduling ×4, 2m ago")),
+            "{f:#?}"
+        );
+        assert!(!f.evidence.iter().any(|e| e.contains("earlier pod")));
+        assert!(
+            f.evidence.contains(
+                &"node cp-1: untolerated taint node-role.kubernetes.io/control-plane:NoSchedule"
+                    .to_string()
+            )
+        );
+        assert!(
+            f.evidence
+                .contains(&"node node-1: nodeSelector disk=ssd not matched".to_string())
+        );
+        assert_eq!(
+            commands(f),
+            [
+                r#"kubectl -n sched patch statefulset db --type=json -p '[{"op":"add","path":"/spec/template/spec/tolerations","value":[{"effect":"NoSchedule","key":"node-role.kubernetes.io/control-plane","operator":"Exists"}]}]'"#,
+                "kubectl taint nodes cp-1 node-role.kubernetes.io/control-plane:NoSchedule-"
+            ]
+        );
+        // Endpoints passes with a note: the pods step carries the failure.
+        assert_status(step(&r, "sched", "db", StepId::Endpoints), Status::Pass);
+    }
+
+    #[test]
+    fn pod_002_near_miss_not_ready_node_and_forbidden_events() {
+        let r = run(&[BASE, POD_002_NODE]);
+        let s = pods(&r, "gpu", "trainer");
+        assert_status(s, Status::Fail);
+        let f = finding(s, "POD-002");
+        assert!(
+            f.evidence.iter().any(|e| e
+                .starts_with("FailedScheduling events not shown: cannot list events in gpu (403)")),
+            "{f:#?}"
+        );
+        assert!(
+            f.evidence
+                .iter()
+                .any(|e| e.contains("fix the node (NODE-001), not the taint"))
+        );
+        assert!(!commands(f).iter().any(|c| c.contains("taint")), "{f:#?}");
+        // SVC-004 reads only events: unknown, not pass.
+        assert_status(step(&r, "gpu", "trainer", StepId::Service), Status::Unknown);
+    }
+
+    #[test]
+    fn pod_003_not_ready() {
+        let r = run(&[BASE, POD_003_004]);
+        let s = pods(&r, "ready", "half");
+        assert_status(s, Status::Warn);
+        let f = finding(s, "POD-003");
+        assert_eq!(
+            f.message,
+            "pod half-1-bbbbb is not Ready: container web is running but its readiness probe fails"
+        );
+        assert!(f.evidence.contains(&"Warning Unhealthy ×12, 30s ago: Readiness probe failed: HTTP probe failed with statuscode: 503".to_string()));
+
+        let f = finding(pods(&r, "ready", "none"), "POD-003");
+        assert_eq!(f.severity, Severity::Error);
+        assert!(
+            f.message
+                .starts_with("2 bare pods (none-1, none-2) are not Ready")
+        );
+
+        let f = finding(pods(&r, "ready", "gated"), "POD-003");
+        assert_eq!(f.severity, Severity::Error);
+        assert_eq!(
+            f.message,
+            "pod gated-1 is not Ready: readiness gate target-health.elbv2.k8s.aws/web-tg is missing; no selected pod is ready"
+        );
+
+        // Near miss: a completed init container does not make the pod not ready.
+        let s = pods(&r, "ready", "inited");
+        assert_status(s, Status::Pass);
+        assert!(s.findings.is_empty(), "{s:#?}");
+    }
+
+    #[test]
+    fn pod_004_recent_restart_warns_old_one_does_not() {
+        let r = run(&[BASE, POD_003_004]);
+        let s = pods(&r, "ready", "flaky");
+        assert_status(s, Status::Warn);
+        let f = finding(s, "POD-004");
+        assert_eq!(
+            f.message,
+            "container worker of pod flaky-1 restarted 3m ago"
+        );
+        assert_eq!(
+            commands(f),
+            ["kubectl -n ready logs flaky-1 -c worker --previous"]
+        );
+        let s = pods(&r, "ready", "steady");
+        assert_status(s, Status::Pass);
+        assert!(s.findings.is_empty(), "{s:#?}");
+    }
+
+    #[test]
+    fn ep_003_terminating_endpoints() {
+        let r = run(&[BASE, EP_003_004]);
+        let s = pods(&r, "term", "rolling");
+        assert_status(s, Status::Pass);
+        assert_eq!(finding(s, "EP-003").severity, Severity::Info);
+        let s = pods(&r, "term", "draining");
+        assert_status(s, Status::Warn);
+        assert_eq!(
+            finding(s, "EP-003").message,
+            "every endpoint of draining is terminating; 2 still serving until the pods exit"
+        );
+        let s = pods(&r, "term", "gone");
+        assert_status(s, Status::Fail);
+        assert_eq!(
+            finding(s, "EP-003").message,
+            "every endpoint of gone is terminating and none is serving"
+        );
+        let s = pods(&r, "term", "stuck");
+        let f = finding(s, "EP-003");
+        assert_eq!(
+            f.message,
+            "pod stuck-2 is still terminating 20m after its grace period ended"
+        );
+        assert_eq!(
+            commands(f),
+            ["kubectl -n term delete pod stuck-2 --grace-period=0 --force"]
+        );
+    }
+
+    #[test]
+    fn ep_004_ready_endpoint_on_a_not_ready_node() {
+        let r = run(&[BASE, EP_003_004]);
+        let f = finding(pods(&r, "term", "stuck"), "EP-004");
+        assert_eq!(
+            f.message,
+            "endpoint 10.244.11.8 (stuck-2) is ready but node node-dead is not (Ready=Unknown)"
+        );
+        // Near miss: the endpoint there is not ready.
+        assert!(
+            !pods(&r, "term", "asleep")
+                .findings
+                .iter()
+                .any(|f| f.check == "EP-004")
+        );
+        // Nodes may not be read: unknown, not pass.
+        let r = run(&[BASE, FORBIDDEN_NODES]);
+        let s = pods(&r, "shop", "web");
+        assert_status(s, Status::Unknown);
+        assert_eq!(
+            s.summary,
+            "EP-004 not evaluated: cannot list nodes (403). Verify: kubectl auth can-i list nodes"
+        );
+    }
+
+    #[test]
+    fn rdy_001_guide_problem_4_patches_the_serving_container() {
+        let r = run(&[BASE, RDY]);
+        let svc = service(&r, "probes", "backend-service");
+        assert_eq!(svc.verdict, Status::Warn);
+        assert_eq!(svc.failing_step, None);
+        let first_warn = svc
+            .steps
+            .iter()
+            .find(|s| s.status == Status::Warn)
+            .map(|s| s.id);
+        assert_eq!(first_warn, Some(StepId::Pods));
+        let f = finding(pods(&r, "probes", "backend-service"), "RDY-001");
+        assert_eq!(f.severity, Severity::Warning);
+        assert_eq!(
+            commands(f),
+            [
+                r#"kubectl -n probes patch deployment backend --type=json -p '[{"op":"test","path":"/spec/template/spec/containers/1/name","value":"api"},{"op":"add","path":"/spec/template/spec/containers/1/readinessProbe","value":{"failureThreshold":3,"httpGet":{"path":"/health","port":"http"},"periodSeconds":5}}]'"#
+            ]
+        );
+        let f = finding(pods(&r, "probes", "tcp"), "RDY-001");
+        assert!(
+            commands(f)[0].contains(r#""tcpSocket":{"port":"redis"}"#),
+            "{f:#?}"
+        );
+    }
+
+    #[test]
+    fn rdy_002_probe_on_another_port_is_info() {
+        let r = run(&[BASE, RDY]);
+        let s = pods(&r, "probes", "other-port");
+        assert_status(s, Status::Pass);
+        let f = finding(s, "RDY-002");
+        assert_eq!(f.severity, Severity::Info);
+        assert!(
+            f.message
+                .contains("checks port 8081, not the Service's target 8080")
+        );
+        // Near miss: a named probe port resolving to the target.
+        assert!(pods(&r, "probes", "named-probe").findings.is_empty());
+    }
+
+    #[test]
+    fn rdy_003_flapping_from_events() {
+        let r = run(&[BASE, RDY]);
+        let s = pods(&r, "probes", "flappy");
+        assert_status(s, Status::Warn);
+        assert_eq!(
+            finding(s, "RDY-003").message,
+            "pod flappy-1 flaps: its readiness probe failed 6 times and it became Ready again 3m ago"
+        );
+        // Near miss: the Ready transition was the first one, at start-up.
+        let s = pods(&r, "probes", "starting");
+        assert_status(s, Status::Pass);
+        assert!(s.findings.is_empty(), "{s:#?}");
+        // Events may not be read and a pod had a recent transition: unknown.
+        let r = run(&[BASE, POD_002_NODE]);
+        let s = pods(&r, "gpu", "flap");
+        assert_status(s, Status::Unknown);
+        assert!(
+            s.summary
+                .starts_with("RDY-003 not evaluated: cannot list events in gpu (403)")
+        );
+    }
 }
