@@ -135,7 +135,7 @@ fn fold(lines: Vec<(String, &Pod)>) -> Vec<String> {
         .map(|(line, pods)| {
             let who = match pods.as_slice() {
                 [one] => format!("pod {one}"),
-                [first, rest @ ..] => format!("pods {first} and {} more", rest.len()),
+                [first, rest @ ..] => format!("pod {first} (and {} more)", rest.len()),
                 [] => String::new(),
             };
             format!("{who}: {line}")
@@ -213,7 +213,7 @@ fn check_numeric(
             .map(|d| d.protocol)
             .collect();
         if protos.is_empty() {
-            bad.push((format!("declares {}", declared_text(&declared)), p));
+            bad.push((format!("declared: {}", declared_text(&declared)), p));
             if candidate.is_none() {
                 candidate = fix_candidate(&declared, sp, proto);
             }
@@ -221,7 +221,7 @@ fn check_numeric(
             other_proto = true;
             bad.push((
                 format!(
-                    "declares {n} only as {} ({})",
+                    "{n} declared only as {} ({})",
                     protos.join(","),
                     declared_text(&declared)
                 ),
@@ -252,11 +252,15 @@ fn check_numeric(
         }
     };
     let omitted_text = if omitted {
-        format!(" (targetPort omitted: it defaults to port {})", sp.port)
+        " (targetPort omitted, so it is the port)"
     } else {
-        String::new()
+        ""
     };
-    let message = format!("service port {sp_text} targets {what}{omitted_text}");
+    let message = format!("service port {sp_text} targets {what}");
+    let message = match message.split_once(", but") {
+        Some((head, tail)) if omitted => format!("{head}{omitted_text}, but{tail}"),
+        _ => format!("{message}{omitted_text}"),
+    };
     let all = bad.len() == checkable;
     let mut f = if all {
         Finding::error("PORT-001", message)
@@ -310,14 +314,14 @@ fn check_named(
             .collect();
         let line = if !same_name.is_empty() {
             format!(
-                "has {} but not with protocol {proto}: a name with another protocol does not resolve",
+                "{} is not {proto}: a name with another protocol does not resolve",
                 same_name.join(", ")
             )
         } else if declared.is_empty() {
-            "declares no container ports".to_string()
+            "no container ports declared".to_string()
         } else {
             format!(
-                "has no port named {name}; declares {}",
+                "no port named {name}; declared: {}",
                 declared_text(&declared)
             )
         };
@@ -332,11 +336,14 @@ fn check_named(
     numbers.sort_unstable();
     numbers.dedup();
     if resolved.is_empty() {
+        let on = match pods.len() {
+            1 => "does not resolve on the selected pod".to_string(),
+            n => format!("resolves on none of the {n} selected pods"),
+        };
         let mut f = Finding::error(
             "PORT-002",
             format!(
-                "service port {sp_text} targets port name {name}, which resolves on none of the {} selected pods (no container port {name} with protocol {proto})",
-                pods.len()
+                "service port {sp_text} targets port name {name}, which {on} (no container port {name} with protocol {proto})"
             ),
         )
         .evidence_lines(fold(unresolved));
@@ -426,7 +433,7 @@ fn check_headless(ctx: &ServiceCtx<'_>, i: usize, sp: &ServicePort, pods: &[&Pod
         Finding::warning(
             "PORT-004",
             format!(
-                "headless service {}: clients dial podIP:{}, but targetPort {} resolves to {target} on the pods",
+                "headless service {}: clients dial podIP:{}, but the pods serve {target} (targetPort {})",
                 ctx.name,
                 sp.port,
                 endpoint_rules::target_text(sp)
@@ -511,4 +518,193 @@ fn protocol_family(p: &str) -> Option<&'static str> {
         "redis" => "redis",
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::report::{Finding, Report, Severity, Status, StepId, StepReport};
+    use super::super::testing::*;
+
+    const BASE: &str = include_str!("../../tests/fixtures/engine/base.yaml");
+    const PORT_001: &str = include_str!("../../tests/fixtures/engine/ports/port-001.yaml");
+    const PORT_002: &str = include_str!("../../tests/fixtures/engine/ports/port-002.yaml");
+    const PORT_003_004: &str = include_str!("../../tests/fixtures/engine/ports/port-003-004.yaml");
+
+    fn ports<'r>(r: &'r Report, ns: &str, name: &str) -> &'r StepReport {
+        step(r, ns, name, StepId::Ports)
+    }
+
+    fn finding<'s>(s: &'s StepReport, check: &str) -> &'s Finding {
+        s.findings
+            .iter()
+            .find(|f| f.check == check)
+            .unwrap_or_else(|| panic!("no {check} in {s:#?}"))
+    }
+
+    fn command(f: &Finding) -> &str {
+        &f.fix.as_ref().expect("a fix").commands[0]
+    }
+
+    #[test]
+    fn healthy_services_pass_without_findings() {
+        let r = run(&[BASE]);
+        for (ns, name) in [("shop", "web"), ("kube-system", "kube-dns")] {
+            let s = ports(&r, ns, name);
+            assert_status(s, Status::Pass);
+            assert!(s.findings.is_empty(), "{s:#?}");
+        }
+        assert_eq!(
+            ports(&r, "shop", "web").summary,
+            "http 80/TCP → 8080 on 2 pods"
+        );
+    }
+
+    #[test]
+    fn port_001_guide_problem_2_target_port_not_declared() {
+        let r = run(&[BASE, PORT_001]);
+        let svc = service(&r, "num", "backend-service");
+        assert_eq!(svc.failing_step, Some(StepId::Ports));
+        let f = finding(ports(&r, "num", "backend-service"), "PORT-001");
+        assert_eq!(f.severity, Severity::Error);
+        assert_eq!(
+            f.message,
+            "service port http 80/TCP targets 80, but the containers declare 8080/TCP (container backend)"
+        );
+        assert_eq!(
+            f.evidence,
+            ["pod backend-6d4f9c-mn3k1 (and 1 more): declared: 8080/TCP (container backend)"]
+        );
+        assert_eq!(
+            command(f),
+            r#"kubectl -n num patch service backend-service --type=json -p '[{"op":"test","path":"/spec/ports/0/port","value":80},{"op":"add","path":"/spec/ports/0/targetPort","value":8080}]'"#
+        );
+    }
+
+    #[test]
+    fn port_001_fix_targets_the_declared_name_and_protocol_mismatch_fails() {
+        let r = run(&[BASE, PORT_001]);
+        let f = finding(ports(&r, "num", "named-decl"), "PORT-001");
+        assert!(
+            command(f)
+                .ends_with(r#"{"op":"add","path":"/spec/ports/0/targetPort","value":"http"}]'"#)
+        );
+
+        let s = ports(&r, "num", "dns-tcp");
+        assert_status(s, Status::Fail);
+        let f = finding(s, "PORT-001");
+        assert_eq!(
+            f.message,
+            "service port dns-tcp 53/TCP targets 53/TCP, but the containers declare 53 with another protocol"
+        );
+        assert_eq!(
+            f.evidence,
+            ["pod dns-tcp-1: 53 declared only as UDP (dns 53/UDP (container dns))"]
+        );
+        assert!(f.fix.is_none());
+    }
+
+    #[test]
+    fn port_001_omitted_target_port_is_the_port() {
+        let r = run(&[BASE, PORT_001]);
+        assert_status(ports(&r, "num", "omitted"), Status::Pass);
+        let f = finding(ports(&r, "num", "omitted-bad"), "PORT-001");
+        assert_eq!(
+            f.message,
+            "service port 80/TCP targets 80 (targetPort omitted, so it is the port), but the containers declare 8080/TCP (container web)"
+        );
+    }
+
+    #[test]
+    fn port_001_near_miss_nothing_declared_is_info() {
+        let r = run(&[BASE, PORT_001]);
+        let s = ports(&r, "num", "undeclared");
+        assert_status(s, Status::Pass);
+        assert_eq!(checks(s), [("PORT-001", Severity::Info)]);
+    }
+
+    #[test]
+    fn port_002_named_target_ports() {
+        let r = run(&[BASE, PORT_002]);
+        let s = ports(&r, "named", "nowhere");
+        assert_status(s, Status::Fail);
+        let f = finding(s, "PORT-002");
+        assert_eq!(
+            f.evidence,
+            ["pod nowhere-1: no port named http; declared: web 8080/TCP (container app)"]
+        );
+        assert!(
+            command(f)
+                .ends_with(r#"{"op":"add","path":"/spec/ports/0/targetPort","value":"web"}]'"#)
+        );
+
+        // A name that exists with another protocol does not resolve.
+        let s = ports(&r, "named", "proto");
+        assert_status(s, Status::Fail);
+        assert_eq!(
+            finding(s, "PORT-002").evidence,
+            [
+                "pod proto-1: dns 53/UDP (container dns) is not TCP: a name with another protocol does not resolve"
+            ]
+        );
+
+        // Near miss: a sidecar init container's port resolves; a plain init container's does not.
+        let s = ports(&r, "named", "sidecar");
+        assert_status(s, Status::Pass);
+        assert_eq!(s.summary, "proxy 80/TCP → proxy = 15001 on 1 pod");
+        assert_status(ports(&r, "named", "plain-init"), Status::Fail);
+
+        let s = ports(&r, "named", "some");
+        assert_status(s, Status::Warn);
+        assert!(
+            finding(s, "PORT-002")
+                .message
+                .contains("resolves on 1 of 2 pods")
+        );
+        let s = ports(&r, "named", "differ");
+        assert_status(s, Status::Warn);
+        assert!(
+            finding(s, "PORT-002")
+                .message
+                .ends_with("resolves to different ports: 8080, 9090")
+        );
+    }
+
+    #[test]
+    fn port_003_consistency() {
+        let r = run(&[BASE, PORT_003_004]);
+        let s = ports(&r, "cons", "slicename");
+        assert_status(s, Status::Fail);
+        assert_eq!(
+            finding(s, "PORT-003").message,
+            "slice slicename-1 has port web but service slicename has no port of that name: kube-proxy matches them by name"
+        );
+        let s = ports(&r, "cons", "appproto");
+        assert_status(s, Status::Pass);
+        assert_eq!(checks(s), [("PORT-003", Severity::Info)]);
+        // Near miss: grpc over h2c agree.
+        assert!(ports(&r, "cons", "h2c").findings.is_empty());
+        let s = ports(&r, "cons", "sticky");
+        assert!(
+            finding(s, "PORT-003")
+                .message
+                .starts_with("sessionAffinity ClientIP")
+        );
+    }
+
+    #[test]
+    fn port_004_headless_ports() {
+        let r = run(&[BASE, PORT_003_004]);
+        let s = ports(&r, "cons", "headless-bad");
+        assert_status(s, Status::Warn);
+        let f = finding(s, "PORT-004");
+        assert_eq!(
+            f.message,
+            "headless service headless-bad: clients dial podIP:80, but the pods serve 8080 (targetPort 8080)"
+        );
+        assert!(command(f).ends_with(r#"{"op":"add","path":"/spec/ports/0/port","value":8080}]'"#));
+        // Near miss: port = resolved targetPort.
+        let s = ports(&r, "cons", "headless-ok");
+        assert_status(s, Status::Pass);
+        assert!(s.findings.is_empty(), "{s:#?}");
+    }
 }
