@@ -651,3 +651,255 @@ fn apply_service(
         .lit("-")
         .stdin_manifest(&manifest)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::index::Index;
+    use super::super::namespace::TracedReference;
+    use super::super::report::{
+        Finding, Fix, Reference, ReferenceSource, Report, ServiceRef, ServiceReport, Severity,
+        Status, StepId, StepReport,
+    };
+    use super::super::testing::*;
+    use super::super::{Options, diagnose};
+    use crate::snapshot::Scope;
+
+    const BASE: &str = include_str!("../../tests/fixtures/engine/base.yaml");
+    const SVC_001: &str = include_str!("../../tests/fixtures/engine/service/svc-001.yaml");
+    const SVC_002_003: &str = include_str!("../../tests/fixtures/engine/service/svc-002-003.yaml");
+    const SVC_004: &str = include_str!("../../tests/fixtures/engine/service/svc-004.yaml");
+    const SEL_005: &str = include_str!("../../tests/fixtures/engine/endpoints/sel-005.yaml");
+
+    /// `check NAME -n NS` on the fixtures.
+    fn check_one(texts: &[&str], ns: &str, name: &str) -> ServiceReport {
+        let mut snap = snapshot(texts);
+        snap.scope = Scope::Namespace(ns.to_string());
+        let report = diagnose(
+            &snap,
+            now(),
+            &Options {
+                service: Some(name.to_string()),
+            },
+        );
+        report
+            .services
+            .into_iter()
+            .find(|s| s.namespace == ns && s.name == name)
+            .unwrap_or_else(|| panic!("{ns}/{name} not reported"))
+    }
+
+    fn svc_step<'r>(r: &'r Report, ns: &str, name: &str) -> &'r StepReport {
+        step(r, ns, name, StepId::Service)
+    }
+
+    fn only(s: &StepReport) -> &Finding {
+        assert_eq!(s.findings.len(), 1, "{s:#?}");
+        &s.findings[0]
+    }
+
+    #[test]
+    fn healthy_services_pass_without_findings() {
+        let r = run(&[BASE]);
+        let s = svc_step(&r, "shop", "web");
+        assert_status(s, Status::Pass);
+        assert!(s.findings.is_empty());
+        assert_eq!(
+            s.summary,
+            "ClusterIP Service web exists (10.96.10.1, selector app=web)"
+        );
+    }
+
+    #[test]
+    fn svc_001_missing_with_a_likely_deployment_backend_is_exposed() {
+        let svc = check_one(&[BASE, SVC_001], "data", "postgres-service");
+        assert!(!svc.exists);
+        assert_eq!(svc.failing_step, Some(StepId::Service));
+        let f = only(svc.step(StepId::Service).unwrap());
+        assert_eq!(f.message, "service postgres-service does not exist in data");
+        assert!(f.evidence.contains(
+            &"Deployment postgres looks like its backend (name or app label postgres)".to_string()
+        ));
+        assert_eq!(
+            f.fix.as_ref().unwrap().commands,
+            [
+                "kubectl -n data expose deployment postgres --name=postgres-service --port=5432 --target-port=5432"
+            ]
+        );
+        assert!(svc.steps[1..].iter().all(|s| s.status == Status::Blocked));
+    }
+
+    #[test]
+    fn svc_001_statefulset_backend_gets_a_manifest() {
+        let svc = check_one(&[BASE, SVC_001], "cache", "redis-svc");
+        let f = only(svc.step(StepId::Service).unwrap());
+        let cmd = &f.fix.as_ref().unwrap().commands[0];
+        assert_eq!(
+            cmd,
+            r#"printf '%s\n' '{"apiVersion":"v1","kind":"Service","metadata":{"name":"redis-svc","namespace":"cache"},"spec":{"ports":[{"port":6379,"protocol":"TCP","targetPort":6379}],"selector":{"app.kubernetes.io/name":"redis"}}}' | kubectl apply -f -"#
+        );
+    }
+
+    #[test]
+    fn svc_001_near_miss_exists_elsewhere_and_near_names() {
+        let svc = check_one(&[BASE, SVC_001], "production", "postgres-service");
+        let f = only(svc.step(StepId::Service).unwrap());
+        assert!(f.evidence.contains(&"a Service postgres-service exists in namespace db (reachable as postgres-service.db.svc)".to_string()), "{f:#?}");
+        assert!(f.evidence.contains(
+            &"a Service with a similar name exists in production: postgres-servce".to_string()
+        ));
+        // No backend in production: a manifest with a guessed selector, said so.
+        let fix = f.fix.as_ref().unwrap();
+        assert!(
+            fix.summary
+                .starts_with("no workload in production looks like postgres-service's backend")
+        );
+        assert!(fix.commands[0].contains(r#""selector":{"app":"postgres"}"#));
+    }
+
+    fn reference(fix: Option<Fix>) -> TracedReference {
+        TracedReference {
+            report: Reference {
+                from: ReferenceSource {
+                    kind: "Deployment".into(),
+                    namespace: "production".into(),
+                    name: "backend-api".into(),
+                    container: Some("api".into()),
+                    source: "env DB_HOST".into(),
+                    workload: Some("deployment/backend-api".into()),
+                },
+                host: "postgres-service".into(),
+                port: Some(5432),
+                resolved: None,
+                status: Status::Fail,
+                check: "NS-002",
+                message: "postgres-service does not exist in production".into(),
+                fix,
+            },
+            targets: vec![],
+            missing: Some(ServiceRef {
+                namespace: "production".into(),
+                name: "postgres-service".into(),
+            }),
+        }
+    }
+
+    #[test]
+    fn svc_001_lists_referencing_workloads_and_uses_their_fqdn_fix() {
+        let snap = snapshot(&[BASE, SVC_001]);
+        let idx = Index::build(&snap, now());
+        let target = ServiceRef {
+            namespace: "production".into(),
+            name: "postgres-service".into(),
+        };
+        let fqdn = Fix {
+            summary: "use the full name".into(),
+            commands: vec!["kubectl -n production set env deployment/backend-api DB_HOST=postgres-service.db.svc.cluster.local".into()],
+        };
+        let r = reference(Some(fqdn.clone()));
+        let s = super::missing(&idx, &target, &[&r]);
+        let f = only(&s);
+        assert!(f.evidence.contains(&"referenced by Deployment production/backend-api, container api, env DB_HOST (postgres-service:5432)".to_string()), "{f:#?}");
+        assert_eq!(f.fix.as_ref().unwrap().commands, fqdn.commands);
+        // Without a reference fix, the Service is created with the referenced port.
+        let r = reference(None);
+        let s = super::missing(&idx, &target, &[&r]);
+        assert!(only(&s).fix.as_ref().unwrap().commands[0].contains(r#""port":5432"#));
+    }
+
+    #[test]
+    fn svc_002_empty_selector_warns_and_external_name_extras_inform() {
+        let r = run(&[BASE, SEL_005]);
+        let f = only(svc_step(&r, "manual", "empty-selector"));
+        assert_eq!(f.severity, Severity::Warning);
+        assert_eq!(f.check, "SVC-002");
+        // Near miss: no selector at all is a plain selector-less Service.
+        assert!(svc_step(&r, "manual", "external-db").findings.is_empty());
+
+        let r = run(&[BASE, SVC_002_003]);
+        let s = svc_step(&r, "ext", "with-selector");
+        assert_status(s, Status::Pass);
+        assert_eq!(only(s).severity, Severity::Info);
+        assert!(
+            only(s)
+                .message
+                .contains("also sets selector and ports; they are ignored")
+        );
+    }
+
+    #[test]
+    fn svc_003_external_name_targets() {
+        let r = run(&[BASE, SVC_002_003]);
+        let s = svc_step(&r, "ext", "ip-alias");
+        assert_status(s, Status::Fail);
+        assert_eq!(
+            checks(s),
+            [("SVC-002", Severity::Info), ("SVC-003", Severity::Error)]
+        );
+        let f = &s.findings[1];
+        assert_eq!(
+            f.message,
+            "externalName 10.0.0.5 is an IP address: it is served as a DNS CNAME and never resolves"
+        );
+        let cmds = &f.fix.as_ref().unwrap().commands;
+        assert_eq!(
+            cmds[0],
+            r#"kubectl -n ext patch service ip-alias --type=json -p '[{"op":"remove","path":"/spec/externalName"},{"op":"replace","path":"/spec/type","value":"ClusterIP"}]'"#
+        );
+        assert!(cmds[1].contains(r#""addressType":"IPv4""#), "{cmds:?}");
+        assert!(
+            cmds[1].contains(r#""endpoints":[{"addresses":["10.0.0.5"]"#),
+            "{cmds:?}"
+        );
+
+        let f = only(svc_step(&r, "ext", "gone-target"));
+        assert_eq!(
+            f.message,
+            "externalName pg.data.svc.cluster.local names Service pg in namespace data, which does not exist"
+        );
+        assert_eq!(
+            f.related[0],
+            ServiceRef {
+                namespace: "data".into(),
+                name: "pg".into()
+            }
+        );
+
+        let f = only(svc_step(&r, "ext", "moved"));
+        assert!(f.fix.as_ref().unwrap().commands[0].ends_with(r#"[{"op":"replace","path":"/spec/externalName","value":"web.shop.svc.cluster.local"}]'"#));
+
+        for name in ["outside", "inside"] {
+            let svc = service(&r, "ext", name);
+            assert_eq!(svc.verdict, Status::Pass, "{svc:#?}");
+            for id in [StepId::Endpoints, StepId::Pods, StepId::Ports] {
+                assert_status(svc.step(id).unwrap(), Status::Skip);
+            }
+        }
+    }
+
+    #[test]
+    fn svc_004_load_balancer_without_address() {
+        let r = run(&[BASE, SVC_004]);
+        let f = only(svc_step(&r, "lb", "web-lb"));
+        assert_eq!(f.severity, Severity::Warning);
+        assert_eq!(
+            f.message,
+            "LoadBalancer web-lb has no external address after 60m"
+        );
+        // Near misses: too young to judge; has an address.
+        assert!(svc_step(&r, "lb", "fresh-lb").findings.is_empty());
+        assert!(svc_step(&r, "lb", "ready-lb").findings.is_empty());
+    }
+
+    #[test]
+    fn svc_004_warning_events_by_uid_only() {
+        let r = run(&[BASE, SVC_004]);
+        let f = only(svc_step(&r, "lb", "noisy"));
+        assert_eq!(
+            f.message,
+            "service noisy has 1 warning event: FailedToUpdateEndpointSlices Error updating Endpoint Slices for Service lb/noisy: failed to create EndpointSlice: admission webhook denied the request"
+        );
+        assert!(f.evidence[0].starts_with("Warning FailedToUpdateEndpointSlices ×3, 2m ago"));
+        // Near miss: same name, another uid.
+        assert!(svc_step(&r, "lb", "recreated").findings.is_empty());
+    }
+}
