@@ -652,6 +652,11 @@ fn apply_service(
         .stdin_manifest(&manifest)
 }
 
+/// Fix commands from hostile names split into exactly the intended arguments.
+#[cfg(test)]
+#[path = "shell_safety_tests.rs"]
+mod shell_safety_tests;
+
 #[cfg(test)]
 mod tests {
     use super::super::index::Index;
