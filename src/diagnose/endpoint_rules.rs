@@ -369,6 +369,31 @@ impl Observed<'_> {
     }
 }
 
+/// The pods a Service's endpoints stand for (see [`Backends::listed`]); the
+/// same rule as [`Observed::is_pod`]: by uid, else name, else address.
+#[derive(Debug, Clone, Default)]
+pub struct Listed<'a> {
+    uids: std::collections::HashSet<&'a str>,
+    /// Target names of endpoints without a uid.
+    names: std::collections::HashSet<&'a str>,
+    /// Target names of endpoints with a uid: used only for a pod without one.
+    names_with_uid: std::collections::HashSet<&'a str>,
+    addresses: std::collections::HashSet<&'a str>,
+}
+
+impl Listed<'_> {
+    pub fn contains(&self, pod: &Pod) -> bool {
+        let name = pod.metadata.name.as_deref().unwrap_or("");
+        let by_uid = match pod.metadata.uid.as_deref() {
+            Some(uid) => self.uids.contains(uid),
+            None => self.names_with_uid.contains(name),
+        };
+        by_uid
+            || self.names.contains(name)
+            || pod_ips(pod).iter().any(|ip| self.addresses.contains(ip))
+    }
+}
+
 /// The endpoints a Service has, merged over its slices.
 #[derive(Debug, Clone, Default)]
 pub struct Backends<'a> {
@@ -456,9 +481,23 @@ impl<'a> Backends<'a> {
         }
     }
 
-    /// Endpoints that stand for `pod`.
-    pub fn of_pod<'b>(&'b self, pod: &'b Pod) -> impl Iterator<Item = &'b Observed<'a>> + 'b {
-        self.endpoints.iter().filter(move |e| e.is_pod(pod))
+    /// Which pods the endpoints stand for, as hash sets, so that checking
+    /// every selected pod costs O(pods + endpoints), not their product.
+    pub fn listed(&self) -> Listed<'a> {
+        let mut l = Listed::default();
+        for e in &self.endpoints {
+            match (e.target_uid, e.target_name) {
+                (Some(uid), name) => {
+                    l.uids.insert(uid);
+                    l.names_with_uid.extend(name);
+                }
+                (None, Some(name)) => {
+                    l.names.insert(name);
+                }
+                (None, None) => l.addresses.extend(e.addresses.iter().copied()),
+            }
+        }
+        l
     }
 
     /// Distinct backends (a dual-stack pod listed in two slices counts once).

@@ -858,9 +858,9 @@ fn check_listing(ctx: &ServiceCtx<'_>, backends: &Backends<'_>) -> Vec<Finding> 
             .evidence_lines(table),
         ];
     }
-    let (listed, missing): (Vec<_>, Vec<_>) = with_ip
-        .into_iter()
-        .partition(|(p, _)| backends.of_pod(p).next().is_some());
+    let listed = backends.listed();
+    let (listed, missing): (Vec<_>, Vec<_>) =
+        with_ip.into_iter().partition(|(p, _)| listed.contains(p));
     let reasons: Vec<String> = missing
         .iter()
         .map(|(p, why)| {

@@ -469,7 +469,14 @@ pub fn missing(idx: &Index<'_>, target: &ServiceRef, refs: &[&TracedReference]) 
             commands: ref_fixes,
         }
     } else {
-        create_fix(ns, name, port, backend)
+        let mut fx = create_fix(ns, name, port, backend);
+        if let Some(other) = elsewhere.first() {
+            fx.summary = format!(
+                "{name} exists in {other}: point the clients at {name}.{other}.svc, or {}",
+                fx.summary
+            );
+        }
+        fx
     };
     for r in refs {
         if let Some(resolved) = &r.report.resolved {
@@ -755,8 +762,8 @@ mod tests {
         // No backend in production: a manifest with a guessed selector, said so.
         let fix = f.fix.as_ref().unwrap();
         assert!(
-            fix.summary
-                .starts_with("no workload in production looks like postgres-service's backend")
+            fix.summary.starts_with("postgres-service exists in db: point the clients at postgres-service.db.svc, or no workload in production looks like postgres-service's backend"),
+            "{fix:#?}"
         );
         assert!(fix.commands[0].contains(r#""selector":{"app":"postgres"}"#));
     }
