@@ -26,7 +26,7 @@ use super::index::{SERVICE_NAME_LABEL, Workload, labels_match};
 use super::permissions;
 use super::pod_status;
 use super::report::{Finding, StepId, StepReport};
-use super::service::{REVISION_LABELS, selector_text};
+use super::service::{REVISION_LABELS, json_patch, selector_text};
 use crate::snapshot::Resource;
 
 /// The label the EndpointSlice controller sets on the slices it manages.
@@ -112,13 +112,7 @@ fn slices_not_evaluated(ctx: &ServiceCtx<'_>, check: &'static str) -> Option<Fin
 }
 
 fn patch_service(ctx: &ServiceCtx<'_>, patch: &Value) -> Kubectl {
-    Kubectl::in_namespace(ctx.namespace)
-        .lit("patch")
-        .lit("service")
-        .arg(ctx.name)
-        .lit("--type=json")
-        .lit("-p")
-        .json(patch)
+    json_patch(ctx.namespace, "service", ctx.name, patch)
 }
 
 // ---------------------------------------------------------------- SEL-001
@@ -450,13 +444,12 @@ fn label_fixes(
                     w.kind(),
                     w.name()
                 ),
-                [Kubectl::in_namespace(ctx.namespace)
-                    .lit("patch")
-                    .lit(w.resource())
-                    .arg(w.name())
-                    .lit("--type=json")
-                    .lit("-p")
-                    .json(&Value::Array(ops))],
+                [json_patch(
+                    ctx.namespace,
+                    w.resource(),
+                    w.name(),
+                    &Value::Array(ops),
+                )],
             ));
         } else if !conflict.is_empty() {
             f = f.evidence(format!(
@@ -1422,16 +1415,6 @@ mod tests {
     const EP_001: &str = include_str!("../../tests/fixtures/engine/endpoints/ep-001.yaml");
     const EP_002: &str = include_str!("../../tests/fixtures/engine/endpoints/ep-002.yaml");
     const EP_005_006: &str = include_str!("../../tests/fixtures/engine/endpoints/ep-005-006.yaml");
-
-    fn finding<'s>(
-        s: &'s super::super::report::StepReport,
-        check: &str,
-    ) -> &'s super::super::report::Finding {
-        s.findings
-            .iter()
-            .find(|f| f.check == check)
-            .unwrap_or_else(|| panic!("no {check} in {s:#?}"))
-    }
 
     #[test]
     fn sel_001_near_miss_unrelated_pod_gets_no_fix() {

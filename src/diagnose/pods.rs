@@ -28,7 +28,7 @@ use super::permissions;
 use super::pod_status::{self, ContainerView, human_duration, seconds_since};
 use super::report::{Finding, ServiceRef, StepId, StepReport};
 use super::scheduling;
-use super::service::{event_count, event_line, event_time};
+use super::service::{event_count, event_line, event_time, json_patch};
 use crate::snapshot::Resource;
 
 /// Waiting reasons that mean the container cannot run (POD-001 ERR).
@@ -938,13 +938,7 @@ fn toleration_patch(
             "value": taints.iter().map(|t| tol(t)).collect::<Vec<_>>(),
         })]
     };
-    Kubectl::in_namespace(ns)
-        .lit("patch")
-        .lit(w.resource())
-        .arg(w.name())
-        .lit("--type=json")
-        .lit("-p")
-        .json(&Value::Array(ops))
+    json_patch(ns, w.resource(), w.name(), &Value::Array(ops))
 }
 
 // ---------------------------------------------------------------- POD-003
@@ -1533,13 +1527,7 @@ fn no_probe(
             w.resource(),
             w.name()
         ),
-        [Kubectl::in_namespace(ctx.namespace)
-            .lit("patch")
-            .lit(w.resource())
-            .arg(w.name())
-            .lit("--type=json")
-            .lit("-p")
-            .json(&patch)],
+        [json_patch(ctx.namespace, w.resource(), w.name(), &patch)],
     ));
     f
 }
@@ -1629,13 +1617,6 @@ mod tests {
 
     fn pods<'r>(r: &'r Report, ns: &str, name: &str) -> &'r StepReport {
         step(r, ns, name, StepId::Pods)
-    }
-
-    fn finding<'s>(s: &'s StepReport, check: &str) -> &'s Finding {
-        s.findings
-            .iter()
-            .find(|f| f.check == check)
-            .unwrap_or_else(|| panic!("no {check} in {s:#?}"))
     }
 
     fn commands(f: &Finding) -> Vec<&str> {

@@ -22,6 +22,7 @@ use super::fix::{Kubectl, fix};
 use super::permissions;
 use super::pod_status;
 use super::report::{Finding, StepId, StepReport};
+use super::service::json_patch;
 use crate::snapshot::Resource;
 
 /// Evaluate step `ports` for one Service.
@@ -115,13 +116,7 @@ fn patch_port(
         {"op": "test", "path": format!("/spec/ports/{i}/port"), "value": sp.port},
         {"op": "add", "path": format!("/spec/ports/{i}/{field}"), "value": value},
     ]);
-    Kubectl::in_namespace(ctx.namespace)
-        .lit("patch")
-        .lit("service")
-        .arg(ctx.name)
-        .lit("--type=json")
-        .lit("-p")
-        .json(&patch)
+    json_patch(ctx.namespace, "service", ctx.name, &patch)
 }
 
 /// Pods grouped by the evidence line they produce, so replicas fold.
@@ -532,13 +527,6 @@ mod tests {
 
     fn ports<'r>(r: &'r Report, ns: &str, name: &str) -> &'r StepReport {
         step(r, ns, name, StepId::Ports)
-    }
-
-    fn finding<'s>(s: &'s StepReport, check: &str) -> &'s Finding {
-        s.findings
-            .iter()
-            .find(|f| f.check == check)
-            .unwrap_or_else(|| panic!("no {check} in {s:#?}"))
     }
 
     fn command(f: &Finding) -> &str {

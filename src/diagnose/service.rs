@@ -103,13 +103,7 @@ fn check_shape(ctx: &ServiceCtx<'_>) -> Vec<Finding> {
             .evidence("an empty selector is dropped by the API server: the Service is selector-less (see SEL-005)")
             .fix(fix(
                 "if the endpoints are managed by hand, drop the empty selector to say so; otherwise set the pods' labels as the selector",
-                [Kubectl::in_namespace(ctx.namespace)
-                    .lit("patch")
-                    .lit("service")
-                    .arg(ctx.name)
-                    .lit("--type=json")
-                    .lit("-p")
-                    .json(&patch)],
+                [json_patch(ctx.namespace, "service", ctx.name, &patch)],
             )),
         );
     }
@@ -166,7 +160,7 @@ fn check_external_name(ctx: &ServiceCtx<'_>) -> Vec<Finding> {
         let patch = json!([{"op": "replace", "path": "/spec/externalName", "value": fqdn}]);
         f = f.fix(fix(
             format!("point the ExternalName at {fqdn}"),
-            [patch_service(ctx, &patch)],
+            [json_patch(ctx.namespace, "service", ctx.name, &patch)],
         ));
     }
     vec![f]
@@ -237,7 +231,7 @@ fn external_name_is_ip(ctx: &ServiceCtx<'_>, ip: &str) -> Finding {
             ctx.name
         ),
         [
-            patch_service(ctx, &to_cluster_ip),
+            json_patch(ctx.namespace, "service", ctx.name, &to_cluster_ip),
             Kubectl::new()
                 .lit("apply")
                 .lit("-f")
@@ -247,11 +241,13 @@ fn external_name_is_ip(ctx: &ServiceCtx<'_>, ip: &str) -> Finding {
     ))
 }
 
-fn patch_service(ctx: &ServiceCtx<'_>, patch: &Value) -> Kubectl {
-    Kubectl::in_namespace(ctx.namespace)
+/// `kubectl -n NS patch RESOURCE NAME --type=json -p '<patch>'`: every fix
+/// of the four steps that edits an object goes through here.
+pub fn json_patch(namespace: &str, resource: &str, name: &str, patch: &Value) -> Kubectl {
+    Kubectl::in_namespace(namespace)
         .lit("patch")
-        .lit("service")
-        .arg(ctx.name)
+        .lit(resource)
+        .arg(name)
         .lit("--type=json")
         .lit("-p")
         .json(patch)
