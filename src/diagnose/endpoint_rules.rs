@@ -66,6 +66,14 @@ pub fn service_families(svc: &Service) -> Vec<Family> {
     }
 }
 
+/// `spec.ports`, empty when absent.
+pub fn service_ports(svc: &Service) -> &[ServicePort] {
+    svc.spec
+        .as_ref()
+        .and_then(|s| s.ports.as_deref())
+        .unwrap_or_default()
+}
+
 pub fn publishes_not_ready(svc: &Service) -> bool {
     svc.spec
         .as_ref()

@@ -502,11 +502,8 @@ fn move_fix(ctx: &ServiceCtx<'_>, other: &str) -> super::report::Fix {
             [],
         );
     }
-    let spec = ctx.svc.spec.as_ref();
-    let ports: Vec<Value> = spec
-        .and_then(|s| s.ports.as_ref())
-        .into_iter()
-        .flatten()
+    let ports: Vec<Value> = endpoint_rules::service_ports(ctx.svc)
+        .iter()
         .map(|p| {
             let mut port = json!({
                 "port": p.port,
@@ -944,8 +941,7 @@ fn check_listing(ctx: &ServiceCtx<'_>, backends: &Backends<'_>) -> Vec<Finding> 
 
 /// When a pod lacks every named targetPort of the Service, why (EP-002).
 fn unresolved_ports(ctx: &ServiceCtx<'_>, pod: &Pod) -> Option<String> {
-    let ports = ctx.svc.spec.as_ref()?.ports.as_ref()?;
-    let unresolved: Vec<String> = ports
+    let unresolved: Vec<String> = endpoint_rules::service_ports(ctx.svc)
         .iter()
         .filter(|sp| endpoint_rules::resolve(pod.spec.as_ref(), sp).is_none())
         .map(|sp| {
@@ -967,15 +963,8 @@ fn unresolved_ports(ctx: &ServiceCtx<'_>, pod: &Pod) -> Option<String> {
 /// Service port × IP family × {ready, serving only, terminating}.
 fn endpoint_table(ctx: &ServiceCtx<'_>, backends: &Backends<'_>) -> Vec<String> {
     let families = endpoint_rules::service_families(ctx.svc);
-    let ports = ctx
-        .svc
-        .spec
-        .as_ref()
-        .and_then(|s| s.ports.as_ref())
-        .map(Vec::as_slice)
-        .unwrap_or_default();
     let mut out = Vec::new();
-    for sp in ports {
+    for sp in endpoint_rules::service_ports(ctx.svc) {
         let name = sp.name.as_deref().unwrap_or("");
         for fam in &families {
             let eps: Vec<_> = backends
@@ -1091,13 +1080,8 @@ fn check_selectorless(ctx: &ServiceCtx<'_>, backends: &Backends<'_>) -> Vec<Find
             ),
         );
     }
-    let port_names: BTreeSet<&str> = ctx
-        .svc
-        .spec
-        .as_ref()
-        .and_then(|s| s.ports.as_ref())
-        .into_iter()
-        .flatten()
+    let port_names: BTreeSet<&str> = endpoint_rules::service_ports(ctx.svc)
+        .iter()
         .map(|p| p.name.as_deref().unwrap_or(""))
         .collect();
     for s in ctx.slices {

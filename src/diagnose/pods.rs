@@ -1339,9 +1339,7 @@ fn check_node_ready(ctx: &ServiceCtx<'_>, backends: &Backends<'_>) -> Vec<Findin
 /// Skipped when the Service publishes not-ready addresses: readiness does
 /// not gate its endpoints.
 fn check_probes(ctx: &ServiceCtx<'_>, pods: &[&Pod]) -> Vec<Finding> {
-    let Some(ports) = ctx.svc.spec.as_ref().and_then(|s| s.ports.as_ref()) else {
-        return Vec::new();
-    };
+    let ports = endpoint_rules::service_ports(ctx.svc);
     if endpoint_rules::publishes_not_ready(ctx.svc) {
         return Vec::new();
     }

@@ -44,7 +44,7 @@ pub fn check(ctx: &ServiceCtx<'_>) -> StepReport {
     ) {
         return StepReport::from_findings(StepId::Ports, vec![f], "");
     }
-    let ports = service_ports(ctx);
+    let ports = endpoint_rules::service_ports(ctx.svc);
     let mut pods: Vec<&Pod> = ctx
         .pods
         .iter()
@@ -93,14 +93,6 @@ pub fn check(ctx: &ServiceCtx<'_>) -> StepReport {
         summary.join("; ")
     };
     StepReport::from_findings(StepId::Ports, findings, pass)
-}
-
-fn service_ports<'a>(ctx: &ServiceCtx<'a>) -> &'a [ServicePort] {
-    ctx.svc
-        .spec
-        .as_ref()
-        .and_then(|s| s.ports.as_deref())
-        .unwrap_or_default()
 }
 
 /// `[{"op":"test","path":"/spec/ports/<i>/port",…}, {"op":"add","path":"/spec/ports/<i>/<field>",…}]`:

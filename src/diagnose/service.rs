@@ -184,13 +184,8 @@ fn external_name_is_ip(ctx: &ServiceCtx<'_>, ip: &str) -> Finding {
     .evidence(
         "ExternalName answers with a CNAME to the name; an IP is not a name a resolver can follow",
     );
-    let ports: Vec<Value> = ctx
-        .svc
-        .spec
-        .as_ref()
-        .and_then(|s| s.ports.as_ref())
-        .into_iter()
-        .flatten()
+    let ports: Vec<Value> = endpoint_rules::service_ports(ctx.svc)
+        .iter()
         .map(|p| {
             json!({
                 "name": p.name.as_deref().unwrap_or(""),
