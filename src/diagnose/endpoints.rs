@@ -102,7 +102,7 @@ fn plural(n: usize) -> &'static str {
 
 /// The `not evaluated` finding when the Service's endpoints may not be read
 /// (EndpointSlices, or v1 Endpoints on a cluster without slices).
-fn slices_not_evaluated(ctx: &ServiceCtx<'_>, check: &'static str) -> Option<Finding> {
+pub fn slices_not_evaluated(ctx: &ServiceCtx<'_>, check: &'static str) -> Option<Finding> {
     let resource = if ctx.idx.snap.serves_endpoint_slices {
         Resource::Endpointslices
     } else {
@@ -1377,6 +1377,26 @@ mod tests {
         let cmd = &f.fix.as_ref().unwrap().commands[0];
         assert!(cmd.starts_with("printf '%s\\n' '{\"apiVersion\":\"v1\",\"kind\":\"Service\",\"metadata\":{\"name\":\"cart\",\"namespace\":\"staging\"}"), "{cmd}");
         assert!(cmd.ends_with("| kubectl apply -f -"));
+    }
+
+    #[test]
+    fn ep_001_forbidden_slices_are_unknown_not_pass() {
+        const FORBIDDEN_SLICES: &str =
+            include_str!("../../tests/fixtures/engine/endpoints/forbidden-slices.yaml");
+        let mut snap = snapshot(&[BASE, FORBIDDEN_SLICES]);
+        // A reader that may not list slices has none in its snapshot.
+        snap.endpoint_slices.clear();
+        let r = super::super::diagnose(&snap, now(), &Default::default());
+        let s = endpoints(&r, "shop", "web");
+        assert_status(s, Status::Unknown);
+        assert_eq!(
+            s.summary,
+            "EP-001 not evaluated: cannot list endpointslices in shop (403). Verify: kubectl auth can-i list endpointslices -n shop"
+        );
+        assert!(!s.findings.iter().any(|f| f.check == "SEL-001"));
+        let pods = step(&r, "shop", "web", StepId::Pods);
+        assert_status(pods, Status::Unknown);
+        assert!(pods.summary.starts_with("EP-003 not evaluated"));
     }
 
     #[test]

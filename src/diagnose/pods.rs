@@ -90,9 +90,18 @@ pub fn check(ctx: &ServiceCtx<'_>) -> StepReport {
     explained.extend(pending.pods);
     findings.extend(check_not_ready(idx, &pods, &explained));
     findings.extend(check_churn(idx, &pods, &explained));
-    let backends = Backends::of(ctx);
-    findings.extend(check_terminating(ctx, &pods, &backends));
-    findings.extend(check_node_ready(ctx, &backends));
+    // EP-003 and EP-004 read the slices: unknown, not pass, when they may not be.
+    // EP-003's counts and EP-004 read the slices: unknown, not pass, when
+    // they may not be read. Stuck deletions are read from the pods alone.
+    match super::endpoints::slices_not_evaluated(ctx, "EP-003") {
+        Some(f) => findings.push(f),
+        None => {
+            let backends = Backends::of(ctx);
+            findings.extend(check_terminating_endpoints(ctx, &backends));
+            findings.extend(check_node_ready(ctx, &backends));
+        }
+    }
+    findings.extend(check_stuck_deletions(ctx, &pods));
     findings.extend(check_probes(ctx, &pods));
     findings.extend(check_flapping(idx, ctx.namespace, &pods));
     findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
@@ -1159,9 +1168,8 @@ fn check_churn(idx: &Index<'_>, pods: &[&Pod], explained: &BTreeSet<&str>) -> Ve
 // ---------------------------------------------------------------- EP-003/EP-004
 
 /// EP-003: terminating endpoints (INFO when some, WARN when all but still
-/// serving, ERR when all and none serving) and pods whose deletion grace
-/// period expired over 5 minutes ago (stuck).
-fn check_terminating(ctx: &ServiceCtx<'_>, pods: &[&Pod], backends: &Backends<'_>) -> Vec<Finding> {
+/// serving, ERR when all and none serving).
+fn check_terminating_endpoints(ctx: &ServiceCtx<'_>, backends: &Backends<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     let eps = &backends.endpoints;
     let terminating: Vec<_> = eps.iter().filter(|e| e.terminating).collect();
@@ -1208,6 +1216,13 @@ fn check_terminating(ctx: &ServiceCtx<'_>, pods: &[&Pod], backends: &Backends<'_
         };
         out.push(f.evidence_lines(who));
     }
+    out
+}
+
+/// EP-003: pods whose deletion grace period expired over 5 minutes ago
+/// (a finalizer or a dead node holds them).
+fn check_stuck_deletions(ctx: &ServiceCtx<'_>, pods: &[&Pod]) -> Vec<Finding> {
+    let mut out = Vec::new();
     for p in pods {
         let Some(deleted) = p.metadata.deletion_timestamp.as_ref() else {
             continue;

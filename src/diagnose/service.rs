@@ -469,11 +469,6 @@ pub fn missing(idx: &Index<'_>, target: &ServiceRef, refs: &[&TracedReference]) 
         }
         fx
     };
-    for r in refs {
-        if let Some(resolved) = &r.report.resolved {
-            f = f.related(resolved.clone());
-        }
-    }
     StepReport::from_findings(StepId::Service, vec![f.fix(fx)], "")
 }
 
