@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::core::v1::{
-    ConfigMap, Event, Namespace, Node, Pod, PodTemplateSpec, Service,
+    ConfigMap, Endpoints, Event, Namespace, Node, Pod, PodTemplateSpec, Service,
 };
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
@@ -139,9 +139,13 @@ pub struct Index<'a> {
     pods: Nested<'a, &'a Pod>,
     pods_by_ns: HashMap<&'a str, Vec<&'a Pod>>,
     pods_by_label: HashMap<(&'a str, &'a str, &'a str), Vec<&'a Pod>>,
+    /// (namespace, label key in lower case) → pods carrying that key with any
+    /// value: the candidates for SEL-001's near misses.
+    pods_by_label_key: HashMap<&'a str, HashMap<String, Vec<&'a Pod>>>,
     pods_by_node: HashMap<&'a str, Vec<&'a Pod>>,
     slices_by_service: Nested<'a, Vec<&'a EndpointSlice>>,
     slices_by_ns: HashMap<&'a str, Vec<&'a EndpointSlice>>,
+    endpoints: Nested<'a, &'a Endpoints>,
     events_by_uid: HashMap<&'a str, Vec<&'a Event>>,
     events_by_object: HashMap<(&'a str, &'a str, &'a str), Vec<&'a Event>>,
     config_maps: Nested<'a, &'a ConfigMap>,
@@ -168,9 +172,11 @@ impl<'a> Index<'a> {
             pods: HashMap::new(),
             pods_by_ns: HashMap::new(),
             pods_by_label: HashMap::new(),
+            pods_by_label_key: HashMap::new(),
             pods_by_node: HashMap::new(),
             slices_by_service: HashMap::new(),
             slices_by_ns: HashMap::new(),
+            endpoints: HashMap::new(),
             events_by_uid: HashMap::new(),
             events_by_object: HashMap::new(),
             config_maps: HashMap::new(),
@@ -206,6 +212,12 @@ impl<'a> Index<'a> {
                         .entry((ns, k.as_str(), v.as_str()))
                         .or_default()
                         .push(pod);
+                    idx.pods_by_label_key
+                        .entry(ns)
+                        .or_default()
+                        .entry(k.to_lowercase())
+                        .or_default()
+                        .push(pod);
                 }
             }
             if let Some(node) = pod.spec.as_ref().and_then(|s| s.node_name.as_deref()) {
@@ -229,6 +241,9 @@ impl<'a> Index<'a> {
                     .or_default()
                     .push(slice);
             }
+        }
+        for ep in &snap.endpoints {
+            put(&mut idx.endpoints, key_of(&ep.metadata), ep);
         }
         for ev in &snap.events {
             let ev: &Event = ev;
@@ -393,6 +408,21 @@ impl<'a> Index<'a> {
     /// Slices labelled `kubernetes.io/service-name=<service>` in `namespace`.
     pub fn slices_for(&self, namespace: &str, service: &str) -> &[&'a EndpointSlice] {
         get(&self.slices_by_service, namespace, service).map_or(&[], Vec::as_slice)
+    }
+
+    /// Pods in `namespace` that carry label `key` with any value, the key
+    /// compared without regard to case (`App` and `app` both count).
+    pub fn pods_with_label_key(&self, namespace: &str, key: &str) -> &[&'a Pod] {
+        self.pods_by_label_key
+            .get(namespace)
+            .and_then(|m| m.get(&key.to_lowercase()))
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// The v1 Endpoints object of a Service (read only when the cluster serves
+    /// no EndpointSlices, or for SEL-005's "only v1 Endpoints" warning).
+    pub fn endpoints(&self, namespace: &str, name: &str) -> Option<&'a Endpoints> {
+        get(&self.endpoints, namespace, name).copied()
     }
 
     pub fn slices_in(&self, namespace: &str) -> &[&'a EndpointSlice] {

@@ -23,15 +23,18 @@
 
 pub mod context;
 pub mod dns;
+pub mod endpoint_rules;
 pub mod endpoints;
 pub mod fix;
 pub mod index;
 pub mod namespace;
 pub mod network;
 pub mod permissions;
+pub mod pod_status;
 pub mod pods;
 pub mod ports;
 pub mod report;
+pub mod scheduling;
 pub mod service;
 mod step;
 #[cfg(test)]

@@ -4,7 +4,7 @@
 
 use k8s_openapi::jiff::Timestamp;
 
-use super::report::{Report, ServiceReport, Severity, Status, StepId, StepReport};
+use super::report::{Finding, Report, ServiceReport, Severity, Status, StepId, StepReport};
 use super::{Options, diagnose};
 use crate::snapshot::{Scope, Snapshot, manifests};
 
@@ -59,4 +59,13 @@ pub fn has(step: &StepReport, check: &str, severity: Severity) -> bool {
 #[track_caller]
 pub fn assert_status(step: &StepReport, status: Status) {
     assert_eq!(step.status, status, "step {}: {step:#?}", step.id);
+}
+
+/// The first finding of `check` in a step (panics, printing the step, when none).
+#[track_caller]
+pub fn finding<'s>(step: &'s StepReport, check: &str) -> &'s Finding {
+    step.findings
+        .iter()
+        .find(|f| f.check == check)
+        .unwrap_or_else(|| panic!("no {check} in {step:#?}"))
 }

@@ -1,0 +1,620 @@
+//! The EndpointSlice controller's rules (CHECKS.md, top), as pure functions,
+//! and the endpoints a Service actually has, read the way kube-proxy reads them.
+//!
+//! Every step that reasons about "should this pod be an endpoint, with which
+//! conditions and ports" asks here, so `endpoints`, `pods` and `ports` cannot
+//! disagree with each other or with the controller
+//! (kubernetes `pkg/controller/endpointslice/reconciler.go`,
+//! `pkg/api/v1/pod/util.go` `FindPort`, `endpointutil.ShouldPodBeInEndpoints`).
+
+use k8s_openapi::api::core::v1::{Container, Pod, PodSpec, Service, ServicePort};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+use super::context::ServiceCtx;
+use super::index::Index;
+use super::pod_status;
+use crate::snapshot::Resource;
+
+/// An IP family, as `ipFamilies` and `addressType` spell it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Family {
+    V4,
+    V6,
+}
+
+impl Family {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Family::V4 => "IPv4",
+            Family::V6 => "IPv6",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Family> {
+        match s {
+            "IPv4" => Some(Family::V4),
+            "IPv6" => Some(Family::V6),
+            _ => None,
+        }
+    }
+
+    pub fn of_ip(ip: &str) -> Option<Family> {
+        match ip.parse::<std::net::IpAddr>().ok()? {
+            std::net::IpAddr::V4(_) => Some(Family::V4),
+            std::net::IpAddr::V6(_) => Some(Family::V6),
+        }
+    }
+}
+
+/// The Service's `ipFamilies`; when absent (a manifest not yet defaulted by
+/// the API server), the family of its cluster IP, else IPv4 as the API defaults.
+pub fn service_families(svc: &Service) -> Vec<Family> {
+    let spec = svc.spec.as_ref();
+    let listed: Vec<Family> = spec
+        .and_then(|s| s.ip_families.as_ref())
+        .map(|f| f.iter().filter_map(|f| Family::parse(f)).collect())
+        .unwrap_or_default();
+    if !listed.is_empty() {
+        return listed;
+    }
+    match spec
+        .and_then(|s| s.cluster_ip.as_deref())
+        .and_then(Family::of_ip)
+    {
+        Some(f) => vec![f],
+        None => vec![Family::V4],
+    }
+}
+
+/// `spec.ports`, empty when absent.
+pub fn service_ports(svc: &Service) -> &[ServicePort] {
+    svc.spec
+        .as_ref()
+        .and_then(|s| s.ports.as_deref())
+        .unwrap_or_default()
+}
+
+pub fn publishes_not_ready(svc: &Service) -> bool {
+    svc.spec
+        .as_ref()
+        .and_then(|s| s.publish_not_ready_addresses)
+        .unwrap_or(false)
+}
+
+/// The pod's IPs (`podIPs`, else `podIP`).
+pub fn pod_ips(pod: &Pod) -> Vec<&str> {
+    let Some(status) = pod.status.as_ref() else {
+        return Vec::new();
+    };
+    let mut ips: Vec<&str> = status
+        .pod_ips
+        .iter()
+        .flatten()
+        .map(|p| p.ip.as_str())
+        .filter(|ip| !ip.is_empty())
+        .collect();
+    if ips.is_empty()
+        && let Some(ip) = status.pod_ip.as_deref().filter(|ip| !ip.is_empty())
+    {
+        ips.push(ip);
+    }
+    ips
+}
+
+/// Conditions the controller gives a pod's endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Conditions {
+    pub ready: bool,
+    pub serving: bool,
+    pub terminating: bool,
+}
+
+/// `serving` = pod Ready; `terminating` = deletionTimestamp set;
+/// `ready` = `publishNotReadyAddresses || (serving && !terminating)`.
+pub fn expected_conditions(svc: &Service, pod: &Pod) -> Conditions {
+    let serving = pod_status::is_ready(pod);
+    let terminating = pod_status::is_terminating(pod);
+    Conditions {
+        ready: publishes_not_ready(svc) || (serving && !terminating),
+        serving,
+        terminating,
+    }
+}
+
+/// Why the controller leaves a selected pod out of every slice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unlisted {
+    /// Phase Succeeded or Failed.
+    Terminal(String),
+    /// No IP yet (Pending, or scheduled but not started).
+    NoIp,
+    /// `spec.nodeName` names a Node that does not exist (and the Service
+    /// does not set publishNotReadyAddresses).
+    NodeMissing(String),
+    /// The pod has IPs, none of a family in the Service's `ipFamilies`.
+    NoIpOfFamily {
+        have: Vec<Family>,
+        want: Vec<Family>,
+    },
+}
+
+impl Unlisted {
+    pub fn describe(&self) -> String {
+        match self {
+            Unlisted::Terminal(phase) => format!("has terminated (phase {phase})"),
+            Unlisted::NoIp => "has no IP yet".to_string(),
+            Unlisted::NodeMissing(node) => format!(
+                "runs on node {node}, which has no Node object (the controller skips such pods)"
+            ),
+            Unlisted::NoIpOfFamily { have, want } => format!(
+                "has only {} addresses; the Service's ipFamilies are {}",
+                families_text(have),
+                families_text(want)
+            ),
+        }
+    }
+}
+
+pub fn families_text(f: &[Family]) -> String {
+    f.iter().map(|f| f.as_str()).collect::<Vec<_>>().join(",")
+}
+
+/// The families in which the controller lists `pod` for `svc`, or why it
+/// lists it nowhere. Node existence is only judged when Nodes are readable.
+pub fn expected_listing(
+    idx: &Index<'_>,
+    svc: &Service,
+    pod: &Pod,
+) -> Result<Vec<Family>, Unlisted> {
+    if pod_status::is_terminal(pod) {
+        return Err(Unlisted::Terminal(pod_status::phase(pod).to_string()));
+    }
+    let ips = pod_ips(pod);
+    if ips.is_empty() {
+        return Err(Unlisted::NoIp);
+    }
+    if !publishes_not_ready(svc)
+        && let Some(node) = pod.spec.as_ref().and_then(|s| s.node_name.as_deref())
+        && idx.snap.access.readable(Resource::Nodes, None)
+        && idx.node(node).is_none()
+    {
+        return Err(Unlisted::NodeMissing(node.to_string()));
+    }
+    let want = service_families(svc);
+    let mut have: Vec<Family> = ips.iter().filter_map(|ip| Family::of_ip(ip)).collect();
+    have.sort();
+    have.dedup();
+    let listed: Vec<Family> = want.iter().copied().filter(|f| have.contains(f)).collect();
+    if listed.is_empty() {
+        return Err(Unlisted::NoIpOfFamily { have, want });
+    }
+    Ok(listed)
+}
+
+/// `protocol`, defaulting to TCP as the API does.
+pub fn protocol(p: Option<&str>) -> &str {
+    p.filter(|p| !p.is_empty()).unwrap_or("TCP")
+}
+
+/// What a Service port targets: a number, or a container port name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target<'a> {
+    Number(i32),
+    Name(&'a str),
+}
+
+/// The Service port's target; an omitted targetPort comes back from the API
+/// equal to `port`.
+pub fn target_of(sp: &ServicePort) -> Target<'_> {
+    match &sp.target_port {
+        None => Target::Number(sp.port),
+        Some(IntOrString::Int(n)) => Target::Number(*n),
+        Some(IntOrString::String(s)) => Target::Name(s.as_str()),
+    }
+}
+
+/// Whether the targetPort was left out (so it defaults to `port`).
+pub fn target_omitted(sp: &ServicePort) -> bool {
+    sp.target_port.is_none()
+}
+
+/// `name port/PROTO` of a Service port, for messages (`http 80/TCP`).
+pub fn service_port_text(sp: &ServicePort) -> String {
+    let proto = protocol(sp.protocol.as_deref());
+    match sp.name.as_deref().filter(|n| !n.is_empty()) {
+        Some(name) => format!("{name} {}/{proto}", sp.port),
+        None => format!("{}/{proto}", sp.port),
+    }
+}
+
+pub fn target_text(sp: &ServicePort) -> String {
+    match target_of(sp) {
+        Target::Number(n) => n.to_string(),
+        Target::Name(n) => n.to_string(),
+    }
+}
+
+/// A sidecar: an init container with `restartPolicy: Always`.
+pub fn is_sidecar(c: &Container) -> bool {
+    c.restart_policy.as_deref() == Some("Always")
+}
+
+/// A port a container declares, with where it is declared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeclaredPort<'a> {
+    pub container: &'a str,
+    /// Declared on a sidecar init container.
+    pub sidecar: bool,
+    /// Index in `containers` (or `initContainers` for a sidecar).
+    pub index: usize,
+    pub name: Option<&'a str>,
+    pub number: i32,
+    pub protocol: &'a str,
+}
+
+impl DeclaredPort<'_> {
+    /// `http 8080/TCP (container web)`.
+    pub fn describe(&self) -> String {
+        let kind = if self.sidecar {
+            "sidecar init container"
+        } else {
+            "container"
+        };
+        match self.name {
+            Some(n) => format!(
+                "{n} {}/{} ({kind} {})",
+                self.number, self.protocol, self.container
+            ),
+            None => format!(
+                "{}/{} ({kind} {})",
+                self.number, self.protocol, self.container
+            ),
+        }
+    }
+}
+
+/// Ports declared by the containers and the sidecar init containers, in the
+/// order the controller searches them (containers first).
+pub fn declared_ports(spec: &PodSpec) -> Vec<DeclaredPort<'_>> {
+    let mut out = Vec::new();
+    let sidecars = spec
+        .init_containers
+        .iter()
+        .flatten()
+        .enumerate()
+        .filter(|(_, c)| is_sidecar(c));
+    let all = spec
+        .containers
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (i, c, false))
+        .chain(sidecars.map(|(i, c)| (i, c, true)));
+    for (index, c, sidecar) in all {
+        for p in c.ports.iter().flatten() {
+            out.push(DeclaredPort {
+                container: c.name.as_str(),
+                sidecar,
+                index,
+                name: p.name.as_deref().filter(|n| !n.is_empty()),
+                number: p.container_port,
+                protocol: protocol(p.protocol.as_deref()),
+            });
+        }
+    }
+    out
+}
+
+/// `FindPort`: a numeric targetPort is used as it is; a named one is looked up
+/// by name **and** protocol among the containers' ports, then the sidecar init
+/// containers' ports. `None`: the port is dropped for this pod.
+pub fn resolve<'s>(spec: Option<&'s PodSpec>, sp: &ServicePort) -> Option<Resolved<'s>> {
+    match target_of(sp) {
+        Target::Number(n) => Some(Resolved {
+            number: n,
+            declared: spec.and_then(|spec| {
+                declared_ports(spec)
+                    .into_iter()
+                    .find(|d| d.number == n && d.protocol == protocol(sp.protocol.as_deref()))
+            }),
+        }),
+        Target::Name(name) => {
+            let proto = protocol(sp.protocol.as_deref());
+            let d = declared_ports(spec?)
+                .into_iter()
+                .find(|d| d.name == Some(name) && d.protocol == proto)?;
+            Some(Resolved {
+                number: d.number,
+                declared: Some(d),
+            })
+        }
+    }
+}
+
+/// A Service port resolved on one pod.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Resolved<'a> {
+    pub number: i32,
+    /// The container port it lands on, when one declares it.
+    pub declared: Option<DeclaredPort<'a>>,
+}
+
+/// One endpoint as the Service's slices (or, on clusters without
+/// EndpointSlices, its v1 Endpoints) publish it.
+#[derive(Debug, Clone)]
+pub struct Observed<'a> {
+    pub addresses: Vec<&'a str>,
+    /// `None` for an FQDN slice.
+    pub family: Option<Family>,
+    pub ready: bool,
+    pub serving: bool,
+    pub terminating: bool,
+    pub node: Option<&'a str>,
+    pub target_uid: Option<&'a str>,
+    pub target_name: Option<&'a str>,
+    /// Port names of the slice (or subset) that lists it.
+    pub port_names: Vec<&'a str>,
+}
+
+impl Observed<'_> {
+    /// Whether this endpoint stands for `pod` (by uid, else name, else address).
+    pub fn is_pod(&self, pod: &Pod) -> bool {
+        if let (Some(uid), Some(pod_uid)) = (self.target_uid, pod.metadata.uid.as_deref()) {
+            return uid == pod_uid;
+        }
+        if let Some(name) = self.target_name {
+            return Some(name) == pod.metadata.name.as_deref();
+        }
+        let ips = pod_ips(pod);
+        self.addresses.iter().any(|a| ips.contains(a))
+    }
+
+    /// A key that identifies the backend across slices and families.
+    pub fn backend_key(&self) -> &str {
+        self.target_uid
+            .or(self.target_name)
+            .or(self.addresses.first().copied())
+            .unwrap_or("")
+    }
+}
+
+/// The pods a Service's endpoints stand for (see [`Backends::listed`]); the
+/// same rule as [`Observed::is_pod`]: by uid, else name, else address.
+#[derive(Debug, Clone, Default)]
+pub struct Listed<'a> {
+    uids: std::collections::HashSet<&'a str>,
+    /// Target names of endpoints without a uid.
+    names: std::collections::HashSet<&'a str>,
+    /// Target names of endpoints with a uid: used only for a pod without one.
+    names_with_uid: std::collections::HashSet<&'a str>,
+    addresses: std::collections::HashSet<&'a str>,
+}
+
+impl Listed<'_> {
+    pub fn contains(&self, pod: &Pod) -> bool {
+        let name = pod.metadata.name.as_deref().unwrap_or("");
+        let by_uid = match pod.metadata.uid.as_deref() {
+            Some(uid) => self.uids.contains(uid),
+            None => self.names_with_uid.contains(name),
+        };
+        by_uid
+            || self.names.contains(name)
+            || pod_ips(pod).iter().any(|ip| self.addresses.contains(ip))
+    }
+}
+
+/// The endpoints a Service has, merged over its slices.
+#[derive(Debug, Clone, Default)]
+pub struct Backends<'a> {
+    pub endpoints: Vec<Observed<'a>>,
+    /// Read from v1 Endpoints because the cluster serves no EndpointSlices.
+    pub from_v1: bool,
+}
+
+impl<'a> Backends<'a> {
+    /// Merge the Service's EndpointSlices; on a cluster that serves none, its
+    /// v1 Endpoints (not-ready addresses are neither ready nor serving there).
+    pub fn of(ctx: &ServiceCtx<'a>) -> Backends<'a> {
+        if !ctx.idx.snap.serves_endpoint_slices {
+            return Self::from_endpoints(ctx);
+        }
+        let mut endpoints = Vec::new();
+        for slice in ctx.slices {
+            let family = Family::parse(&slice.address_type);
+            let port_names: Vec<&'a str> = slice
+                .ports
+                .iter()
+                .flatten()
+                .map(|p| p.name.as_deref().unwrap_or(""))
+                .collect();
+            for ep in &slice.endpoints {
+                let c = ep.conditions.as_ref();
+                let ready = c.and_then(|c| c.ready).unwrap_or(true);
+                endpoints.push(Observed {
+                    addresses: ep.addresses.iter().map(String::as_str).collect(),
+                    family,
+                    ready,
+                    serving: c.and_then(|c| c.serving).unwrap_or(true),
+                    terminating: c.and_then(|c| c.terminating).unwrap_or(false),
+                    node: ep.node_name.as_deref(),
+                    target_uid: ep.target_ref.as_ref().and_then(|t| t.uid.as_deref()),
+                    target_name: ep.target_ref.as_ref().and_then(|t| t.name.as_deref()),
+                    port_names: port_names.clone(),
+                });
+            }
+        }
+        Backends {
+            endpoints,
+            from_v1: false,
+        }
+    }
+
+    fn from_endpoints(ctx: &ServiceCtx<'a>) -> Backends<'a> {
+        let mut endpoints = Vec::new();
+        let Some(ep) = ctx.idx.endpoints(ctx.namespace, ctx.name) else {
+            return Backends {
+                endpoints,
+                from_v1: true,
+            };
+        };
+        for subset in ep.subsets.iter().flatten() {
+            let port_names: Vec<&'a str> = subset
+                .ports
+                .iter()
+                .flatten()
+                .map(|p| p.name.as_deref().unwrap_or(""))
+                .collect();
+            let lists = [
+                (&subset.addresses, true),
+                (&subset.not_ready_addresses, false),
+            ];
+            for (list, ready) in lists {
+                for a in list.iter().flatten() {
+                    endpoints.push(Observed {
+                        addresses: vec![a.ip.as_str()],
+                        family: Family::of_ip(&a.ip),
+                        ready,
+                        serving: ready,
+                        terminating: false,
+                        node: a.node_name.as_deref(),
+                        target_uid: a.target_ref.as_ref().and_then(|t| t.uid.as_deref()),
+                        target_name: a.target_ref.as_ref().and_then(|t| t.name.as_deref()),
+                        port_names: port_names.clone(),
+                    });
+                }
+            }
+        }
+        Backends {
+            endpoints,
+            from_v1: true,
+        }
+    }
+
+    /// Which pods the endpoints stand for, as hash sets, so that checking
+    /// every selected pod costs O(pods + endpoints), not their product.
+    pub fn listed(&self) -> Listed<'a> {
+        let mut l = Listed::default();
+        for e in &self.endpoints {
+            match (e.target_uid, e.target_name) {
+                (Some(uid), name) => {
+                    l.uids.insert(uid);
+                    l.names_with_uid.extend(name);
+                }
+                (None, Some(name)) => {
+                    l.names.insert(name);
+                }
+                (None, None) => l.addresses.extend(e.addresses.iter().copied()),
+            }
+        }
+        l
+    }
+
+    /// Distinct backends (a dual-stack pod listed in two slices counts once).
+    pub fn distinct(&self) -> usize {
+        let mut keys: Vec<&str> = self.endpoints.iter().map(Observed::backend_key).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        keys.len()
+    }
+
+    /// What the source is called in messages.
+    pub fn source(&self) -> &'static str {
+        if self.from_v1 {
+            "v1 Endpoints"
+        } else {
+            "EndpointSlices"
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use k8s_openapi::api::core::v1::{ContainerPort, ServiceSpec};
+
+    fn sp(port: i32, target: Option<IntOrString>, proto: Option<&str>) -> ServicePort {
+        ServicePort {
+            port,
+            target_port: target,
+            protocol: proto.map(str::to_string),
+            ..Default::default()
+        }
+    }
+
+    fn container(name: &str, ports: &[(&str, i32, &str)], sidecar: bool) -> Container {
+        Container {
+            name: name.into(),
+            restart_policy: sidecar.then(|| "Always".to_string()),
+            ports: Some(
+                ports
+                    .iter()
+                    .map(|(n, p, proto)| ContainerPort {
+                        name: (!n.is_empty()).then(|| n.to_string()),
+                        container_port: *p,
+                        protocol: Some(proto.to_string()),
+                        ..Default::default()
+                    })
+                    .collect(),
+            ),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn omitted_target_port_is_the_port() {
+        let p = sp(80, None, None);
+        assert_eq!(target_of(&p), Target::Number(80));
+        assert!(target_omitted(&p));
+    }
+
+    #[test]
+    fn named_port_resolves_by_name_and_protocol() {
+        let spec = PodSpec {
+            containers: vec![container("dns", &[("dns", 53, "UDP")], false)],
+            ..Default::default()
+        };
+        let udp = sp(53, Some(IntOrString::String("dns".into())), Some("UDP"));
+        let tcp = sp(53, Some(IntOrString::String("dns".into())), Some("TCP"));
+        assert_eq!(resolve(Some(&spec), &udp).map(|r| r.number), Some(53));
+        // Same name, other protocol: does not resolve.
+        assert_eq!(resolve(Some(&spec), &tcp), None);
+    }
+
+    #[test]
+    fn named_port_on_sidecar_init_container_resolves_but_not_on_plain_init() {
+        let mut spec = PodSpec {
+            containers: vec![container("app", &[], false)],
+            init_containers: Some(vec![container("proxy", &[("proxy", 15001, "TCP")], true)]),
+            ..Default::default()
+        };
+        let p = sp(80, Some(IntOrString::String("proxy".into())), None);
+        let r = resolve(Some(&spec), &p).expect("sidecar port resolves");
+        assert_eq!(r.number, 15001);
+        assert!(r.declared.is_some_and(|d| d.sidecar));
+        spec.init_containers = Some(vec![container("proxy", &[("proxy", 15001, "TCP")], false)]);
+        assert_eq!(resolve(Some(&spec), &p), None);
+    }
+
+    #[test]
+    fn containers_win_over_sidecars() {
+        let spec = PodSpec {
+            containers: vec![container("app", &[("http", 8080, "TCP")], false)],
+            init_containers: Some(vec![container("proxy", &[("http", 15001, "TCP")], true)]),
+            ..Default::default()
+        };
+        let p = sp(80, Some(IntOrString::String("http".into())), None);
+        assert_eq!(resolve(Some(&spec), &p).map(|r| r.number), Some(8080));
+    }
+
+    #[test]
+    fn families_default_from_cluster_ip() {
+        let svc = |ip: &str| Service {
+            spec: Some(ServiceSpec {
+                cluster_ip: Some(ip.into()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        assert_eq!(service_families(&svc("fd00::1")), vec![Family::V6]);
+        assert_eq!(service_families(&svc("None")), vec![Family::V4]);
+    }
+}

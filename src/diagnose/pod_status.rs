@@ -1,0 +1,202 @@
+//! Reading a pod's status: phase, conditions, container states, ages.
+//!
+//! Small accessors shared by `endpoints` (via [`super::endpoint_rules`]) and
+//! `pods`, so that "ready", "terminal" and "terminating" mean one thing.
+
+use k8s_openapi::api::core::v1::{Container, ContainerStatus, Pod, PodCondition};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use k8s_openapi::jiff::Timestamp;
+
+/// `status.phase`, `Pending` when the API has not set it yet.
+pub fn phase(pod: &Pod) -> &str {
+    pod.status
+        .as_ref()
+        .and_then(|s| s.phase.as_deref())
+        .unwrap_or("Pending")
+}
+
+/// Succeeded or Failed: the pod will not run again (`IsPodTerminal`).
+pub fn is_terminal(pod: &Pod) -> bool {
+    matches!(phase(pod), "Succeeded" | "Failed")
+}
+
+/// Being deleted (`metadata.deletionTimestamp` set).
+pub fn is_terminating(pod: &Pod) -> bool {
+    pod.metadata.deletion_timestamp.is_some()
+}
+
+pub fn condition<'p>(pod: &'p Pod, type_: &str) -> Option<&'p PodCondition> {
+    pod.status
+        .as_ref()?
+        .conditions
+        .as_ref()?
+        .iter()
+        .find(|c| c.type_ == type_)
+}
+
+/// The pod's `Ready` condition is True (`podutil.IsPodReady`).
+pub fn is_ready(pod: &Pod) -> bool {
+    condition(pod, "Ready").is_some_and(|c| c.status == "True")
+}
+
+/// `PodScheduled=False`: the scheduler could not place it.
+pub fn is_unschedulable(pod: &Pod) -> bool {
+    condition(pod, "PodScheduled").is_some_and(|c| c.status == "False")
+}
+
+/// The owner a pod is grouped under: its top-level controller
+/// (`Deployment/web`, `Job/migrate`), or `bare pods` for pods without a
+/// controller, which are grouped together rather than one owner each.
+pub fn owner_group(idx: &super::index::Index<'_>, pod: &Pod) -> String {
+    if super::index::controller_of(&pod.metadata).is_none() {
+        return BARE.to_string();
+    }
+    idx.owner_label(pod)
+}
+
+/// The [`owner_group`] of pods without a controller.
+pub const BARE: &str = "bare pods";
+
+pub fn name(pod: &Pod) -> &str {
+    pod.metadata.name.as_deref().unwrap_or("")
+}
+
+pub fn node_name(pod: &Pod) -> Option<&str> {
+    pod.spec.as_ref().and_then(|s| s.node_name.as_deref())
+}
+
+/// One container of a pod with its spec (when found) and status.
+#[derive(Debug, Clone, Copy)]
+pub struct ContainerView<'p> {
+    pub name: &'p str,
+    pub init: bool,
+    pub spec: Option<&'p Container>,
+    pub status: &'p ContainerStatus,
+}
+
+impl<'p> ContainerView<'p> {
+    /// `container web` or `init container migrate`.
+    pub fn label(&self) -> String {
+        if self.init {
+            format!("init container {}", self.name)
+        } else {
+            format!("container {}", self.name)
+        }
+    }
+
+    /// `(reason, message)` of the waiting state.
+    pub fn waiting(&self) -> Option<(&'p str, &'p str)> {
+        let w = self.status.state.as_ref()?.waiting.as_ref()?;
+        Some((
+            w.reason.as_deref().unwrap_or(""),
+            w.message.as_deref().unwrap_or(""),
+        ))
+    }
+
+    pub fn running(&self) -> bool {
+        self.status
+            .state
+            .as_ref()
+            .is_some_and(|s| s.running.is_some())
+    }
+
+    /// The last termination (`lastState.terminated`).
+    pub fn last_termination(
+        &self,
+    ) -> Option<&'p k8s_openapi::api::core::v1::ContainerStateTerminated> {
+        self.status.last_state.as_ref()?.terminated.as_ref()
+    }
+
+    /// `limits.memory` of the container spec.
+    pub fn memory_limit(&self) -> Option<&'p str> {
+        self.spec?
+            .resources
+            .as_ref()?
+            .limits
+            .as_ref()?
+            .get("memory")
+            .map(|q| q.0.as_str())
+    }
+}
+
+/// Init containers first, then containers, each with its spec.
+pub fn containers(pod: &Pod) -> Vec<ContainerView<'_>> {
+    let spec = pod.spec.as_ref();
+    let Some(status) = pod.status.as_ref() else {
+        return Vec::new();
+    };
+    let find = |init: bool, name: &str| -> Option<&Container> {
+        let list = if init {
+            spec.and_then(|s| s.init_containers.as_ref())?
+        } else {
+            &spec?.containers
+        };
+        list.iter().find(|c| c.name == name)
+    };
+    let init = status
+        .init_container_statuses
+        .iter()
+        .flatten()
+        .map(|s| (true, s));
+    let main = status
+        .container_statuses
+        .iter()
+        .flatten()
+        .map(|s| (false, s));
+    init.chain(main)
+        .map(|(init, s)| ContainerView {
+            name: s.name.as_str(),
+            init,
+            spec: find(init, &s.name),
+            status: s,
+        })
+        .collect()
+}
+
+/// Seconds from `t` to `now` (negative when `t` is in the future).
+pub fn seconds_since(now: Timestamp, t: &Time) -> i64 {
+    now.as_second() - t.0.as_second()
+}
+
+/// A duration for people: `45s`, `12m`, `3h`, `2d`.
+pub fn human_duration(seconds: i64) -> String {
+    let s = seconds.max(0);
+    if s < 120 {
+        format!("{s}s")
+    } else if s < 2 * 3600 {
+        format!("{}m", s / 60)
+    } else if s < 2 * 86400 {
+        format!("{}h", s / 3600)
+    } else {
+        format!("{}d", s / 86400)
+    }
+}
+
+/// The last `n` non-empty lines of a log, control characters replaced.
+pub fn log_tail(text: &str, n: usize) -> Vec<String> {
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    let start = lines.len().saturating_sub(n);
+    lines[start..]
+        .iter()
+        .map(|l| crate::safe_text::sanitize(l.trim_end()).into_owned())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(human_duration(45), "45s");
+        assert_eq!(human_duration(600), "10m");
+        assert_eq!(human_duration(3 * 3600), "3h");
+        assert_eq!(human_duration(3 * 86400), "3d");
+    }
+
+    #[test]
+    fn log_tail_keeps_last_lines_and_strips_control_characters() {
+        let tail = log_tail("a\n\nb\nc\x1b[31m\n", 2);
+        assert_eq!(tail, vec!["b".to_string(), "c?[31m".to_string()]);
+    }
+}
