@@ -389,31 +389,61 @@ fn docs_rbac_allows_every_request_check_makes() {
     let role: Value = serde_saphyr::from_str(include_str!("../docs/rbac.yaml")).unwrap();
     let allowed = |group: &str, resource: &str, verb: &str| {
         role["rules"].as_array().unwrap().iter().any(|rule| {
-            let has = |key: &str, want: &str| rule[key].as_array().unwrap().iter().any(|v| v == want || v == "*");
+            let has = |key: &str, want: &str| {
+                rule[key]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|v| v == want || v == "*")
+            };
             has("apiGroups", group) && has("resources", resource) && has("verbs", verb)
         })
     };
     // Nothing in the role may write or touch Secrets.
     for rule in role["rules"].as_array().unwrap() {
         for verb in rule["verbs"].as_array().unwrap() {
-            assert!(["get", "list", "watch"].contains(&verb.as_str().unwrap()), "{rule}");
+            assert!(
+                ["get", "list", "watch"].contains(&verb.as_str().unwrap()),
+                "{rule}"
+            );
         }
-        assert!(!rule["resources"].as_array().unwrap().iter().any(|r| r == "secrets" || r == "*"), "{rule}");
+        assert!(
+            !rule["resources"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|r| r == "secrets" || r == "*"),
+            "{rule}"
+        );
     }
 
     let sandbox = Sandbox::start_with_journal(&["--demo"]);
-    for args in [&["check", "-A", "-o", "json"][..], &["check", "-n", "orders", "-o", "json"][..]] {
+    for args in [
+        &["check", "-A", "-o", "json"][..],
+        &["check", "-n", "orders", "-o", "json"][..],
+    ] {
         let out = sandbox.svc_doctor(args);
-        assert!(matches!(out.status.code(), Some(0 | 1)), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            matches!(out.status.code(), Some(0 | 1)),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     let mut checked = 0;
     for e in sandbox.journal_entries() {
-        let (method, path, query) = (e["method"].as_str().unwrap(), e["path"].as_str().unwrap(), e["query"].as_str().unwrap_or(""));
+        let (method, path, query) = (
+            e["method"].as_str().unwrap(),
+            e["path"].as_str().unwrap(),
+            e["query"].as_str().unwrap_or(""),
+        );
         if let Some((group, resource, verb)) = rbac_request(method, path, query) {
             if resource.ends_with("accessreviews") {
                 continue; // every authenticated user may ask what it may do
             }
-            assert!(allowed(&group, &resource, &verb), "docs/rbac.yaml does not allow {verb} {group}/{resource} ({path})");
+            assert!(
+                allowed(&group, &resource, &verb),
+                "docs/rbac.yaml does not allow {verb} {group}/{resource} ({path})"
+            );
             checked += 1;
         }
     }

@@ -778,6 +778,8 @@ mod tests {
                 namespace: "production".into(),
                 name: "postgres-service".into(),
             }),
+            client: None,
+            finding: None,
         }
     }
 

@@ -27,33 +27,12 @@ use crate::diagnose::fix::{Kubectl, fix};
 use crate::diagnose::index::Index;
 use crate::diagnose::permissions::not_evaluated;
 use crate::diagnose::report::Finding;
+use crate::diagnose::scheduling::{taint_text, tolerates};
 use crate::safe_text::sanitize;
 use crate::snapshot::Resource;
 
 /// At most this many nodes are listed in evidence.
 const MAX_NODES_SHOWN: usize = 20;
-
-/// Whether `tol` tolerates `taint`.
-pub fn tolerates(tol: &Toleration, taint: &Taint) -> bool {
-    if tol
-        .effect
-        .as_deref()
-        .is_some_and(|e| !e.is_empty() && e != taint.effect)
-    {
-        return false;
-    }
-    let key = tol.key.as_deref().unwrap_or("");
-    match tol.operator.as_deref().unwrap_or("Equal") {
-        "Exists" => key.is_empty() || key == taint.key,
-        // Equal needs the key and the value (an empty key is only valid with Exists).
-        "Equal" => {
-            !key.is_empty()
-                && key == taint.key
-                && tol.value.as_deref().unwrap_or("") == taint.value.as_deref().unwrap_or("")
-        }
-        _ => false,
-    }
-}
 
 /// Whether a taint keeps pods that do not tolerate it off the node.
 pub fn blocks(taint: &Taint) -> bool {
@@ -84,13 +63,6 @@ fn node_health(key: &str) -> bool {
             | "node.kubernetes.io/unreachable"
             | "node.kubernetes.io/network-unavailable"
     )
-}
-
-pub fn taint_text(t: &Taint) -> String {
-    match t.value.as_deref().filter(|v| !v.is_empty()) {
-        Some(v) => format!("{}={v}:{}", t.key, t.effect),
-        None => format!("{}:{}", t.key, t.effect),
-    }
 }
 
 /// What keeps a pod off one node.
