@@ -605,9 +605,6 @@ mod tests {
             &taint("dedicated", Some("gpu"), "NoSchedule")
         ));
         assert!(!tolerates(&eq, &taint("other", Some("dns"), "NoSchedule")));
-        // An empty key is only valid with Exists; with Equal it tolerates nothing.
-        let empty = tol(None, Some("Equal"), None, None);
-        assert!(!tolerates(&empty, &taint("", None, "NoSchedule")));
     }
 
     #[test]
