@@ -8,6 +8,18 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::jiff::Timestamp;
 
 /// `status.phase`, `Pending` when the API has not set it yet.
+/// Waiting reasons that mean a container cannot run by itself (POD-001 ERR;
+/// DNS-004 applies the same rule to the DNS pods).
+pub const BROKEN_WAITING_REASONS: [&str; 7] = [
+    "CrashLoopBackOff",
+    "ImagePullBackOff",
+    "ErrImagePull",
+    "InvalidImageName",
+    "CreateContainerConfigError",
+    "CreateContainerError",
+    "RunContainerError",
+];
+
 pub fn phase(pod: &Pod) -> &str {
     pod.status
         .as_ref()

@@ -31,16 +31,6 @@ use super::scheduling;
 use super::service::{event_count, event_line, event_time, json_patch};
 use crate::snapshot::Resource;
 
-/// Waiting reasons that mean the container cannot run (POD-001 ERR).
-const BROKEN: [&str; 7] = [
-    "CrashLoopBackOff",
-    "ImagePullBackOff",
-    "ErrImagePull",
-    "InvalidImageName",
-    "CreateContainerConfigError",
-    "CreateContainerError",
-    "RunContainerError",
-];
 /// Waiting reasons that are normal for a while (POD-001 WARN after 5 minutes).
 const STARTING: [&str; 2] = ["ContainerCreating", "PodInitializing"];
 const STARTING_GRACE_SECONDS: i64 = 5 * 60;
@@ -230,7 +220,7 @@ pub fn check_crashing<'a>(idx: &Index<'_>, pods: &[&'a Pod]) -> Explained<'a> {
             let Some((reason, message)) = c.waiting() else {
                 continue;
             };
-            if BROKEN.contains(&reason) {
+            if pod_status::BROKEN_WAITING_REASONS.contains(&reason) {
                 broken.push(Broken {
                     pod: p,
                     c,

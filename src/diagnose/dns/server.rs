@@ -18,17 +18,6 @@ pub const DNS_SERVICE: &str = "kube-dns";
 /// The label kubeadm, kops, EKS, GKE and AKS put on the DNS pods.
 pub const DNS_LABEL: (&str, &str) = ("k8s-app", "kube-dns");
 
-/// Waiting reasons that mean a container will not start by itself (POD-001).
-const STUCK: [&str; 7] = [
-    "CrashLoopBackOff",
-    "ImagePullBackOff",
-    "ErrImagePull",
-    "InvalidImageName",
-    "CreateContainerConfigError",
-    "CreateContainerError",
-    "RunContainerError",
-];
-
 fn has_port_53(svc: &Service, protocol: &str) -> bool {
     svc.spec
         .iter()
@@ -463,7 +452,7 @@ pub fn dns004(
         for cs in statuses {
             let waiting = cs.state.as_ref().and_then(|s| s.waiting.as_ref());
             let reason = waiting.and_then(|w| w.reason.as_deref()).unwrap_or("");
-            if STUCK.contains(&reason) {
+            if crate::diagnose::pod_status::BROKEN_WAITING_REASONS.contains(&reason) {
                 stuck = true;
                 let mut f = Finding::error(
                     "DNS-004",
