@@ -403,6 +403,12 @@ pub fn resolve(idx: &Index<'_>, dns: &ClusterDns, found: Found) -> Option<Traced
             graded.status = Status::Fail;
             graded.targets = candidates.iter().map(|s| svc_ref(s)).collect();
             graded.related = graded.targets.clone();
+            // The name the client really uses does not exist where it looks:
+            // that Service is reported too, with `exists: false` (DESIGN §1:
+            // every Service a workload in scope references but that does not
+            // exist), its SVC-001 pointing at the candidates.
+            graded.targets.push(wanted.clone());
+            graded.missing = Some(wanted.clone());
             let where_ = names(&candidates);
             graded.message = if wanted.namespace == p && !host_lower.contains('.') {
                 format!("{host} does not exist in {p}; it exists in {where_}")

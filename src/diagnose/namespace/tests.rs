@@ -81,8 +81,22 @@ fn problem6_short_name_from_another_namespace() {
             "staging/deployment/frontend (pod frontend-abc123) container web: env API_URL = http://backend-api-service:3000"
         ]
     );
-    // No Service named backend-api-service is invented in staging.
-    assert!(!report.services.iter().any(|s| s.namespace == "staging"));
+    // The name the frontend uses does not exist in staging: that Service is
+    // reported missing too (DESIGN §1), pointing at the one in production.
+    let missing = service(&report, "staging", "backend-api-service");
+    assert!(!missing.exists);
+    assert_eq!(missing.failing_step, Some(StepId::Service));
+    let svc001 = &missing.steps[0].findings[0];
+    assert_eq!(svc001.check, "SVC-001");
+    assert!(
+        svc001.evidence.iter().any(|e| e.contains("production")),
+        "{svc001:#?}"
+    );
+    assert_eq!(
+        svc001.fix.as_ref().map(|f| f.commands.clone()),
+        Some(commands(r).to_vec()),
+        "the FQDN rewrite is the fix"
+    );
 }
 
 /// Guide problem 3: the missing postgres-service is a Service with `exists: false`.
