@@ -209,6 +209,7 @@ pub async fn start(config: SandboxConfig) -> Result<RunningSandbox, StartError> 
     let app = Arc::new(App {
         clusters,
         token: tls::random_token(),
+        require_token: config.tls,
         journal,
         shutdown: shutdown.clone(),
         server_address,
