@@ -14,6 +14,8 @@ pub struct Cli {
     pub command: Option<Command>,
     #[command(flatten)]
     pub cluster: ClusterArgs,
+    #[command(flatten)]
+    pub tui: TuiArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -39,6 +41,23 @@ pub struct ClusterArgs {
     /// Diagnose every namespace.
     #[arg(short = 'A', long, global = true, conflicts_with = "namespace")]
     pub all_namespaces: bool,
+}
+
+/// Dashboard flags (for `svc-doctor` and `svc-doctor demo`).
+#[derive(Debug, Clone, Default, Args)]
+pub struct TuiArgs {
+    /// Colour theme: dark, light, high-contrast, a name under
+    /// $XDG_CONFIG_HOME/svc-doctor/themes/, or a path to a .toml file.
+    #[arg(long, value_name = "NAME|PATH", env = "SVC_DOCTOR_THEME")]
+    pub theme: Option<String>,
+    /// How to copy fix commands: the system clipboard, OSC 52 through the
+    /// terminal (works over SSH), or auto (OSC 52 over SSH or without a display).
+    #[arg(long, value_enum, default_value_t = crate::tui::ClipboardMode::Auto, value_name = "MODE")]
+    pub clipboard: crate::tui::ClipboardMode,
+    /// Write logs here (default: $XDG_STATE_HOME/svc-doctor/svc-doctor.log,
+    /// else ~/.local/state/svc-doctor/svc-doctor.log).
+    #[arg(long, value_name = "PATH")]
+    pub log_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -8,6 +8,7 @@
 //! - [`report`]: text and JSON rendering of a report.
 //! - [`sandbox`]: the local Kubernetes API server used by the demo and tests.
 //! - [`safe_text`]: shell quoting and control-character stripping for cluster strings.
+//! - [`tui`]: the terminal dashboard (state, update, views, keys, themes, clipboard).
 
 pub mod cli;
 pub mod cluster;
@@ -17,3 +18,4 @@ pub mod report;
 pub mod safe_text;
 pub mod sandbox;
 pub mod snapshot;
+pub mod tui;
