@@ -22,6 +22,8 @@ pub struct Cli {
 pub enum Command {
     /// Diagnose Services headless and print a report (text or JSON).
     Check(CheckArgs),
+    /// The dashboard on the built-in demo cluster: no cluster needed.
+    Demo(TuiArgs),
     /// Serve manifests (or the built-in demo cluster) as a local Kubernetes API.
     Sandbox(SandboxArgs),
 }
@@ -110,14 +112,18 @@ pub fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match cli.command {
+    let code = match cli.command {
         Some(Command::Sandbox(args)) => runtime.block_on(crate::sandbox::run(args)),
         Some(Command::Check(args)) => {
             runtime.block_on(crate::commands::check::run(&cli.cluster, &args))
         }
-        None => {
-            eprintln!("svc-doctor: not implemented yet");
-            ExitCode::from(2)
+        Some(Command::Demo(tui)) => {
+            runtime.block_on(crate::commands::demo::run(&cli.cluster, &tui))
         }
-    }
+        None => runtime.block_on(crate::commands::dashboard::run(cli.cluster, &cli.tui)),
+    };
+    // Watchers and blocking diagnoses must not keep the process alive once
+    // the user has quit.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(200));
+    code
 }

@@ -1,0 +1,257 @@
+//! `svc-doctor` (no subcommand) and `svc-doctor demo`: the live dashboard.
+//!
+//! The pipeline task owns the cluster side: it connects, starts the
+//! reflectors ([`crate::cluster::live`]), and after changes (debounced, about
+//! 250 ms) takes a snapshot and runs the engine on a blocking thread, then
+//! sends the report to the UI as an owned message. It answers the UI's
+//! commands (re-read, switch context, change namespace scope) by restarting
+//! the reflectors. The UI never waits on it.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use k8s_openapi::jiff::Timestamp;
+use tokio::sync::mpsc::{self, UnboundedReceiver, UnboundedSender};
+
+use std::process::ExitCode;
+
+use crate::cli::{ClusterArgs, TuiArgs};
+use crate::cluster::live::{LiveCluster, LiveEvent};
+use crate::cluster::{self, Connection as ClusterConnection};
+use crate::diagnose::{self, Options};
+use crate::snapshot::history::ReadinessHistory;
+use crate::snapshot::{ReadFailure, Resource, Scope};
+use crate::tui::msg::{Command, Connection, LoadProgress, Msg};
+use crate::tui::{TuiOptions, run_dashboard};
+
+/// How long to wait after a change before diagnosing, so a burst of watch
+/// events costs one diagnosis.
+const DEBOUNCE: Duration = Duration::from_millis(250);
+/// How long to wait before trying to connect again after a failure.
+const RECONNECT_EVERY: Duration = Duration::from_secs(3);
+
+/// Open the dashboard on `args`' context and scope; returns when the user quits.
+pub async fn run(args: ClusterArgs, tui: &TuiArgs) -> ExitCode {
+    // Logs go to a file before any task can log (never onto the screen).
+    let _ = crate::tui::logging::init(tui.log_file.as_deref());
+    let (ui_tx, ui_rx) = mpsc::channel(64);
+    let (commands_tx, commands_rx) = mpsc::unbounded_channel();
+    // Shown until the pipeline has read the kubeconfig and says what it watches.
+    let context = args.context.clone().unwrap_or_default();
+    let scope = if args.all_namespaces {
+        Scope::All
+    } else {
+        Scope::Namespace(
+            args.namespace
+                .clone()
+                .unwrap_or_else(|| "default".to_string()),
+        )
+    };
+    let pipeline = tokio::spawn(pipeline(args, ui_tx, commands_rx));
+    let code = run_dashboard(TuiOptions::new(tui, context, scope), ui_rx, commands_tx).await;
+    pipeline.abort();
+    code
+}
+
+/// Run the pipeline until the UI goes away. `ui` carries messages to the UI;
+/// `commands` carries the UI's requests.
+pub async fn pipeline(
+    mut args: ClusterArgs,
+    ui: mpsc::Sender<Msg>,
+    mut commands: UnboundedReceiver<Command>,
+) {
+    let mut scope_override: Option<Scope> = None;
+    loop {
+        let _ = ui.send(Msg::Connection(Connection::Connecting)).await;
+        let conn = match cluster::connect(&args).await {
+            Ok(conn) => conn,
+            Err(err) => {
+                let _ = ui
+                    .send(Msg::Connection(Connection::Disconnected {
+                        since: Timestamp::now(),
+                        error: err.to_string(),
+                    }))
+                    .await;
+                // Wait for a command (e.g. another context) or retry later.
+                match tokio::time::timeout(RECONNECT_EVERY, commands.recv()).await {
+                    Ok(None) => return,
+                    Ok(Some(Command::SwitchContext(name))) => args.context = Some(name),
+                    Ok(Some(Command::SetScope(scope))) => scope_override = Some(scope),
+                    Ok(Some(Command::Refresh)) | Err(_) => {}
+                }
+                continue;
+            }
+        };
+        let scope = scope_override
+            .clone()
+            .unwrap_or_else(|| super::check::scope_of(&args, &conn.default_namespace));
+        let _ = ui
+            .send(Msg::Contexts {
+                contexts: conn.contexts.clone(),
+                current: conn.context.clone(),
+            })
+            .await;
+        let _ = ui
+            .send(Msg::Target {
+                context: conn.context.clone(),
+                scope: scope.clone(),
+            })
+            .await;
+
+        match watch(&conn, scope, &ui, &mut commands).await {
+            Next::Quit => return,
+            Next::Restart => {}
+            Next::SwitchContext(name) => {
+                args.context = Some(name);
+                scope_override = None;
+                args.namespace = None;
+                args.all_namespaces = false;
+            }
+            Next::SetScope(scope) => scope_override = Some(scope),
+        }
+    }
+}
+
+/// Why [`watch`] returned.
+enum Next {
+    Quit,
+    Restart,
+    SwitchContext(String),
+    SetScope(Scope),
+}
+
+/// Watch one context and scope until a command asks for something else.
+async fn watch(
+    conn: &ClusterConnection,
+    scope: Scope,
+    ui: &mpsc::Sender<Msg>,
+    commands: &mut UnboundedReceiver<Command>,
+) -> Next {
+    let (events_tx, mut events): (UnboundedSender<LiveEvent>, _) = mpsc::unbounded_channel();
+    let live = LiveCluster::start(&conn.client, &conn.context, scope.clone(), events_tx);
+    let mut history = ReadinessHistory::default();
+    let mut progress: BTreeMap<(Resource, Option<String>), (usize, bool)> = BTreeMap::new();
+    let mut failures: BTreeMap<(Resource, Option<String>), ReadFailure> = BTreeMap::new();
+    let mut disconnected_since: Option<Timestamp> = None;
+    let mut loaded = false;
+    let mut dirty = false;
+    let mut last_namespaces: BTreeSet<String> = BTreeSet::new();
+    let mut tick = tokio::time::interval(DEBOUNCE);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+
+    loop {
+        tokio::select! {
+            event = events.recv() => {
+                let Some(event) = event else { return Next::Restart };
+                match event {
+                    LiveEvent::Progress { resource, namespace, listed, done } => {
+                        progress.insert((resource, namespace), (listed, done));
+                        if !loaded {
+                            let _ = ui.send(Msg::Connection(Connection::Loading { progress: load_progress(&progress) })).await;
+                        }
+                    }
+                    LiveEvent::Changed => dirty = true,
+                    LiveEvent::Failed { failure } => {
+                        let key = (failure.resource, failure.namespace.clone());
+                        if failure.code.is_none() {
+                            // Transport error: the API is unreachable. Keep the data, say so.
+                            if disconnected_since.is_none() {
+                                let since = Timestamp::now();
+                                disconnected_since = Some(since);
+                                let _ = ui.send(Msg::Connection(Connection::Disconnected { since, error: failure.message.clone() })).await;
+                            }
+                        } else {
+                            failures.insert(key.clone(), failure.clone());
+                            let _ = ui.send(Msg::Access(failures.values().cloned().collect())).await;
+                            // The kind counts as loaded: its checks will be unknown.
+                            progress.entry(key).or_insert((0, true)).1 = true;
+                            dirty = true;
+                        }
+                    }
+                    LiveEvent::Recovered { resource, namespace } => {
+                        if failures.remove(&(resource, namespace)).is_some() {
+                            let _ = ui.send(Msg::Access(failures.values().cloned().collect())).await;
+                        }
+                        if disconnected_since.take().is_some() {
+                            let _ = ui.send(Msg::Connection(if loaded { Connection::Live } else { Connection::Loading { progress: load_progress(&progress) } })).await;
+                        }
+                        dirty = true;
+                    }
+                }
+            }
+            _ = tick.tick(), if dirty && (loaded || all_loaded(&progress, live.watcher_count())) => {
+                dirty = false;
+                if !loaded {
+                    loaded = true;
+                    if disconnected_since.is_none() {
+                        let _ = ui.send(Msg::Connection(Connection::Live)).await;
+                    }
+                }
+                let mut snap = live.snapshot();
+                let now = Timestamp::now();
+                history.observe(&snap, now);
+                let history_now = Arc::new(history.clone());
+                snap.readiness = Some(Arc::clone(&history_now));
+
+                let namespaces: BTreeSet<String> = snap.namespaces.iter().filter_map(|n| n.metadata.name.clone()).collect();
+                if namespaces != last_namespaces {
+                    last_namespaces = namespaces.clone();
+                    let _ = ui.send(Msg::Namespaces(namespaces.into_iter().collect())).await;
+                }
+                let readiness = snap
+                    .services
+                    .iter()
+                    .filter_map(|s| {
+                        let ns = s.metadata.namespace.clone()?;
+                        let name = s.metadata.name.clone()?;
+                        let counts = history_now.counts(&ns, &name);
+                        Some((crate::diagnose::report::ServiceRef { namespace: ns, name }, counts))
+                    })
+                    .collect();
+                let diagnosis = tokio::task::spawn_blocking(move || diagnose::diagnose(&snap, now, &Options::default()));
+                match diagnosis.await {
+                    Ok(report) => {
+                        if ui.send(Msg::Report { report: Box::new(report), computed_at: now }).await.is_err() {
+                            return Next::Quit;
+                        }
+                        let _ = ui.send(Msg::Readiness(readiness)).await;
+                    }
+                    Err(err) => tracing::error!(error = %err, "diagnosis panicked; keeping the last report"),
+                }
+            }
+            command = commands.recv() => {
+                return match command {
+                    None => Next::Quit,
+                    Some(Command::Refresh) => Next::Restart,
+                    Some(Command::SwitchContext(name)) => Next::SwitchContext(name),
+                    Some(Command::SetScope(scope)) => Next::SetScope(scope),
+                };
+            }
+        }
+    }
+}
+
+/// Whether every watcher has finished (or failed) its first list.
+fn all_loaded(
+    progress: &BTreeMap<(Resource, Option<String>), (usize, bool)>,
+    watchers: usize,
+) -> bool {
+    progress.values().filter(|(_, done)| *done).count() >= watchers
+}
+
+/// Progress per resource kind, summed over the places it is watched.
+fn load_progress(
+    progress: &BTreeMap<(Resource, Option<String>), (usize, bool)>,
+) -> Vec<LoadProgress> {
+    let mut by_kind: BTreeMap<Resource, (usize, bool)> = BTreeMap::new();
+    for ((resource, _), (listed, done)) in progress {
+        let entry = by_kind.entry(*resource).or_insert((0, true));
+        entry.0 += listed;
+        entry.1 &= done;
+    }
+    by_kind
+        .into_iter()
+        .map(|(r, (listed, done))| LoadProgress::new(r.as_str(), listed, done))
+        .collect()
+}
