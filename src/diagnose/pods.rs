@@ -41,6 +41,8 @@ const STUCK_SECONDS: i64 = 5 * 60;
 /// RDY-003: Unhealthy events this many times plus a Ready transition this recent.
 const FLAP_EVENTS: i32 = 3;
 const FLAP_WINDOW_SECONDS: i64 = 10 * 60;
+/// RDY-003, live: this many flips of one endpoint within five minutes.
+const FLAP_FLIPS: usize = 3;
 /// RDY-003: a Ready transition this long after the pod started is not its first.
 const FLAP_AFTER_START_SECONDS: i64 = 2 * 60;
 /// Lines of a previous log quoted in POD-001.
@@ -93,7 +95,11 @@ pub fn check(ctx: &ServiceCtx<'_>) -> StepReport {
     }
     findings.extend(check_stuck_deletions(ctx, &pods));
     findings.extend(check_probes(ctx, &pods));
-    findings.extend(check_flapping(idx, ctx.namespace, &pods));
+    match &idx.snap.readiness {
+        // The dashboard has watched the endpoints: use what it saw.
+        Some(history) => findings.extend(check_flapping_live(ctx, history)),
+        None => findings.extend(check_flapping(idx, ctx.namespace, &pods)),
+    }
     findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
 
     let live: Vec<&&Pod> = pods
@@ -1602,6 +1608,71 @@ fn check_flapping(idx: &Index<'_>, ns: &str, pods: &[&Pod]) -> Vec<Finding> {
     out
 }
 
+/// RDY-003, the live form: endpoints (by targetRef uid) whose `ready`
+/// flipped 3+ times within five minutes warn; a ready count that dropped to
+/// zero within the window fails. Only the dashboard, which observes every
+/// change, has the history this needs.
+fn check_flapping_live(
+    ctx: &ServiceCtx<'_>,
+    history: &crate::snapshot::history::ReadinessHistory,
+) -> Vec<Finding> {
+    let now = ctx.idx.now;
+    let flapping: Vec<_> = history
+        .flapping(ctx.namespace, ctx.name, now)
+        .into_iter()
+        .filter(|f| f.flips >= FLAP_FLIPS)
+        .collect();
+    if flapping.is_empty() {
+        return Vec::new();
+    }
+    let counts = history.counts(ctx.namespace, ctx.name);
+    let shown: Vec<String> = counts
+        .iter()
+        .rev()
+        .take(20)
+        .rev()
+        .map(u32::to_string)
+        .collect();
+    let evidence = flapping
+        .iter()
+        .map(|f| {
+            format!(
+                "endpoint {} flipped ready {} times in the last 5 minutes",
+                f.endpoint, f.flips
+            )
+        })
+        .chain([format!("ready endpoints over time: {}", shown.join(" "))]);
+    let names: Vec<&str> = flapping.iter().map(|f| f.endpoint.as_str()).collect();
+    let message = format!(
+        "{} of {} flaps: ready flipped {}+ times in 5 minutes ({})",
+        if names.len() == 1 {
+            "endpoint"
+        } else {
+            "endpoints"
+        },
+        ctx.name,
+        FLAP_FLIPS,
+        names.join(", ")
+    );
+    let finding = if history.dropped_to_zero(ctx.namespace, ctx.name, now) {
+        Finding::error("RDY-003", format!("{message}; no endpoint is ready now"))
+    } else {
+        Finding::warning("RDY-003", message)
+    };
+    vec![
+        finding
+            .evidence_lines(evidence)
+            .evidence("each flip adds or removes a pod from the Service's endpoints: clients see intermittent failures")
+            .fix(fix(
+                "make the readiness probe tolerant (timeoutSeconds, failureThreshold) or find what slows the app",
+                flapping
+                    .iter()
+                    .filter_map(|f| ctx.pods.iter().find(|p| pod_status::name(p) == f.endpoint))
+                    .map(|p| describe_pod(ctx.namespace, p)),
+            )),
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::report::{Finding, Report, ServiceRef, Severity, Status, StepId, StepReport};
@@ -2001,6 +2072,59 @@ mod tests {
         );
         // Near miss: a named probe port resolving to the target.
         assert!(pods(&r, "probes", "named-probe").findings.is_empty());
+    }
+
+    /// Diagnose base.yaml after the dashboard saw shop/web's endpoints with
+    /// the given ready states, one observation every 10 s up to NOW.
+    fn live(observations: &[[bool; 2]]) -> Report {
+        use crate::snapshot::history::ReadinessHistory;
+        use std::sync::Arc;
+        let mut snap = snapshot(&[BASE]);
+        let slot = snap
+            .endpoint_slices
+            .iter()
+            .position(|s| s.metadata.name.as_deref() == Some("web-abcde"))
+            .unwrap();
+        let mut history = ReadinessHistory::default();
+        let n = observations.len() as i64;
+        for (i, ready) in observations.iter().enumerate() {
+            let slice = Arc::make_mut(&mut snap.endpoint_slices[slot]);
+            for (ep, r) in slice.endpoints.iter_mut().zip(ready) {
+                ep.conditions.get_or_insert_default().ready = Some(*r);
+            }
+            let at = now() - k8s_openapi::jiff::SignedDuration::from_secs((n - 1 - i as i64) * 10);
+            history.observe(&snap, at);
+        }
+        snap.readiness = Some(Arc::new(history));
+        super::super::diagnose(&snap, now(), &super::super::Options::default())
+    }
+
+    #[test]
+    fn rdy_003_live_flapping_from_observed_endpoints() {
+        // web-6d4f9c-mn3k1 flips three times: warn, naming it.
+        let r = live(&[[true, true], [true, false], [true, true], [true, false]]);
+        let s = pods(&r, "shop", "web");
+        assert_status(s, Status::Warn);
+        let f = finding(s, "RDY-003");
+        assert!(f.message.contains("web-6d4f9c-mn3k1"), "{f:#?}");
+        assert!(
+            f.evidence
+                .iter()
+                .any(|e| e == "ready endpoints over time: 2 1 2 1"),
+            "{f:#?}"
+        );
+        // Near miss: two flips are not flapping.
+        let r = live(&[[true, true], [true, false], [true, true]]);
+        assert!(
+            pods(&r, "shop", "web")
+                .findings
+                .iter()
+                .all(|f| f.check != "RDY-003")
+        );
+        // Flapping down to zero ready endpoints: fail.
+        let r = live(&[[true, true], [true, false], [true, true], [false, false]]);
+        let f = finding(pods(&r, "shop", "web"), "RDY-003");
+        assert_eq!(f.severity, Severity::Error, "{f:#?}");
     }
 
     #[test]
