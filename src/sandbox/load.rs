@@ -13,7 +13,7 @@ use super::manifest::{Document, LoadError, for_each_document};
 use super::resources::{
     RESOURCES, ResourceId, ResourceType, Storage, by_kind, by_kind_any_group, by_path,
 };
-use super::store::Object;
+use super::store::{Object, str_at};
 
 /// Where a cluster's manifests come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -235,11 +235,7 @@ impl Loader<'_> {
             &stable_uid(self.context, &kind, &namespace, &name),
             self.now,
         );
-        let uid = value
-            .pointer("/metadata/uid")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string();
+        let uid = str_at(&value, "/metadata/uid").to_string();
         let here = format!("{origin} document {index}");
         if let Some((first, _)) = self
             .seen
@@ -363,13 +359,7 @@ impl Loader<'_> {
     /// `kubectl describe` finds events by `involvedObject.uid`; an Event
     /// that names its object without a uid gets the uid of that object.
     fn resolve_event_uid(&self, event: &mut Value) {
-        let text = |p: &str| {
-            event
-                .pointer(p)
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string()
-        };
+        let text = |p: &str| str_at(event, p).to_string();
         let Some(target) = by_kind_any_group(&text("/involvedObject/kind")) else {
             return;
         };
@@ -413,19 +403,11 @@ fn unknown_kind(api_version: &str, kind: &str) -> String {
 }
 
 pub(crate) fn object_name(value: &Value) -> String {
-    value
-        .pointer("/metadata/name")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string()
+    str_at(value, "/metadata/name").to_string()
 }
 
 pub(crate) fn object_namespace(value: &Value) -> String {
-    value
-        .pointer("/metadata/namespace")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string()
+    str_at(value, "/metadata/namespace").to_string()
 }
 
 /// Check an object and apply the defaults of a real API server: a name is

@@ -479,6 +479,15 @@ impl Store {
     }
 }
 
+/// The string at a JSON pointer, or `""` when it is absent or not a string
+/// (the Go zero value a real server would read).
+pub(crate) fn str_at<'a>(value: &'a Value, pointer: &str) -> &'a str {
+    value
+        .pointer(pointer)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+}
+
 fn set_resource_version(value: &mut Value, rv: u64) {
     if let Some(meta) = value.get_mut("metadata").and_then(Value::as_object_mut) {
         meta.insert("resourceVersion".into(), Value::String(rv.to_string()));
