@@ -655,3 +655,29 @@ fn plain_http_with_http_flag() {
             .contains("web")
     );
 }
+
+#[test]
+fn sigterm_stops_the_sandbox_at_once_even_with_a_watch_open() {
+    let Some(mut sandbox) = shop() else { return };
+    let mut watch =
+        Lines::spawn(sandbox.kubectl_command(&["get", "pods", "-A", "-w", "-o", "name"]));
+    watch.wait_for("a pod", |l| l.starts_with("pod/"));
+    let pid = sandbox.process.0.id().to_string();
+    let kill = sandbox_support::run(
+        std::process::Command::new("kill").args(["-TERM", &pid]),
+        sandbox_support::TIMEOUT,
+    );
+    assert!(kill.success(), "{kill:?}");
+    let sent = std::time::Instant::now();
+    let status = loop {
+        if let Ok(Some(status)) = sandbox.process.0.try_wait() {
+            break status;
+        }
+        assert!(
+            sent.elapsed() < std::time::Duration::from_secs(5),
+            "still running 5 s after SIGTERM"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    };
+    assert!(status.success(), "{status:?}");
+}

@@ -20,7 +20,7 @@ use super::load::{LoadedCluster, PodLog};
 use super::manifest::parse_documents;
 use super::resources::{RESOURCES, ResourceId, ResourceType, Storage, by_path, groups};
 use super::status::{ApiError, json_response, success};
-use super::store::{HISTORY_LIMIT, Store};
+use super::store::{HISTORY_LIMIT, Store, str_at};
 
 /// The user named in `Forbidden` messages; the token in the kubeconfig
 /// authenticates as this user.
@@ -206,6 +206,16 @@ pub(crate) struct Req {
     pub headers: HeaderMap,
     pub query: Query,
     pub body: Bytes,
+}
+
+impl Req {
+    /// The `Content-Type` header, `""` when absent.
+    pub(crate) fn content_type(&self) -> &str {
+        self.headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+    }
 }
 
 /// Paths a real API server answers without credentials (the
@@ -544,11 +554,7 @@ fn review(
     if req.method != Method::POST || target.name.is_some() {
         return Err(ApiError::method_not_allowed(req.method.as_str()));
     }
-    let content_type = req
-        .headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
+    let content_type = req.content_type();
     let mut review: Value = if content_type.starts_with(super::protobuf::MEDIA_TYPE) {
         super::protobuf::decode_review(&req.body)
             .map_err(|err| ApiError::bad_request(format!("cannot decode {}: {err}", rt.kind)))?
@@ -594,10 +600,7 @@ fn review(
             json!({"allowed": true, "reason": "no sandbox Fault forbids it"})
         }
     } else {
-        let namespace = review
-            .pointer("/spec/namespace")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
+        let namespace = str_at(&review, "/spec/namespace");
         rules_review(&faults, namespace)
     };
     review["status"] = status;
@@ -666,11 +669,8 @@ fn admin_faults(cluster: &Cluster, req: &Req) -> Result<Response, ApiError> {
                 .map_err(|e| ApiError::bad_request(e.to_string()))?;
             let mut added = Vec::new();
             for (i, doc) in docs.iter().enumerate() {
-                let kind = doc.get("kind").and_then(Value::as_str).unwrap_or_default();
-                let api_version = doc
-                    .get("apiVersion")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default();
+                let kind = str_at(doc, "/kind");
+                let api_version = str_at(doc, "/apiVersion");
                 if kind != "Fault" || api_version != SANDBOX_API_VERSION {
                     return Err(ApiError::bad_request(format!(
                         "document {}: expected apiVersion {SANDBOX_API_VERSION}, kind Fault",

@@ -2,17 +2,18 @@
 //! filled in, sandbox-only kinds (`PodLog`, `Fault`) set apart. Nothing is
 //! served unless everything loads.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::faults::{Fault, SANDBOX_API_VERSION};
-use super::manifest::{Document, LoadError, parse_documents_located};
+use super::manifest::{Document, LoadError, for_each_document};
 use super::resources::{
     RESOURCES, ResourceId, ResourceType, Storage, by_kind, by_kind_any_group, by_path,
 };
+use super::store::{Object, str_at};
 
 /// Where a cluster's manifests come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,8 +90,9 @@ struct PodLogMeta {
 /// A cluster's validated content.
 #[derive(Debug, Default)]
 pub struct LoadedCluster {
-    /// Objects in load order, defaults filled in.
-    pub objects: Vec<(ResourceId, Value)>,
+    /// Objects in load order, defaults filled in, encoded for the store with
+    /// resourceVersions 1, 2, 3… in that order.
+    pub objects: Vec<(ResourceId, Object)>,
     pub logs: Vec<PodLog>,
     pub faults: Vec<Fault>,
 }
@@ -154,13 +156,23 @@ fn manifest_files(path: &Path) -> Result<Vec<PathBuf>, LoadError> {
     Ok(files)
 }
 
+/// An object being loaded: encoded at once, except Events that still wait
+/// for the uid of the object they name.
+#[derive(Debug)]
+enum Slot {
+    Ready(ResourceId, Object),
+    Event(ResourceId, Value),
+}
+
 #[derive(Default)]
 struct Loader<'a> {
     context: &'a str,
     now: &'a str,
-    objects: Vec<(ResourceId, Value)>,
-    /// Where each object was defined, for duplicate errors.
-    seen: HashMap<(ResourceId, String, String), String>,
+    objects: Vec<Slot>,
+    /// Each object's uid and where it was defined (for duplicate errors).
+    seen: HashMap<(ResourceId, String, String), (String, String)>,
+    namespaces_used: BTreeSet<String>,
+    namespaces_defined: BTreeSet<String>,
     logs: Vec<PodLog>,
     log_keys: HashMap<(String, String, Option<String>), String>,
     faults: Vec<Fault>,
@@ -168,24 +180,23 @@ struct Loader<'a> {
 
 impl Loader<'_> {
     fn add_text(&mut self, origin: &str, text: &str) -> Result<(), LoadError> {
-        for doc in parse_documents_located(text, origin)? {
-            self.add(origin, doc)?;
-        }
-        Ok(())
+        for_each_document(text, origin, |doc| self.add(origin, doc))
     }
 
     fn add(&mut self, origin: &str, doc: Document) -> Result<(), LoadError> {
-        let api_version = doc
-            .value
-            .get("apiVersion")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        let kind = doc
-            .value
-            .get("kind")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        let at = |reason: String| LoadError::at(&doc, origin, reason);
+        let located = LoadError::at(&doc, origin, "");
+        let at = |reason: String| LoadError {
+            reason,
+            ..located.clone()
+        };
+        let text = |key: &str| {
+            doc.value
+                .get(key)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string()
+        };
+        let (api_version, kind) = (text("apiVersion"), text("kind"));
         if api_version.is_empty() {
             return Err(at("missing apiVersion".into()));
         }
@@ -193,7 +204,7 @@ impl Loader<'_> {
             return Err(at("missing kind".into()));
         }
         if api_version == SANDBOX_API_VERSION {
-            return match kind {
+            return match kind.as_str() {
                 "Fault" => {
                     self.faults.push(Fault::from_value(&doc.value).map_err(at)?);
                     Ok(())
@@ -204,8 +215,8 @@ impl Loader<'_> {
                 ))),
             };
         }
-        let Some(resource) = by_kind(api_version, kind) else {
-            return Err(at(unknown_kind(api_version, kind)));
+        let Some(resource) = by_kind(&api_version, &kind) else {
+            return Err(at(unknown_kind(&api_version, &kind)));
         };
         let rt = &RESOURCES[resource];
         if rt.storage != Storage::Stored {
@@ -213,19 +224,22 @@ impl Loader<'_> {
                 "{kind} is a request, not an object a cluster holds"
             )));
         }
-        let mut value = doc.value.clone();
+        let index = doc.index;
+        // The document is consumed: a large manifest is held once, not twice.
+        let mut value = doc.value;
         normalize(rt, &mut value, "default").map_err(at)?;
         let name = object_name(&value);
         let namespace = object_namespace(&value);
         fill_identity(
             &mut value,
-            &stable_uid(self.context, kind, &namespace, &name),
+            &stable_uid(self.context, &kind, &namespace, &name),
             self.now,
         );
-        let here = format!("{origin} document {}", doc.index);
-        if let Some(first) = self
+        let uid = str_at(&value, "/metadata/uid").to_string();
+        let here = format!("{origin} document {index}");
+        if let Some((first, _)) = self
             .seen
-            .insert((resource, namespace.clone(), name.clone()), here)
+            .insert((resource, namespace.clone(), name.clone()), (here, uid))
         {
             let shown = if namespace.is_empty() {
                 name
@@ -236,7 +250,18 @@ impl Loader<'_> {
                 "duplicate {kind} {shown:?} (first defined in {first})"
             )));
         }
-        self.objects.push((resource, value));
+        if rt.kind == "Namespace" {
+            self.namespaces_defined.insert(name);
+        } else if rt.namespaced && !self.namespaces_used.contains(&namespace) {
+            self.namespaces_used.insert(namespace);
+        }
+        if rt.kind == "Event" && value.pointer("/involvedObject/uid").is_none() {
+            self.objects.push(Slot::Event(resource, value));
+        } else {
+            let rv = self.objects.len() as u64 + 1;
+            self.objects
+                .push(Slot::Ready(resource, Object::with_rv(rt, value, rv)));
+        }
         Ok(())
     }
 
@@ -277,9 +302,19 @@ impl Loader<'_> {
 
     fn finish(mut self) -> LoadedCluster {
         self.add_missing_namespaces();
-        self.resolve_event_uids();
+        let mut objects = Vec::with_capacity(self.objects.len());
+        for (i, slot) in std::mem::take(&mut self.objects).into_iter().enumerate() {
+            let rv = i as u64 + 1;
+            objects.push(match slot {
+                Slot::Ready(resource, object) => (resource, object),
+                Slot::Event(resource, mut event) => {
+                    self.resolve_event_uid(&mut event);
+                    (resource, Object::with_rv(&RESOURCES[resource], event, rv))
+                }
+            });
+        }
         LoadedCluster {
-            objects: self.objects,
+            objects,
             logs: self.logs,
             faults: self.faults,
         }
@@ -292,22 +327,15 @@ impl Loader<'_> {
         let Some(namespaces) = by_path("", "v1", "namespaces") else {
             return;
         };
-        let defined: BTreeSet<String> = self
-            .objects
-            .iter()
-            .filter(|(r, _)| *r == namespaces)
-            .map(|(_, v)| object_name(v))
+        self.namespaces_used
+            .extend(self.logs.iter().map(|l| l.namespace.clone()));
+        self.namespaces_used.insert("default".to_string());
+        let missing: Vec<String> = self
+            .namespaces_used
+            .difference(&self.namespaces_defined)
+            .cloned()
             .collect();
-        let mut used: BTreeSet<String> = self
-            .objects
-            .iter()
-            .filter(|(r, _)| RESOURCES[*r].namespaced)
-            .map(|(_, v)| object_namespace(v))
-            .chain(self.logs.iter().map(|l| l.namespace.clone()))
-            .collect();
-        used.insert("default".to_string());
-        let mut created = Vec::new();
-        for name in used.difference(&defined) {
+        for name in missing {
             let mut ns = json!({
                 "apiVersion": "v1",
                 "kind": "Namespace",
@@ -319,76 +347,39 @@ impl Loader<'_> {
             let _ = normalize(rt, &mut ns, "default");
             fill_identity(
                 &mut ns,
-                &stable_uid(self.context, "Namespace", "", name),
+                &stable_uid(self.context, "Namespace", "", &name),
                 self.now,
             );
-            created.push((namespaces, ns));
+            let rv = self.objects.len() as u64 + 1;
+            self.objects
+                .push(Slot::Ready(namespaces, Object::with_rv(rt, ns, rv)));
         }
-        self.objects.splice(0..0, created);
     }
 
     /// `kubectl describe` finds events by `involvedObject.uid`; an Event
     /// that names its object without a uid gets the uid of that object.
-    fn resolve_event_uids(&mut self) {
-        let Some(events) = by_path("", "v1", "events") else {
+    fn resolve_event_uid(&self, event: &mut Value) {
+        let text = |p: &str| str_at(event, p).to_string();
+        let Some(target) = by_kind_any_group(&text("/involvedObject/kind")) else {
             return;
         };
-        let uids: BTreeMap<(&str, String, String), String> = self
-            .objects
-            .iter()
-            .map(|(r, v)| {
-                let uid = v
-                    .pointer("/metadata/uid")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default();
-                (
-                    (RESOURCES[*r].kind, object_namespace(v), object_name(v)),
-                    uid.to_string(),
-                )
-            })
-            .collect();
-        let mut fills = Vec::new();
-        for (i, (r, v)) in self.objects.iter().enumerate() {
-            if *r != events || v.pointer("/involvedObject/uid").is_some() {
-                continue;
-            }
-            let text = |p: &str| {
-                v.pointer(p)
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_string()
-            };
-            let kind = text("/involvedObject/kind");
-            let Some(target) = by_kind_any_group(&kind) else {
-                continue;
-            };
-            let namespace = if RESOURCES[target].namespaced {
-                let ns = text("/involvedObject/namespace");
-                if ns.is_empty() {
-                    object_namespace(v)
-                } else {
-                    ns
-                }
+        let namespace = if RESOURCES[target].namespaced {
+            let ns = text("/involvedObject/namespace");
+            if ns.is_empty() {
+                object_namespace(event)
             } else {
-                String::new()
-            };
-            let key = (
-                RESOURCES[target].kind,
-                namespace,
-                text("/involvedObject/name"),
-            );
-            if let Some(uid) = uids.get(&key) {
-                fills.push((i, uid.clone()));
+                ns
             }
-        }
-        for (i, uid) in fills {
-            if let Some(involved) = self.objects[i]
-                .1
+        } else {
+            String::new()
+        };
+        let key = (target, namespace, text("/involvedObject/name"));
+        if let Some((_, uid)) = self.seen.get(&key)
+            && let Some(involved) = event
                 .get_mut("involvedObject")
                 .and_then(Value::as_object_mut)
-            {
-                involved.insert("uid".into(), Value::String(uid));
-            }
+        {
+            involved.insert("uid".into(), Value::String(uid.clone()));
         }
     }
 }
@@ -412,19 +403,11 @@ fn unknown_kind(api_version: &str, kind: &str) -> String {
 }
 
 pub(crate) fn object_name(value: &Value) -> String {
-    value
-        .pointer("/metadata/name")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string()
+    str_at(value, "/metadata/name").to_string()
 }
 
 pub(crate) fn object_namespace(value: &Value) -> String {
-    value
-        .pointer("/metadata/namespace")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string()
+    str_at(value, "/metadata/namespace").to_string()
 }
 
 /// Check an object and apply the defaults of a real API server: a name is
@@ -557,7 +540,7 @@ mod tests {
         let names: Vec<(String, String)> = loaded
             .objects
             .iter()
-            .map(|(r, v)| (RESOURCES[*r].kind.to_string(), object_name(v)))
+            .map(|(r, o)| (RESOURCES[*r].kind.to_string(), o.name.clone()))
             .collect();
         assert!(names.contains(&("Namespace".into(), "shop".into())));
         assert!(names.contains(&("Namespace".into(), "default".into())));
@@ -568,6 +551,7 @@ mod tests {
         let Some((_, svc)) = svc else {
             panic!("no service")
         };
+        let svc = svc.to_value();
         assert_eq!(svc["metadata"]["namespace"], "default");
         assert_eq!(svc["metadata"]["creationTimestamp"], NOW);
         assert_eq!(svc["metadata"]["uid"].as_str().map(str::len), Some(36));
@@ -629,7 +613,7 @@ mod tests {
             .iter()
             .find(|(r, _)| RESOURCES[*r].kind == "Event");
         assert_eq!(
-            event.map(|(_, v)| v["involvedObject"]["uid"].clone()),
+            event.map(|(_, o)| o.to_value()["involvedObject"]["uid"].clone()),
             Some(json!("abc"))
         );
     }

@@ -82,114 +82,207 @@ pub fn parse_documents(text: &str, origin: &str) -> Result<Vec<Value>, LoadError
 
 /// [`parse_documents`], keeping each object's document index and line.
 pub fn parse_documents_located(text: &str, origin: &str) -> Result<Vec<Document>, LoadError> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let raw = if text.trim_start().starts_with(['{', '[']) {
-        parse_json_stream(text, origin)?
-    } else {
-        parse_yaml_stream(text, origin)?
-    };
     let mut documents = Vec::new();
-    for (index, (line, value)) in raw.into_iter().enumerate() {
-        let doc = Document {
-            index: index + 1,
-            item: None,
-            line,
-            value,
-        };
-        flatten(doc, origin, &mut documents)?;
-    }
+    for_each_document(text, origin, |doc| {
+        documents.push(doc);
+        Ok(())
+    })?;
     Ok(documents)
 }
 
-/// Objects of a document, a `List` being replaced by its items. The items of
-/// a typed list (`ServiceList`, as the raw API returns it) carry no `kind`
-/// or `apiVersion`; they get the list's.
-fn flatten(doc: Document, origin: &str, out: &mut Vec<Document>) -> Result<(), LoadError> {
-    let Value::Object(map) = &doc.value else {
-        return Err(LoadError::at(
-            &doc,
-            origin,
-            "not a mapping (a Kubernetes object)",
-        ));
+/// [`parse_documents_located`] one object at a time: only the current
+/// document is held as a tree of values (the items of a JSON `List` one by
+/// one), so a manifest of 50,000 pods never is all at once.
+pub fn for_each_document(
+    text: &str,
+    origin: &str,
+    mut each: impl FnMut(Document) -> Result<(), LoadError>,
+) -> Result<(), LoadError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if text.trim_start().starts_with(['{', '[']) {
+        json_documents(text, origin, &mut each)
+    } else {
+        yaml_documents(text, origin, &mut each)
+    }
+}
+
+fn not_a_mapping(index: usize, item: Option<usize>, line: usize, origin: &str) -> LoadError {
+    let doc = Document {
+        index,
+        item,
+        line,
+        value: Value::Null,
     };
-    let kind = map.get("kind").and_then(Value::as_str).unwrap_or_default();
-    let Some(item_kind) = kind.strip_suffix("List") else {
-        out.push(doc);
-        return Ok(());
+    LoadError::at(&doc, origin, "not a mapping (a Kubernetes object)")
+}
+
+/// Objects of a parsed document, a `List` being replaced by its items. The
+/// items of a typed list (`ServiceList`, as the raw API returns it) carry no
+/// `kind` or `apiVersion`; they get the list's.
+fn flatten(
+    doc: Document,
+    origin: &str,
+    each: &mut impl FnMut(Document) -> Result<(), LoadError>,
+) -> Result<(), LoadError> {
+    let Document {
+        index, line, value, ..
+    } = doc;
+    let Value::Object(mut map) = value else {
+        return Err(not_a_mapping(index, None, line, origin));
     };
-    let Some(items) = map.get("items") else {
-        out.push(doc);
-        return Ok(());
+    let kind = map
+        .get("kind")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    let item_kind = match kind.strip_suffix("List") {
+        Some(item_kind) if map.contains_key("items") => item_kind.to_string(),
+        _ => {
+            return each(Document {
+                index,
+                item: None,
+                line,
+                value: Value::Object(map),
+            });
+        }
     };
-    let Value::Array(items) = items else {
+    let api_version = map.get("apiVersion").cloned();
+    let Some(Value::Array(items)) = map.remove("items") else {
+        let doc = Document {
+            index,
+            item: None,
+            line,
+            value: Value::Null,
+        };
         return Err(LoadError::at(
             &doc,
             origin,
             format!("{kind}: items is not a list"),
         ));
     };
-    let api_version = map.get("apiVersion").cloned();
-    for (i, item) in items.iter().enumerate() {
-        let mut item = item.clone();
-        let located = Document {
-            index: doc.index,
-            item: Some(i + 1),
-            line: doc.line,
-            value: Value::Null,
-        };
-        let Value::Object(fields) = &mut item else {
-            return Err(LoadError::at(
-                &located,
-                origin,
-                "not a mapping (a Kubernetes object)",
-            ));
-        };
-        if !item_kind.is_empty() && !fields.contains_key("kind") {
-            fields.insert("kind".into(), Value::String(item_kind.to_string()));
-            if let Some(api_version) = &api_version {
-                fields
-                    .entry("apiVersion")
-                    .or_insert_with(|| api_version.clone());
-            }
-        }
-        out.push(Document {
-            value: item,
-            ..located
-        });
+    for (i, item) in items.into_iter().enumerate() {
+        list_item(
+            item,
+            &item_kind,
+            api_version.as_ref(),
+            (index, i + 1, line),
+            origin,
+            each,
+        )?;
     }
     Ok(())
 }
 
-fn parse_json_stream(text: &str, origin: &str) -> Result<Vec<(usize, Value)>, LoadError> {
-    let mut values = Vec::new();
-    let mut stream = serde_json::Deserializer::from_str(text).into_iter::<Value>();
-    let mut start = 0;
+/// One item of a list document, given the list's kind if it has none.
+fn list_item(
+    mut item: Value,
+    item_kind: &str,
+    api_version: Option<&Value>,
+    (index, item_index, line): (usize, usize, usize),
+    origin: &str,
+    each: &mut impl FnMut(Document) -> Result<(), LoadError>,
+) -> Result<(), LoadError> {
+    let Value::Object(fields) = &mut item else {
+        return Err(not_a_mapping(index, Some(item_index), line, origin));
+    };
+    if !item_kind.is_empty() && !fields.contains_key("kind") {
+        fields.insert("kind".into(), Value::String(item_kind.to_string()));
+        if let Some(api_version) = api_version {
+            fields
+                .entry("apiVersion")
+                .or_insert_with(|| api_version.clone());
+        }
+    }
+    each(Document {
+        index,
+        item: Some(item_index),
+        line,
+        value: item,
+    })
+}
+
+/// What a JSON document is, read without building its items.
+#[derive(serde::Deserialize)]
+struct JsonShell<'a> {
+    #[serde(default)]
+    kind: Option<Value>,
+    #[serde(default, rename = "apiVersion")]
+    api_version: Option<Value>,
+    #[serde(default, borrow)]
+    items: Option<&'a serde_json::value::RawValue>,
+}
+
+fn json_documents(
+    text: &str,
+    origin: &str,
+    each: &mut impl FnMut(Document) -> Result<(), LoadError>,
+) -> Result<(), LoadError> {
+    let mut stream =
+        serde_json::Deserializer::from_str(text).into_iter::<&serde_json::value::RawValue>();
+    let (mut counted_to, mut line, mut index) = (0, 1, 0);
     loop {
-        let line = 1
-            + text[..start.min(text.len())].matches('\n').count()
-            + leading_blank_lines(&text[start.min(text.len())..]);
-        match stream.next() {
-            None => break,
-            Some(Ok(value)) => {
-                values.push((line, value));
-                start = stream.byte_offset();
-            }
+        let start = stream.byte_offset().min(text.len());
+        line += text[counted_to..start].matches('\n').count();
+        counted_to = start;
+        let doc_line = line + leading_blank_lines(&text[start..]);
+        let raw = match stream.next() {
+            None => return Ok(()),
+            Some(Ok(raw)) => raw,
             Some(Err(err)) => {
-                let located = Document {
-                    index: values.len() + 1,
+                let doc = Document {
+                    index: index + 1,
                     item: None,
-                    line,
+                    line: doc_line,
                     value: Value::Null,
                 };
-                return Err(LoadError::at(
-                    &located,
-                    origin,
-                    format!("invalid JSON: {err}"),
-                ));
+                return Err(LoadError::at(&doc, origin, format!("invalid JSON: {err}")));
+            }
+        };
+        index += 1;
+        let shell: JsonShell<'_> = serde_json::from_str(raw.get())
+            .map_err(|_| not_a_mapping(index, None, doc_line, origin))?;
+        let kind = shell
+            .kind
+            .as_ref()
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        match (kind.strip_suffix("List"), shell.items) {
+            (Some(item_kind), Some(items)) => {
+                let items: Vec<&serde_json::value::RawValue> = serde_json::from_str(items.get())
+                    .map_err(|_| {
+                        let doc = Document {
+                            index,
+                            item: None,
+                            line: doc_line,
+                            value: Value::Null,
+                        };
+                        LoadError::at(&doc, origin, format!("{kind}: items is not a list"))
+                    })?;
+                for (i, item) in items.into_iter().enumerate() {
+                    // Each item was valid JSON a moment ago.
+                    let value = serde_json::from_str(item.get()).unwrap_or(Value::Null);
+                    let at = (index, i + 1, doc_line);
+                    list_item(
+                        value,
+                        item_kind,
+                        shell.api_version.as_ref(),
+                        at,
+                        origin,
+                        each,
+                    )?;
+                }
+            }
+            _ => {
+                let value = serde_json::from_str(raw.get()).unwrap_or(Value::Null);
+                each(Document {
+                    index,
+                    item: None,
+                    line: doc_line,
+                    value,
+                })?;
             }
         }
     }
-    Ok(values)
 }
 
 fn leading_blank_lines(text: &str) -> usize {
@@ -200,32 +293,30 @@ fn leading_blank_lines(text: &str) -> usize {
 /// Split YAML text at document markers (`---` at the start of a line, and
 /// `...`), keeping each part's first line number. A marker at column 0 always
 /// starts a document in YAML, even inside a block scalar, so splitting by
-/// lines is exact.
-fn split_yaml_documents(text: &str) -> Vec<(usize, String)> {
+/// lines is exact. Each part comes with whether it starts right after a
+/// `---` on the same line (its first line is then 3 columns short).
+fn split_yaml_documents(text: &str) -> Vec<(usize, bool, &str)> {
     let mut parts = Vec::new();
-    let mut current = String::new();
-    let mut start_line = 1;
+    let (mut start, mut start_line, mut offset, mut mid_line) = (0, 1, 0, false);
     for (i, line) in text.split_inclusive('\n').enumerate() {
         let bare = line.trim_end_matches(['\n', '\r']);
         let is_start =
             bare.starts_with("---") && bare[3..].chars().next().is_none_or(char::is_whitespace);
         let is_end = bare.starts_with("...") && bare[3..].trim().is_empty();
         if is_start || is_end {
-            parts.push((start_line, std::mem::take(&mut current)));
-            start_line = i + 1;
-            if is_start {
-                // Content after `---` on the same line belongs to the new
-                // document; keep its columns.
-                current.push_str("   ");
-                current.push_str(&line[3..]);
+            parts.push((start_line, mid_line, &text[start..offset]));
+            // Content after `---` on the same line belongs to the new document.
+            start = if is_start {
+                offset + 3
             } else {
-                start_line = i + 2;
-            }
-        } else {
-            current.push_str(line);
+                offset + line.len()
+            };
+            start_line = if is_start { i + 1 } else { i + 2 };
+            mid_line = is_start;
         }
+        offset += line.len();
     }
-    parts.push((start_line, current));
+    parts.push((start_line, mid_line, &text[start..]));
     parts
 }
 
@@ -236,37 +327,57 @@ fn has_content(part: &str) -> bool {
     })
 }
 
-/// Lines before the first one with content (the `---` line, comments, blanks).
+/// Lines before the first one with content (comments, blanks).
 fn leading_non_content_lines(part: &str) -> usize {
     part.lines().take_while(|l| !has_content(l)).count()
 }
 
-fn parse_yaml_stream(text: &str, origin: &str) -> Result<Vec<(usize, Value)>, LoadError> {
-    let mut values = Vec::new();
-    for (start_line, part) in split_yaml_documents(text) {
-        if !has_content(&part) {
+fn yaml_documents(
+    text: &str,
+    origin: &str,
+    each: &mut impl FnMut(Document) -> Result<(), LoadError>,
+) -> Result<(), LoadError> {
+    let mut index = 0;
+    for (start_line, mid_line, part) in split_yaml_documents(text) {
+        if !has_content(part) {
             continue;
         }
-        let options = serde_saphyr::options! { with_snippet: false };
-        let located = Document {
-            index: values.len() + 1,
-            item: None,
-            line: start_line,
-            value: Value::Null,
+        // A part that starts after `---` on the same line is padded so that
+        // error columns match the file.
+        let padded;
+        let part = if !mid_line || part.starts_with(['\n', '\r']) {
+            part
+        } else {
+            padded = format!("   {part}");
+            padded.as_str()
         };
-        match serde_saphyr::from_str_with_options::<Value>(&part, options) {
-            Ok(Value::Null) => {}
-            Ok(value) => values.push((start_line + leading_non_content_lines(&part), value)),
-            Err(err) => {
-                return Err(LoadError::at(
-                    &located,
-                    origin,
-                    yaml_reason(&err, start_line),
-                ));
-            }
+        let options = serde_saphyr::options! { with_snippet: false };
+        let value = serde_saphyr::from_str_with_options::<Value>(part, options).map_err(|err| {
+            let doc = Document {
+                index: index + 1,
+                item: None,
+                line: start_line,
+                value: Value::Null,
+            };
+            LoadError::at(&doc, origin, yaml_reason(&err, start_line))
+        })?;
+        if value.is_null() {
+            continue;
         }
+        index += 1;
+        let line = start_line + leading_non_content_lines(part);
+        flatten(
+            Document {
+                index,
+                item: None,
+                line,
+                value,
+            },
+            origin,
+            each,
+        )?;
     }
-    Ok(values)
+    Ok(())
 }
 
 /// `invalid YAML: line L column C: message`, with the line counted in the file.

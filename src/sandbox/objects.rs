@@ -15,7 +15,7 @@ use super::load::{fill_identity, format_uuid, normalize};
 use super::resources::{RESOURCES, ResourceId, ResourceType, by_path};
 use super::selector::{FieldSelector, LabelSelector};
 use super::status::ApiError;
-use super::store::{Filter, Key, Object, Write};
+use super::store::{Filter, Key, Object, Write, str_at};
 
 pub(crate) struct Handlers<'a> {
     pub cluster: &'a Arc<Cluster>,
@@ -131,12 +131,7 @@ impl Handlers<'_> {
 
     /// The request body as a JSON object (JSON, or YAML when sent as YAML).
     fn body_object(&self) -> Result<Value, ApiError> {
-        let content_type = self
-            .req
-            .headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default();
+        let content_type = self.req.content_type();
         let value: Value = if content_type.contains("yaml") {
             let text = std::str::from_utf8(&self.req.body)
                 .map_err(|_| ApiError::bad_request("the body is not UTF-8"))?;
@@ -152,14 +147,8 @@ impl Handlers<'_> {
         if !value.is_object() {
             return Err(ApiError::bad_request("the body is not an object"));
         }
-        let api_version = value
-            .get("apiVersion")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        let kind = value
-            .get("kind")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
+        let api_version = str_at(&value, "/apiVersion");
+        let kind = str_at(&value, "/kind");
         if !api_version.is_empty() && api_version != self.rt.api_version() {
             return Err(ApiError::bad_request(format!(
                 "the API version in the data ({api_version}) does not match the expected API version ({})",
@@ -180,10 +169,7 @@ impl Handlers<'_> {
         if !self.rt.namespaced {
             return Ok(());
         }
-        let given = value
-            .pointer("/metadata/namespace")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
+        let given = str_at(value, "/metadata/namespace");
         if !given.is_empty() && given != self.namespace() {
             return Err(ApiError::bad_request(
                 "the namespace of the provided object does not match the namespace sent on the request",
@@ -273,10 +259,7 @@ impl Handlers<'_> {
 
     pub(crate) fn update(&self) -> Result<Response, ApiError> {
         let mut value = self.body_object()?;
-        let given = value
-            .pointer("/metadata/name")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
+        let given = str_at(&value, "/metadata/name");
         if given != self.name() {
             return Err(ApiError::bad_request(format!(
                 "the name of the object ({given}) does not match the name on the URL ({})",
@@ -284,11 +267,7 @@ impl Handlers<'_> {
             )));
         }
         self.check_namespace(&mut value)?;
-        let wanted_rv = value
-            .pointer("/metadata/resourceVersion")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string();
+        let wanted_rv = str_at(&value, "/metadata/resourceVersion").to_string();
         self.modify(move |current| {
             // An update without a resourceVersion is unconditional, as for
             // every built-in resource (AllowUnconditionalUpdate).
@@ -300,12 +279,7 @@ impl Handlers<'_> {
     }
 
     pub(crate) fn patch(&self) -> Result<Response, ApiError> {
-        let content_type = self
-            .req
-            .headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default();
+        let content_type = self.req.content_type();
         let media_type = content_type
             .split(';')
             .next()
@@ -335,21 +309,12 @@ impl Handlers<'_> {
                     ApiError::invalid(self.rt, self.name(), &format!("json patch: {err}"))
                 })?,
             }
-            let patched_rv = doc
-                .pointer("/metadata/resourceVersion")
-                .and_then(Value::as_str)
-                .unwrap_or_default();
+            let patched_rv = str_at(&doc, "/metadata/resourceVersion");
             if patched_rv != current.rv.to_string() && !patched_rv.is_empty() {
                 return Err(ApiError::conflict(self.rt, self.name()));
             }
-            let patched_name = doc
-                .pointer("/metadata/name")
-                .and_then(Value::as_str)
-                .unwrap_or_default();
-            let patched_ns = doc
-                .pointer("/metadata/namespace")
-                .and_then(Value::as_str)
-                .unwrap_or_default();
+            let patched_name = str_at(&doc, "/metadata/name");
+            let patched_ns = str_at(&doc, "/metadata/namespace");
             if patched_name != self.name() || patched_ns != self.namespace() {
                 return Err(ApiError::bad_request(
                     "the name and namespace of an object cannot be changed by a patch",
@@ -417,10 +382,7 @@ impl Handlers<'_> {
         let written = store.write(self.id(), &self.key(), |current| {
             let current = current.ok_or_else(|| ApiError::not_found(self.rt, self.name()))?;
             let value = current.to_value();
-            let uid = value
-                .pointer("/metadata/uid")
-                .and_then(Value::as_str)
-                .unwrap_or_default();
+            let uid = str_at(&value, "/metadata/uid");
             if want_uid.as_deref().is_some_and(|want| want != uid) {
                 return Err(ApiError::conflict(self.rt, self.name()));
             }

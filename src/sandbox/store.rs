@@ -51,8 +51,14 @@ pub struct Object {
 }
 
 impl Object {
+    /// Encode an object at resourceVersion `rv` (set in its metadata).
+    pub fn with_rv(resource: &ResourceType, mut value: Value, rv: u64) -> Object {
+        set_resource_version(&mut value, rv);
+        Object::new(resource, &value, rv)
+    }
+
     /// Index an object whose `metadata.resourceVersion` is already `rv`.
-    pub fn new(resource: &ResourceType, value: &Value, rv: u64) -> Object {
+    fn new(resource: &ResourceType, value: &Value, rv: u64) -> Object {
         let meta = value.get("metadata");
         let text = |key: &str| {
             meta.and_then(|m| m.get(key))
@@ -244,13 +250,11 @@ impl Store {
         }
     }
 
-    /// Insert loaded objects, each with its own resourceVersion, without
+    /// Insert loaded objects (each with its own resourceVersion), without
     /// history: a watch must start from the loaded state or later.
-    pub fn load(&mut self, objects: Vec<(ResourceId, Value)>) {
-        for (resource, mut value) in objects {
-            self.rv += 1;
-            set_resource_version(&mut value, self.rv);
-            let object = Object::new(&RESOURCES[resource], &value, self.rv);
+    pub fn load(&mut self, objects: Vec<(ResourceId, Object)>) {
+        for (resource, object) in objects {
+            self.rv = self.rv.max(object.rv);
             self.buckets[resource].insert(object.key(), Arc::new(object));
         }
         self.compacted = self.rv;
@@ -329,12 +333,11 @@ impl Store {
         &mut self,
         resource: ResourceId,
         key: &Key,
-        mut value: Value,
+        value: Value,
         old: Option<Arc<Object>>,
     ) -> Arc<Object> {
         self.rv += 1;
-        set_resource_version(&mut value, self.rv);
-        let object = Arc::new(Object::new(&RESOURCES[resource], &value, self.rv));
+        let object = Arc::new(Object::with_rv(&RESOURCES[resource], value, self.rv));
         let event = if old.is_some() {
             EventType::Modified
         } else {
@@ -373,9 +376,11 @@ impl Store {
     fn remove(&mut self, resource: ResourceId, key: &Key) -> Option<Arc<Object>> {
         let old = self.buckets[resource].remove(key)?;
         self.rv += 1;
-        let mut value = old.to_value();
-        set_resource_version(&mut value, self.rv);
-        let object = Arc::new(Object::new(&RESOURCES[resource], &value, self.rv));
+        let object = Arc::new(Object::with_rv(
+            &RESOURCES[resource],
+            old.to_value(),
+            self.rv,
+        ));
         self.record(Change {
             rv: self.rv,
             resource,
@@ -474,6 +479,15 @@ impl Store {
     }
 }
 
+/// The string at a JSON pointer, or `""` when it is absent or not a string
+/// (the Go zero value a real server would read).
+pub(crate) fn str_at<'a>(value: &'a Value, pointer: &str) -> &'a str {
+    value
+        .pointer(pointer)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+}
+
 fn set_resource_version(value: &mut Value, rv: u64) {
     if let Some(meta) = value.get_mut("metadata").and_then(Value::as_object_mut) {
         meta.insert("resourceVersion".into(), Value::String(rv.to_string()));
@@ -495,6 +509,16 @@ mod tests {
         by_path("", "v1", "configmaps").unwrap_or_default()
     }
 
+    /// Loaded objects at resourceVersions 1, 2, 3…
+    fn loaded(values: Vec<Value>) -> Vec<(ResourceId, Object)> {
+        let r = configmaps();
+        values
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| (r, Object::with_rv(&RESOURCES[r], v, i as u64 + 1)))
+            .collect()
+    }
+
     fn key(ns: &str, name: &str) -> Key {
         (ns.to_string(), name.to_string())
     }
@@ -503,12 +527,12 @@ mod tests {
     fn pages_follow_key_order_within_a_namespace() {
         let mut store = Store::new(10);
         let r = configmaps();
-        store.load(vec![
-            (r, cm("b", "x", "web")),
-            (r, cm("a", "z", "web")),
-            (r, cm("a", "y", "web")),
-            (r, cm("c", "w", "db")),
-        ]);
+        store.load(loaded(vec![
+            cm("b", "x", "web"),
+            cm("a", "z", "web"),
+            cm("a", "y", "web"),
+            cm("c", "w", "db"),
+        ]));
         let all = Filter::default();
         let first = store.list(r, &all, None, 2);
         let names: Vec<&str> = first.items.iter().map(|o| o.name.as_str()).collect();
@@ -533,7 +557,7 @@ mod tests {
     fn watches_replay_history_and_expire_beyond_it() {
         let mut store = Store::new(2);
         let r = configmaps();
-        store.load(vec![(r, cm("a", "x", "web"))]);
+        store.load(loaded(vec![cm("a", "x", "web")]));
         let loaded = store.rv();
         for i in 0..3 {
             let _ = store.write::<()>(r, &key("a", "x"), |_| {
@@ -555,7 +579,7 @@ mod tests {
     fn selector_transitions_become_added_and_deleted() {
         let mut store = Store::new(100);
         let r = configmaps();
-        store.load(vec![(r, cm("a", "x", "web"))]);
+        store.load(loaded(vec![cm("a", "x", "web")]));
         let web = Filter {
             labels: LabelSelector::parse("app=web").unwrap_or_default(),
             ..Filter::default()
@@ -585,7 +609,7 @@ mod tests {
     fn a_full_watcher_is_closed_without_blocking_writes() {
         let mut store = Store::new(100_000);
         let r = configmaps();
-        store.load(vec![(r, cm("a", "x", "web"))]);
+        store.load(loaded(vec![cm("a", "x", "web")]));
         let slow = store.watch(r, Filter::default(), WatchFrom::Current);
         let Ok(mut slow) = slow else {
             panic!("expired")
