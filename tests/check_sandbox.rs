@@ -449,3 +449,54 @@ fn docs_rbac_allows_every_request_check_makes() {
     }
     assert!(checked >= 12, "the journal held the requests: {checked}");
 }
+
+#[test]
+fn hostile_strings_never_reach_the_terminal_raw() {
+    // An env value with an escape sequence, a bidi override, a newline and
+    // shell syntax, naming a Service that does not exist: it shows up in
+    // evidence and in a fix command.
+    let hostile = r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: client, namespace: shop}
+spec:
+  replicas: 0
+  selector: {matchLabels: {app: client}}
+  template:
+    metadata: {labels: {app: client}}
+    spec:
+      containers:
+      - name: c
+        image: busybox
+        env:
+        - name: API_URL
+          value: "http://nosuch-api:8080/\u001b[31mred\u202e$(touch /tmp/svc-doctor-pwned)`id`\nsecond-line"
+---
+# The name exists in another namespace, so the value is quoted as evidence
+# and rewritten into a `kubectl set env` fix.
+apiVersion: v1
+kind: Service
+metadata: {name: nosuch-api, namespace: other}
+spec:
+  clusterIP: 10.96.20.1
+  ports: [{name: http, port: 8080, protocol: TCP, targetPort: 8080}]
+"#;
+    let dir = tempfile::tempdir().unwrap();
+    write_file(dir.path(), "base.yaml", BASE);
+    write_file(dir.path(), "hostile.yaml", hostile);
+    let sandbox = Sandbox::start(&["--manifests", dir.path().to_str().unwrap()]);
+
+    let out = sandbox.svc_doctor(&["check", "-A"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("set env"), "the value is rewritten into a fix: {text}");
+    assert!(text.contains("red"), "the value is quoted as evidence: {text}");
+    let bad: Vec<char> = text.chars().filter(|c| (c.is_control() && *c != '\n') || *c == '\u{202e}').collect();
+    assert!(bad.is_empty(), "control characters reached the text output: {bad:?}\n{text}");
+
+    // The fix command keeps the exact value, single-quoted (JSON escapes it
+    // for scripts); only what a terminal shows is sanitized.
+    let report = json(&sandbox.svc_doctor(&["check", "-A", "-o", "json"]));
+    let fix = report["references"][0]["fix"]["commands"][0].as_str().unwrap().to_string();
+    assert!(fix.contains("'API_URL=http://nosuch-api.other.svc.cluster.local:8080/\u{1b}[31mred"), "{fix}");
+    assert!(!std::path::Path::new("/tmp/svc-doctor-pwned").exists());
+}
