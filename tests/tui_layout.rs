@@ -290,6 +290,22 @@ fn cluster_strings_are_stripped_of_control_characters() {
 }
 
 #[test]
+fn multi_line_evidence_keeps_its_lines() {
+    let mut report = report();
+    report.services[1].steps[2].findings[0].evidence =
+        vec!["previous log:\r\nError: ECONNREFUSED\n\x1b[31mretrying\x1b[0m".to_string()];
+    let mut state = state_with(Theme::default(), 120, 40);
+    update(&mut state, report_msg(report));
+    update(&mut state, key('j')); // crashy
+    let buf = render(&state, &mut Widgets::default(), 120, 40);
+    let (x1, y1) = must_find(&buf, "previous log:");
+    let (x2, y2) = must_find(&buf, "Error: ECONNREFUSED");
+    let (x3, y3) = must_find(&buf, "?[31mretrying?[0m");
+    assert_eq!((y2, y3), (y1 + 1, y1 + 2), "{}", text(&buf));
+    assert_eq!((x2, x3), (x1, x1), "hanging indent");
+}
+
+#[test]
 fn no_size_panics_with_any_overlay() {
     let mut states = Vec::new();
     states.push(State::new(Init::new("ctx", Scope::All)));

@@ -561,7 +561,7 @@ pub const BINDINGS: &[Binding] = &[
         action: Action::Escape,
         keys: &[code(KeyCode::Esc)],
         label: "Esc",
-        help: "clear the filter",
+        help: "dismiss warnings, then clear the filter, then the verdict filter",
         hint: None,
         place: Where::Panes,
     },
@@ -661,13 +661,10 @@ pub fn help_sections() -> Vec<(&'static str, Vec<(&'static str, &'static str)>)>
 /// The key table as Markdown, as docs/usage.md carries it.
 pub fn markdown_table() -> String {
     let mut out = String::from("| Keys | Where | What it does |\n|---|---|---|\n");
-    for b in BINDINGS {
-        out.push_str(&format!(
-            "| `{}` | {} | {} |\n",
-            b.label,
-            b.place.label(),
-            b.help
-        ));
+    for (place, rows) in help_sections() {
+        for (label, help) in rows {
+            out.push_str(&format!("| `{label}` | {place} | {help} |\n"));
+        }
     }
     out
 }

@@ -436,10 +436,16 @@ fn parse_over(file: &str, text: &str, base: Theme) -> (Theme, Vec<String>) {
     let mut found: Vec<(usize, String)> = Vec::new();
     let mut warn = |span: std::ops::Range<usize>, what: String| {
         let line = line_of(text, span.start);
+        // Unknown names have nothing to fall back from; bad values keep the default.
+        let then = if what.starts_with("unknown slot") || what.starts_with("unknown key") {
+            "ignored"
+        } else {
+            "using the default for it"
+        };
         found.push((
             line,
             format!(
-                "theme {file} line {line}: {what}: `{}` (using the default for it)",
+                "theme {file} line {line}: {what}: `{}` ({then})",
                 snippet(text, span)
             ),
         ));

@@ -47,12 +47,17 @@ impl Builder<'_> {
         self.doc.lines.push(Line::default());
     }
 
-    /// `prefix` then `text` wrapped under itself (a hanging indent).
+    /// `prefix` then `text` wrapped under itself (a hanging indent). Line
+    /// breaks in `text` (a log tail in the evidence) are kept; every other
+    /// control character is stripped.
     fn wrapped(&mut self, prefix: Vec<Span<'static>>, text: &str, style: Style) {
         let indent: usize = prefix.iter().map(|s| width(&s.content)).sum();
         let room = self.width.saturating_sub(indent).max(8);
         let mut first = true;
-        for chunk in wrap(&clean(text), room) {
+        let text = text.replace("\r\n", "\n");
+        let text = crate::safe_text::sanitize_multiline(&text);
+        let chunks = text.lines().flat_map(|line| wrap(line, room));
+        for chunk in chunks {
             let mut spans = if first {
                 prefix.clone()
             } else {
