@@ -62,6 +62,22 @@ pub struct TuiArgs {
     pub log_file: Option<PathBuf>,
 }
 
+impl TuiArgs {
+    /// These flags, with `outer`'s where these leave one unset: `svc-doctor
+    /// --theme light demo` and `svc-doctor demo --theme light` mean the same.
+    pub fn or(self, outer: TuiArgs) -> TuiArgs {
+        TuiArgs {
+            theme: self.theme.or(outer.theme),
+            clipboard: if self.clipboard == crate::tui::ClipboardMode::Auto {
+                outer.clipboard
+            } else {
+                self.clipboard
+            },
+            log_file: self.log_file.or(outer.log_file),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
     Text,
@@ -120,7 +136,7 @@ pub fn main() -> ExitCode {
         Some(Command::Demo(tui)) => {
             runtime.block_on(crate::commands::demo::run(&cli.cluster, &tui))
         }
-        None => runtime.block_on(crate::commands::dashboard::run(cli.cluster, &cli.tui)),
+        None => runtime.block_on(crate::commands::dashboard::run(cli.cluster, &cli.tui, None)),
     };
     // Watchers and blocking diagnoses must not keep the process alive once
     // the user has quit.

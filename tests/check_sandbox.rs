@@ -488,15 +488,33 @@ spec:
 
     let out = sandbox.svc_doctor(&["check", "-A"]);
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.contains("set env"), "the value is rewritten into a fix: {text}");
-    assert!(text.contains("red"), "the value is quoted as evidence: {text}");
-    let bad: Vec<char> = text.chars().filter(|c| (c.is_control() && *c != '\n') || *c == '\u{202e}').collect();
-    assert!(bad.is_empty(), "control characters reached the text output: {bad:?}\n{text}");
+    assert!(
+        text.contains("set env"),
+        "the value is rewritten into a fix: {text}"
+    );
+    assert!(
+        text.contains("red"),
+        "the value is quoted as evidence: {text}"
+    );
+    let bad: Vec<char> = text
+        .chars()
+        .filter(|c| (c.is_control() && *c != '\n') || *c == '\u{202e}')
+        .collect();
+    assert!(
+        bad.is_empty(),
+        "control characters reached the text output: {bad:?}\n{text}"
+    );
 
     // The fix command keeps the exact value, single-quoted (JSON escapes it
     // for scripts); only what a terminal shows is sanitized.
     let report = json(&sandbox.svc_doctor(&["check", "-A", "-o", "json"]));
-    let fix = report["references"][0]["fix"]["commands"][0].as_str().unwrap().to_string();
-    assert!(fix.contains("'API_URL=http://nosuch-api.other.svc.cluster.local:8080/\u{1b}[31mred"), "{fix}");
+    let fix = report["references"][0]["fix"]["commands"][0]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        fix.contains("'API_URL=http://nosuch-api.other.svc.cluster.local:8080/\u{1b}[31mred"),
+        "{fix}"
+    );
     assert!(!std::path::Path::new("/tmp/svc-doctor-pwned").exists());
 }

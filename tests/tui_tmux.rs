@@ -1,13 +1,16 @@
 //! The real binary in tmux on `svc-doctor demo`: what the list shows, the
 //! problem-2 Service's tree and fix, help, and a clean exit.
 //!
-//! Ignored until the `demo` subcommand exists (the lead wires it); then
-//! remove the `#[ignore]`s. `SVC_DOCTOR_TUI_BIN=path` runs another build.
+//! What the screen must show comes from the demo's own annotations
+//! (`demo.svc-doctor.dev/problem` and `…/expect` on each Service), read with
+//! kubectl from a separate `sandbox --demo`: an independent oracle.
+//! `SVC_DOCTOR_TUI_BIN=path` runs another build.
 //! Skips with a notice when tmux is missing, except under `CI`.
 
 // Test helpers may panic: a broken fixture is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
 #[path = "tui_support/tmux.rs"]
 mod tmux;
 
@@ -30,31 +33,76 @@ fn start(width: u16, height: u16) -> Option<Tmux> {
     Some(tmux)
 }
 
+/// The guide's problems in the demo: (problem number, namespace, name, expect).
+fn guide_problems() -> Vec<(String, String, String, String)> {
+    let sandbox = support::Sandbox::start(&["--demo"]);
+    let out = sandbox.kubectl(&["get", "services", "-A", "-o", "json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut problems: Vec<_> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|svc| {
+            let ann = &svc["metadata"]["annotations"];
+            let problem = ann["demo.svc-doctor.dev/problem"].as_str()?;
+            let number = problem.split(':').next()?.to_string();
+            number.parse::<u32>().ok()?;
+            Some((
+                number,
+                svc["metadata"]["namespace"].as_str()?.to_string(),
+                svc["metadata"]["name"].as_str()?.to_string(),
+                ann["demo.svc-doctor.dev/expect"].as_str()?.to_string(),
+            ))
+        })
+        .collect();
+    problems.sort();
+    assert!(
+        problems.len() >= 5,
+        "the demo annotates the guide's problems: {problems:?}"
+    );
+    problems
+}
+
+/// The list row of `namespace/name` (the list shows them as two columns).
+fn row_of<'r>(
+    rows: &'r [(String, String, String)],
+    namespace: &str,
+    name: &str,
+) -> Option<&'r (String, String, String)> {
+    rows.iter().find(|(_, _, row)| {
+        let words: Vec<&str> = row.split_whitespace().collect();
+        words.windows(2).any(|w| w[0] == namespace && w[1] == name)
+    })
+}
+
 #[test]
-#[ignore = "needs `svc-doctor demo` (issue 4, wired by the lead)"]
 fn the_list_shows_the_guides_problems_with_their_failing_steps() {
     let Some(tmux) = start(120, 40) else { return };
     let screen = tmux.screen();
     let rows = list_rows(&screen);
-    let failing: Vec<&str> = rows
-        .iter()
-        .filter(|(symbol, _, _)| symbol == "✗")
-        .map(|(_, step, _)| step.as_str())
-        .collect();
-    // Problem 1: selector mismatch (endpoints); 2: targetPort (ports);
-    // 3: crash loop (pods); 6: a name that does not resolve from the
-    // client's namespace (the referenced Service is missing: service).
-    for step in ["endpoints", "ports", "pods", "service"] {
-        assert!(
-            failing.contains(&step),
-            "no Service fails at {step}:\n{screen}"
+    // Each of the guide's problems, on its own row, with the verdict symbol
+    // and step its annotation expects (problem 5 lives in the other context).
+    for (number, namespace, name, expect) in guide_problems() {
+        let (kind, step) = expect.split_once(':').unwrap_or((expect.as_str(), ""));
+        let symbol = match kind {
+            "fail" => "✗",
+            "warn" => "!",
+            _ => "✓",
+        };
+        let row = row_of(&rows, &namespace, &name).unwrap_or_else(|| {
+            panic!("problem {number}: {namespace}/{name} not listed:\n{screen}")
+        });
+        assert_eq!(
+            (row.0.as_str(), row.1.as_str()),
+            (symbol, step),
+            "problem {number}: {namespace}/{name} should show {expect}:\n{screen}"
         );
     }
-    // Problem 4: no readiness probe, a warning at pods.
-    assert!(
-        rows.iter().any(|(s, step, _)| s == "!" && step == "pods"),
-        "no warning at pods:\n{screen}"
-    );
     // Referenced-but-missing Services are marked.
     assert!(
         rows.iter().any(|(_, _, row)| row.contains("missing")),
@@ -69,18 +117,21 @@ fn the_list_shows_the_guides_problems_with_their_failing_steps() {
 }
 
 #[test]
-#[ignore = "needs `svc-doctor demo` (issue 4, wired by the lead)"]
 fn the_problem_2_service_shows_ports_highlighted_and_a_target_port_fix() {
     let Some(tmux) = start(120, 40) else { return };
-    let rows = list_rows(&tmux.screen());
-    let index = rows
+    let problems = guide_problems();
+    let (_, namespace, name, _) = problems
         .iter()
-        .position(|(s, step, _)| s == "✗" && step == "ports")
-        .expect("a Service failing at ports");
+        .find(|(number, ..)| number == "2")
+        .expect("the demo annotates problem 2");
+    let rows = list_rows(&tmux.screen());
+    let row = row_of(&rows, namespace, name).expect("problem 2 is listed");
+    let index = rows.iter().position(|r| r == row).unwrap();
     for _ in 0..index {
         tmux.keys(&["j"]);
     }
     let screen = tmux.wait_text("ports · fail · first failing step");
+    assert!(screen.contains(&format!("{namespace}/{name}")), "{screen}");
     // The tree's selected step and the detail's fix.
     assert!(screen.contains("▼ ✗ ports"), "{screen}");
     assert!(screen.contains("targetPort"), "{screen}");
@@ -88,7 +139,6 @@ fn the_problem_2_service_shows_ports_highlighted_and_a_target_port_fix() {
 }
 
 #[test]
-#[ignore = "needs `svc-doctor demo` (issue 4, wired by the lead)"]
 fn question_mark_opens_help_and_esc_closes_it() {
     let Some(tmux) = start(120, 40) else { return };
     tmux.keys(&["?"]);
@@ -99,7 +149,6 @@ fn question_mark_opens_help_and_esc_closes_it() {
 }
 
 #[test]
-#[ignore = "needs `svc-doctor demo` (issue 4, wired by the lead)"]
 fn q_leaves_a_clean_shell() {
     let Some(tmux) = start(120, 40) else { return };
     tmux.keys(&["q"]);
@@ -113,7 +162,6 @@ fn q_leaves_a_clean_shell() {
 }
 
 #[test]
-#[ignore = "needs `svc-doctor demo` (issue 4, wired by the lead)"]
 fn sigterm_restores_the_terminal() {
     let Some(tmux) = start(120, 40) else { return };
     let pid = tmux.tmux(&["list-panes", "-t", "t", "-F", "#{pane_pid}"]);
@@ -139,7 +187,6 @@ fn sigterm_restores_the_terminal() {
 }
 
 #[test]
-#[ignore = "needs `svc-doctor demo` (issue 4, wired by the lead)"]
 fn eighty_by_twenty_four_and_sixty_by_twenty_fit() {
     for (w, h) in [(80, 24), (60, 20)] {
         let Some(tmux) = start(w, h) else { return };

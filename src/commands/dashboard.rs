@@ -32,7 +32,8 @@ const DEBOUNCE: Duration = Duration::from_millis(250);
 const RECONNECT_EVERY: Duration = Duration::from_secs(3);
 
 /// Open the dashboard on `args`' context and scope; returns when the user quits.
-pub async fn run(args: ClusterArgs, tui: &TuiArgs) -> ExitCode {
+/// `label` is shown before the context in the status bar (`demo`).
+pub async fn run(args: ClusterArgs, tui: &TuiArgs, label: Option<&str>) -> ExitCode {
     // Logs go to a file before any task can log (never onto the screen).
     let _ = crate::tui::logging::init(tui.log_file.as_deref());
     let (ui_tx, ui_rx) = mpsc::channel(64);
@@ -49,7 +50,9 @@ pub async fn run(args: ClusterArgs, tui: &TuiArgs) -> ExitCode {
         )
     };
     let pipeline = tokio::spawn(pipeline(args, ui_tx, commands_rx));
-    let code = run_dashboard(TuiOptions::new(tui, context, scope), ui_rx, commands_tx).await;
+    let mut options = TuiOptions::new(tui, context, scope);
+    options.label = label.map(str::to_string);
+    let code = run_dashboard(options, ui_rx, commands_tx).await;
     pipeline.abort();
     code
 }

@@ -37,7 +37,7 @@ pub async fn run(cluster: &ClusterArgs, tui: &TuiArgs) -> ExitCode {
         all_namespaces: cluster.all_namespaces || cluster.namespace.is_none(),
         namespace: cluster.namespace.clone(),
     };
-    let code = super::dashboard::run(args, tui).await;
+    let code = super::dashboard::run(args, tui, Some("demo")).await;
     sandbox.shutdown().await;
     code
 }
