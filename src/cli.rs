@@ -113,6 +113,15 @@ pub struct SandboxArgs {
     /// Serve plain HTTP instead of HTTPS.
     #[arg(long)]
     pub http: bool,
+    /// Accept this bearer token instead of a random one (a sandbox restarted
+    /// with the same token and port keeps its clients).
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "SVC_DOCTOR_SANDBOX_TOKEN",
+        hide_env_values = true
+    )]
+    pub token: Option<String>,
 }
 
 /// Parse the command line and run; the exit status follows DESIGN §1.

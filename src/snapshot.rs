@@ -126,6 +126,16 @@ pub struct ReadFailure {
     pub message: String,
 }
 
+impl ReadFailure {
+    /// Whether this failure means nothing can be read at all (the API is
+    /// unreachable, or it rejects our credentials), rather than that this one
+    /// resource may not be read (403) — the first is a connection state, the
+    /// second makes the checks that need the resource `unknown`.
+    pub fn cuts_off_the_cluster(&self) -> bool {
+        matches!(self.code, None | Some(401))
+    }
+}
+
 /// What could and could not be read.
 #[derive(Debug, Clone, Default)]
 pub struct Access {

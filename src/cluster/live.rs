@@ -334,7 +334,11 @@ impl Watchers<'_> {
                     Err(err) => {
                         failing = true;
                         let failure = watch_failure(resource, namespace.clone(), &err);
-                        if let Ok(mut f) = failures.lock() {
+                        // Only refusals of this resource feed the engine (checks
+                        // become unknown); an unreachable API is a connection state.
+                        if !failure.cuts_off_the_cluster()
+                            && let Ok(mut f) = failures.lock()
+                        {
                             f.insert((resource, namespace.clone()), failure.clone());
                         }
                         tracing::warn!(resource = resource.as_str(), ?namespace, error = %failure.message, "watch failed; retrying");

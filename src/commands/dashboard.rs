@@ -28,6 +28,8 @@ use crate::tui::{TuiOptions, run_dashboard};
 /// How long to wait after a change before diagnosing, so a burst of watch
 /// events costs one diagnosis.
 const DEBOUNCE: Duration = Duration::from_millis(250);
+/// While disconnected, how often to ask the API server whether it is back.
+const PROBE_EVERY: Duration = Duration::from_secs(2);
 /// How long to wait before trying to connect again after a failure.
 const RECONNECT_EVERY: Duration = Duration::from_secs(3);
 
@@ -142,6 +144,8 @@ async fn watch(
     let mut last_namespaces: BTreeSet<String> = BTreeSet::new();
     let mut tick = tokio::time::interval(DEBOUNCE);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut probe = tokio::time::interval(PROBE_EVERY);
+    probe.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
 
     loop {
         tokio::select! {
@@ -157,12 +161,18 @@ async fn watch(
                     LiveEvent::Changed => dirty = true,
                     LiveEvent::Failed { failure } => {
                         let key = (failure.resource, failure.namespace.clone());
-                        if failure.code.is_none() {
-                            // Transport error: the API is unreachable. Keep the data, say so.
+                        if failure.cuts_off_the_cluster() {
+                            // Unreachable, or our credentials are refused: nothing can be
+                            // read. Keep the data, mark it stale, say why; watchers retry.
                             if disconnected_since.is_none() {
                                 let since = Timestamp::now();
                                 disconnected_since = Some(since);
-                                let _ = ui.send(Msg::Connection(Connection::Disconnected { since, error: failure.message.clone() })).await;
+                                let error = if failure.code == Some(401) {
+                                    format!("the API server rejected the credentials (401): log in again or switch context — {}", failure.message)
+                                } else {
+                                    failure.message.clone()
+                                };
+                                let _ = ui.send(Msg::Connection(Connection::Disconnected { since, error })).await;
                             }
                         } else {
                             failures.insert(key.clone(), failure.clone());
@@ -221,6 +231,18 @@ async fn watch(
                         let _ = ui.send(Msg::Readiness(readiness)).await;
                     }
                     Err(err) => tracing::error!(error = %err, "diagnosis panicked; keeping the last report"),
+                }
+            }
+            // Watchers resume quietly: a watch that reconnects says nothing
+            // until something changes. While disconnected, ask the API server
+            // directly whether it answers again.
+            _ = probe.tick(), if disconnected_since.is_some() => {
+                let answered = tokio::time::timeout(PROBE_EVERY, conn.client.apiserver_version()).await;
+                if matches!(answered, Ok(Ok(_))) {
+                    disconnected_since = None;
+                    let state = if loaded { Connection::Live } else { Connection::Loading { progress: load_progress(&progress) } };
+                    let _ = ui.send(Msg::Connection(state)).await;
+                    dirty = true;
                 }
             }
             command = commands.recv() => {

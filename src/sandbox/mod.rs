@@ -79,6 +79,8 @@ pub struct SandboxConfig {
     pub tls: bool,
     /// Append one JSON line per request to this file.
     pub journal: Option<PathBuf>,
+    /// The bearer token to accept; a random one when `None`.
+    pub token: Option<String>,
 }
 
 impl SandboxConfig {
@@ -89,6 +91,7 @@ impl SandboxConfig {
             listen: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
             tls: true,
             journal: None,
+            token: None,
         }
     }
 }
@@ -208,7 +211,7 @@ pub async fn start(config: SandboxConfig) -> Result<RunningSandbox, StartError> 
     let shutdown = CancellationToken::new();
     let app = Arc::new(App {
         clusters,
-        token: tls::random_token(),
+        token: config.token.clone().unwrap_or_else(tls::random_token),
         require_token: config.tls,
         journal,
         shutdown: shutdown.clone(),
@@ -358,6 +361,7 @@ pub async fn run(args: SandboxArgs) -> ExitCode {
         listen: args.listen,
         tls: !args.http,
         journal: args.journal,
+        token: args.token,
     };
     let sandbox = match start(config).await {
         Ok(sandbox) => sandbox,

@@ -433,6 +433,16 @@ impl Store {
                     oldest: self.compacted + 1,
                 });
             }
+            // A resourceVersion this store never issued: the client watched a
+            // previous run of the sandbox (restarted on the same port). A real
+            // API server answers "too large resource version" until it catches
+            // up, which never happens here; 410 makes the client relist.
+            WatchFrom::ResourceVersion(requested) if requested > self.rv() => {
+                return Err(Expired {
+                    requested,
+                    oldest: self.compacted + 1,
+                });
+            }
             WatchFrom::ResourceVersion(requested) => {
                 let start = self.history.partition_point(|c| c.rv <= requested);
                 self.history
@@ -573,6 +583,17 @@ mod tests {
         let Ok(reg) = reg else { panic!("expired") };
         assert_eq!(reg.initial.len(), 2);
         assert!(reg.initial.iter().all(|(e, _)| *e == EventType::Modified));
+    }
+
+    #[test]
+    fn a_resource_version_from_the_future_expires() {
+        let mut store = Store::new(10);
+        let r = configmaps();
+        store.load(loaded(vec![cm("a", "x", "web")]));
+        let from = WatchFrom::ResourceVersion(store.rv() + 5);
+        assert!(store.watch(r, Filter::default(), from).is_err());
+        let now = WatchFrom::ResourceVersion(store.rv());
+        assert!(store.watch(r, Filter::default(), now).is_ok());
     }
 
     #[test]
