@@ -198,3 +198,23 @@ fn eighty_by_twenty_four_and_sixty_by_twenty_fit() {
         tmux.wait_text("EXIT=0");
     }
 }
+
+#[test]
+fn x_switches_the_context_live() {
+    let Some(tmux) = start(120, 40) else { return };
+    tmux.keys(&["x"]);
+    tmux.wait_text("demo-dns-outage");
+    tmux.keys(&["Down", "Enter"]);
+    // The other demo cluster: cluster DNS is down, so the banner says so and
+    // its Services fail at dns; the scope (all namespaces) is kept.
+    let screen = tmux.wait_for("the DNS outage", |s| {
+        s.contains("✗ cluster dns")
+            && list_rows(s)
+                .iter()
+                .any(|(sym, step, _)| sym == "✗" && step == "dns")
+    });
+    assert!(screen.contains("demo-dns-outage"), "{screen}");
+    assert!(screen.contains("all namespaces"), "{screen}");
+    tmux.keys(&["q"]);
+    tmux.wait_text("EXIT=0");
+}

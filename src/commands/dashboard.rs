@@ -108,10 +108,10 @@ pub async fn pipeline(
             Next::Quit => return,
             Next::Restart => {}
             Next::SwitchContext(name) => {
+                // The scope given on the command line (-n, -A) holds for every
+                // context; one picked with `n` may not exist in the other cluster.
                 args.context = Some(name);
                 scope_override = None;
-                args.namespace = None;
-                args.all_namespaces = false;
             }
             Next::SetScope(scope) => scope_override = Some(scope),
         }
