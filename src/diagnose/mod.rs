@@ -172,7 +172,7 @@ fn walk(ctx: &ServiceCtx<'_>) -> ServiceReport {
         };
         vec![service, endpoints, pods, ports, dns, namespace, network]
     };
-    finish(
+    ServiceReport::new(
         ctx.namespace.to_string(),
         ctx.name.to_string(),
         true,
@@ -193,41 +193,13 @@ fn missing_service(
             .iter()
             .map(|id| StepReport::blocked(*id, "blocked: the Service does not exist")),
     );
-    finish(
+    ServiceReport::new(
         target.namespace.clone(),
         target.name.clone(),
         false,
         None,
         steps,
     )
-}
-
-fn finish(
-    namespace: String,
-    name: String,
-    exists: bool,
-    service_type: Option<String>,
-    steps: Vec<StepReport>,
-) -> ServiceReport {
-    let failing_step = steps
-        .iter()
-        .find(|s| s.status == Status::Fail)
-        .map(|s| s.id);
-    let verdict = steps
-        .iter()
-        .map(|s| s.status)
-        .max_by_key(|s| s.rank())
-        .filter(|s| s.rank() > 0)
-        .unwrap_or(Status::Pass);
-    ServiceReport {
-        namespace,
-        name,
-        exists,
-        service_type,
-        verdict,
-        failing_step,
-        steps,
-    }
 }
 
 #[cfg(test)]

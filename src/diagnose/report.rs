@@ -233,6 +233,37 @@ pub struct ServiceReport {
 }
 
 impl ServiceReport {
+    /// A Service's report from its steps: the failing step is the first that
+    /// fails; the verdict is the worst status (fail > unknown > warn > pass;
+    /// blocked and skip do not count). DESIGN §2.
+    pub fn new(
+        namespace: String,
+        name: String,
+        exists: bool,
+        service_type: Option<String>,
+        steps: Vec<StepReport>,
+    ) -> Self {
+        let failing_step = steps
+            .iter()
+            .find(|s| s.status == Status::Fail)
+            .map(|s| s.id);
+        let verdict = steps
+            .iter()
+            .map(|s| s.status)
+            .max_by_key(|s| s.rank())
+            .filter(|s| s.rank() > 0)
+            .unwrap_or(Status::Pass);
+        ServiceReport {
+            namespace,
+            name,
+            exists,
+            service_type,
+            verdict,
+            failing_step,
+            steps,
+        }
+    }
+
     pub fn step(&self, id: StepId) -> Option<&StepReport> {
         self.steps.iter().find(|s| s.id == id)
     }

@@ -61,25 +61,13 @@ fn service(
     kind: Option<&str>,
     steps: Vec<StepReport>,
 ) -> ServiceReport {
-    let failing_step = steps
-        .iter()
-        .find(|s| s.status == Status::Fail)
-        .map(|s| s.id);
-    let verdict = steps
-        .iter()
-        .map(|s| s.status)
-        .max_by_key(|s| s.rank())
-        .filter(|s| s.rank() > 0)
-        .unwrap_or(Status::Pass);
-    ServiceReport {
-        namespace: namespace.to_string(),
-        name: name.to_string(),
-        exists: kind.is_some(),
-        service_type: kind.map(str::to_string),
-        verdict,
-        failing_step,
+    ServiceReport::new(
+        namespace.to_string(),
+        name.to_string(),
+        kind.is_some(),
+        kind.map(str::to_string),
         steps,
-    }
+    )
 }
 
 fn dns_failure() -> Finding {
