@@ -212,6 +212,18 @@ fn osc52_passes_through_tmux() {
     // sequence is wrapped for passthrough); the outer tmux plays the
     // terminal and keeps what arrives.
     let inner_socket = format!("svc-doctor-test-inner-{}", std::process::id());
+    // Killed on drop, so a failing assertion never leaves a dashboard running.
+    struct InnerServer(String);
+    impl Drop for InnerServer {
+        fn drop(&mut self) {
+            let _ = Command::new("tmux")
+                .args(["-L", &self.0, "kill-server"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+        }
+    }
+    let _inner_server = InnerServer(inner_socket.clone());
     let dashboard = format!(
         "cd \"$HOME\" && {} --clipboard osc52 --log-file svc-doctor.log",
         demo_command()
@@ -244,9 +256,4 @@ fn osc52_passes_through_tmux() {
     };
     assert!(buffer.contains("kubectl "), "{buffer:?}");
     inner_keys(&["q"]);
-    let _ = Command::new("tmux")
-        .args(["-L", &inner_socket, "kill-server"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status();
 }
