@@ -96,11 +96,15 @@ pub struct CheckArgs {
 #[derive(Debug, Args)]
 pub struct SandboxArgs {
     /// Manifest files or folders (recursively *.yaml, *.yml, *.json).
-    #[arg(long, num_args = 1.., value_name = "PATH", required_unless_present = "demo")]
+    #[arg(long, num_args = 1.., value_name = "PATH", required_unless_present_any = ["demo", "synthetic"])]
     pub manifests: Vec<PathBuf>,
     /// Serve the built-in demo cluster instead of --manifests.
-    #[arg(long, conflicts_with = "manifests")]
+    #[arg(long, conflicts_with_all = ["manifests", "synthetic"])]
     pub demo: bool,
+    /// Serve a generated cluster of this size instead (benchmarks):
+    /// services=N,pods=M[,namespaces=K][,seed=S]; namespaces default to N/5.
+    #[arg(long, value_name = "SPEC", conflicts_with = "manifests")]
+    pub synthetic: Option<crate::sandbox::synthetic::Params>,
     /// Address to listen on (loopback unless you say otherwise).
     #[arg(long, default_value = "127.0.0.1:0", value_name = "ADDR")]
     pub listen: SocketAddr,

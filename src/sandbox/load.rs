@@ -23,6 +23,8 @@ pub enum ManifestSource {
     Path(PathBuf),
     /// Manifest text, named `name` in errors (the embedded demo, tests).
     Text { name: String, text: String },
+    /// A generated cluster ([`super::synthetic`]).
+    Synthetic(super::synthetic::Params),
 }
 
 /// One cluster of a sandbox: its kubeconfig context name and its manifests.
@@ -37,6 +39,14 @@ impl ClusterSource {
         ClusterSource {
             context: context.to_string(),
             manifests: paths.into_iter().map(ManifestSource::Path).collect(),
+        }
+    }
+
+    /// A generated cluster of the given size (`--synthetic`).
+    pub fn synthetic(context: &str, params: super::synthetic::Params) -> ClusterSource {
+        ClusterSource {
+            context: context.to_string(),
+            manifests: vec![ManifestSource::Synthetic(params)],
         }
     }
 
@@ -108,6 +118,7 @@ pub fn load_cluster(source: &ClusterSource, now: &str) -> Result<LoadedCluster, 
     for manifest in &source.manifests {
         match manifest {
             ManifestSource::Text { name, text } => loader.add_text(name, text)?,
+            ManifestSource::Synthetic(params) => loader.add_synthetic(params)?,
             ManifestSource::Path(path) => {
                 for file in manifest_files(path)? {
                     let origin = file.display().to_string();
@@ -262,6 +273,68 @@ impl Loader<'_> {
             self.objects
                 .push(Slot::Ready(resource, Object::with_rv(rt, value, rv)));
         }
+        Ok(())
+    }
+
+    /// A generated cluster, straight into the store's encoding: no text,
+    /// no validation (`tests/synthetic.rs` checks that every generated
+    /// object deserialises into its type), duplicates still refused.
+    fn add_synthetic(&mut self, params: &super::synthetic::Params) -> Result<(), LoadError> {
+        let origin = format!("--synthetic {params}");
+        let now = self
+            .now
+            .parse::<jiff::Timestamp>()
+            .unwrap_or_else(|_| jiff::Timestamp::now());
+        let mut index = 0;
+        let mut failed: Option<LoadError> = None;
+        let logs = super::synthetic::generate_with(params, now, &mut |value| {
+            index += 1;
+            if failed.is_none()
+                && let Err(err) = self.add_generated(&origin, index, value)
+            {
+                failed = Some(err);
+            }
+        });
+        if let Some(err) = failed {
+            return Err(err);
+        }
+        self.logs.extend(logs);
+        Ok(())
+    }
+
+    fn add_generated(&mut self, origin: &str, index: usize, value: Value) -> Result<(), LoadError> {
+        let at = |reason: String| LoadError {
+            origin: origin.to_string(),
+            document: Some(index),
+            item: None,
+            reason,
+        };
+        let api_version = str_at(&value, "/apiVersion");
+        let kind = str_at(&value, "/kind");
+        let resource =
+            by_kind(api_version, kind).ok_or_else(|| at(unknown_kind(api_version, kind)))?;
+        let rt = &RESOURCES[resource];
+        let name = object_name(&value);
+        let namespace = object_namespace(&value);
+        let uid = str_at(&value, "/metadata/uid").to_string();
+        if self
+            .seen
+            .insert(
+                (resource, namespace.clone(), name.clone()),
+                (origin.to_string(), uid),
+            )
+            .is_some()
+        {
+            return Err(at(format!("duplicate {} {namespace}/{name}", rt.kind)));
+        }
+        if rt.kind == "Namespace" {
+            self.namespaces_defined.insert(name);
+        } else if rt.namespaced && !self.namespaces_used.contains(&namespace) {
+            self.namespaces_used.insert(namespace);
+        }
+        let rv = self.objects.len() as u64 + 1;
+        self.objects
+            .push(Slot::Ready(resource, Object::with_rv(rt, value, rv)));
         Ok(())
     }
 

@@ -10,6 +10,7 @@
 //! - [`store`]: objects, resourceVersions, history and watch fan-out.
 //! - [`selector`]: label and field selectors.
 //! - [`faults`]: `Fault` rules.
+//! - [`synthetic`]: a generated cluster of any size (`--synthetic`), for benchmarks.
 //! - `api`, `objects`, `watch`: HTTP routes; `server`: TLS and connections;
 //!   `tls`: generated CA and certificate; `journal`: the request journal.
 //!
@@ -39,6 +40,7 @@ pub mod selector;
 mod server;
 mod status;
 pub mod store;
+pub mod synthetic;
 mod tls;
 mod watch;
 
@@ -353,6 +355,8 @@ pub async fn run(args: SandboxArgs) -> ExitCode {
     init_logging();
     let clusters = if args.demo {
         demo::clusters()
+    } else if let Some(params) = args.synthetic {
+        vec![ClusterSource::synthetic(DEFAULT_CONTEXT, params)]
     } else {
         vec![ClusterSource::from_paths(DEFAULT_CONTEXT, args.manifests)]
     };

@@ -16,15 +16,30 @@ use super::{ContainerLogs, ReadFailure, Resource, Scope, Snapshot};
 pub fn from_yaml(text: &str, context: &str, scope: Scope) -> Result<Snapshot, String> {
     let docs: Vec<Value> =
         serde_saphyr::from_multiple(text).map_err(|e| format!("bad YAML: {e}"))?;
+    from_values(docs, context, scope)
+}
+
+/// A snapshot of objects already parsed (generated clusters, benchmarks),
+/// with the same kinds and rules as [`from_yaml`].
+pub fn from_values(docs: Vec<Value>, context: &str, scope: Scope) -> Result<Snapshot, String> {
     let mut snap = Snapshot::empty(context, scope);
-    let mut queue: Vec<Value> = docs;
-    queue.reverse();
     let mut n = 0;
+    for doc in docs {
+        add_value(&mut snap, doc, &mut n)?;
+    }
+    Ok(snap)
+}
+
+/// Add one parsed document (a `List` adds its items) to `snap`; `n` counts
+/// documents for error messages.
+pub fn add_value(snap: &mut Snapshot, doc: Value, n: &mut usize) -> Result<(), String> {
+    let mut queue: Vec<Value> = vec![doc];
     while let Some(doc) = queue.pop() {
         if doc.is_null() {
             continue;
         }
-        n += 1;
+        *n += 1;
+        let n = *n;
         let kind = doc
             .get("kind")
             .and_then(Value::as_str)
@@ -90,8 +105,7 @@ pub fn from_yaml(text: &str, context: &str, scope: Scope) -> Result<Snapshot, St
             other => return Err(err(format!("unknown kind {other:?}"))),
         }
     }
-    // Fill defaults the API server would: a namespace on namespaced objects.
-    Ok(snap)
+    Ok(())
 }
 
 fn typed<T: DeserializeOwned>(doc: Value) -> Result<Arc<T>, String> {
