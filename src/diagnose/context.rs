@@ -1,6 +1,7 @@
 //! What every step needs to know about one Service, computed once.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use k8s_openapi::api::core::v1::{Pod, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
@@ -23,7 +24,7 @@ pub struct ServiceCtx<'a> {
     /// Pods in the Service's namespace that the selector matches, any phase.
     pub pods: Vec<&'a Pod>,
     /// EndpointSlices labelled `kubernetes.io/service-name=<name>`.
-    pub slices: &'a [&'a EndpointSlice],
+    pub slices: &'a [Arc<EndpointSlice>],
     /// Client references that name this Service (resolving to it, or meant
     /// for it but resolving elsewhere or nowhere).
     pub references: Vec<&'a TracedReference>,

@@ -381,12 +381,12 @@ impl Observed<'_> {
 /// same rule as [`Observed::is_pod`]: by uid, else name, else address.
 #[derive(Debug, Clone, Default)]
 pub struct Listed<'a> {
-    uids: std::collections::HashSet<&'a str>,
+    uids: foldhash::HashSet<&'a str>,
     /// Target names of endpoints without a uid.
-    names: std::collections::HashSet<&'a str>,
+    names: foldhash::HashSet<&'a str>,
     /// Target names of endpoints with a uid: used only for a pod without one.
-    names_with_uid: std::collections::HashSet<&'a str>,
-    addresses: std::collections::HashSet<&'a str>,
+    names_with_uid: foldhash::HashSet<&'a str>,
+    addresses: foldhash::HashSet<&'a str>,
 }
 
 impl Listed<'_> {

@@ -279,7 +279,7 @@ fn check_selector(ctx: &ServiceCtx<'_>, sel: &BTreeMap<String, String>) -> Vec<F
     let mut seen = BTreeSet::new();
     let mut near: Vec<NearMiss<'_>> = sel
         .keys()
-        .flat_map(|k| idx.pods_with_label_key(ns, k).iter().copied())
+        .flat_map(|k| idx.pods_with_label_key(ns, k).iter().map(|p| &**p))
         .filter(|p| seen.insert(pod_status::name(p)))
         .map(|p| diff_pod(p, sel))
         .collect();

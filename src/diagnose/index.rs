@@ -1,12 +1,20 @@
-//! Lookup tables over a [`Snapshot`], built once per diagnosis.
+//! Lookup tables over a [`Snapshot`], built once per diagnosis (or kept and
+//! updated pod by pod by [`super::incremental`]).
 //!
-//! Every table is a hash map keyed the way the checks ask (namespace, name,
+//! Every table is a hash table keyed the way the checks ask (namespace, name,
 //! label pair, uid), so building the index is O(objects) and each lookup is
-//! O(1) plus the size of its answer. Selector matching walks the shortest
+//! O(1) plus the size of its answer. Keys are not stored: an entry holds its
+//! precomputed hash and is compared against the object it holds, so building
+//! allocates no key strings. Selector matching walks the shortest
 //! posting list of the selector's `key=value` pairs instead of every pod in the
 //! namespace: a Service's cost is proportional to the pods it (nearly) selects.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+use std::hash::{BuildHasher, Hasher};
+use std::sync::Arc;
+
+use foldhash::fast::FixedState;
+use hashbrown::HashTable;
 
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::core::v1::{
@@ -24,18 +32,6 @@ pub const SERVICE_NAME_LABEL: &str = "kubernetes.io/service-name";
 
 /// `(namespace, name)` of a namespaced object.
 pub type Key<'a> = (&'a str, &'a str);
-
-/// namespace → name → value. Nested rather than keyed by a tuple so that
-/// lookups can borrow their keys for less than the index lives.
-type Nested<'a, V> = HashMap<&'a str, HashMap<&'a str, V>>;
-
-fn put<'a, V>(map: &mut Nested<'a, V>, (ns, name): Key<'a>, value: V) {
-    map.entry(ns).or_default().insert(name, value);
-}
-
-fn get<'m, V>(map: &'m Nested<'_, V>, ns: &str, name: &str) -> Option<&'m V> {
-    map.get(ns)?.get(name)
-}
 
 fn name_of(meta: &ObjectMeta) -> &str {
     meta.name.as_deref().unwrap_or("")
@@ -127,165 +123,279 @@ impl<'a> Workload<'a> {
     }
 }
 
-/// Read-only lookups over one snapshot. See the module doc for costs.
-pub struct Index<'a> {
-    pub snap: &'a Snapshot,
-    pub now: Timestamp,
-    namespaces: HashMap<&'a str, &'a Namespace>,
-    nodes: HashMap<&'a str, &'a Node>,
-    services: Nested<'a, &'a Service>,
-    services_by_name: HashMap<&'a str, Vec<&'a Service>>,
-    services_by_ns: HashMap<&'a str, Vec<&'a Service>>,
-    pods: Nested<'a, &'a Pod>,
-    pods_by_ns: HashMap<&'a str, Vec<&'a Pod>>,
-    pods_by_label: HashMap<(&'a str, &'a str, &'a str), Vec<&'a Pod>>,
-    /// (namespace, label key in lower case) → pods carrying that key with any
-    /// value: the candidates for SEL-001's near misses.
-    pods_by_label_key: HashMap<&'a str, HashMap<String, Vec<&'a Pod>>>,
-    pods_by_node: HashMap<&'a str, Vec<&'a Pod>>,
-    slices_by_service: Nested<'a, Vec<&'a EndpointSlice>>,
-    slices_by_ns: HashMap<&'a str, Vec<&'a EndpointSlice>>,
-    endpoints: Nested<'a, &'a Endpoints>,
-    events_by_uid: HashMap<&'a str, Vec<&'a Event>>,
-    events_by_object: HashMap<(&'a str, &'a str, &'a str), Vec<&'a Event>>,
-    config_maps: Nested<'a, &'a ConfigMap>,
-    deployments: Nested<'a, &'a Deployment>,
-    replica_sets: Nested<'a, &'a ReplicaSet>,
-    stateful_sets: Nested<'a, &'a StatefulSet>,
-    daemon_sets: Nested<'a, &'a DaemonSet>,
-    workloads_by_ns: HashMap<&'a str, Vec<Workload<'a>>>,
-    network_policies_by_ns: HashMap<&'a str, Vec<&'a NetworkPolicy>>,
-    ingresses_by_ns: HashMap<&'a str, Vec<&'a Ingress>>,
+/// A hash table keyed by a precomputed hash and compared by a closure, so
+/// keys are read from the stored objects themselves: building a table
+/// allocates no key, and an object can be removed and put back one at a time.
+struct Table<V> {
+    t: HashTable<(u64, V)>,
 }
 
-impl<'a> Index<'a> {
-    /// Build every table in one pass over each object list: O(objects + labels).
-    pub fn build(snap: &'a Snapshot, now: Timestamp) -> Self {
-        let mut idx = Index {
-            snap,
-            now,
-            namespaces: HashMap::new(),
-            nodes: HashMap::new(),
-            services: HashMap::new(),
-            services_by_name: HashMap::new(),
-            services_by_ns: HashMap::new(),
-            pods: HashMap::new(),
-            pods_by_ns: HashMap::new(),
-            pods_by_label: HashMap::new(),
-            pods_by_label_key: HashMap::new(),
-            pods_by_node: HashMap::new(),
-            slices_by_service: HashMap::new(),
-            slices_by_ns: HashMap::new(),
-            endpoints: HashMap::new(),
-            events_by_uid: HashMap::new(),
-            events_by_object: HashMap::new(),
-            config_maps: HashMap::new(),
-            deployments: HashMap::new(),
-            replica_sets: HashMap::new(),
-            stateful_sets: HashMap::new(),
-            daemon_sets: HashMap::new(),
-            workloads_by_ns: HashMap::new(),
-            network_policies_by_ns: HashMap::new(),
-            ingresses_by_ns: HashMap::new(),
-        };
+impl<V> Default for Table<V> {
+    fn default() -> Self {
+        Table {
+            t: HashTable::new(),
+        }
+    }
+}
+
+impl<V> Table<V> {
+    fn get(&self, h: u64, eq: impl Fn(&V) -> bool) -> Option<&V> {
+        self.t.find(h, |(eh, v)| *eh == h && eq(v)).map(|(_, v)| v)
+    }
+
+    fn get_mut(&mut self, h: u64, eq: impl Fn(&V) -> bool) -> Option<&mut V> {
+        self.t
+            .find_mut(h, |(eh, v)| *eh == h && eq(v))
+            .map(|(_, v)| v)
+    }
+
+    fn entry(&mut self, h: u64, eq: impl Fn(&V) -> bool, make: impl FnOnce() -> V) -> &mut V {
+        match self.t.entry(h, |(eh, v)| *eh == h && eq(v), |(eh, _)| *eh) {
+            hashbrown::hash_table::Entry::Occupied(o) => &mut o.into_mut().1,
+            hashbrown::hash_table::Entry::Vacant(v) => &mut v.insert((h, make())).into_mut().1,
+        }
+    }
+
+    fn remove(&mut self, h: u64, eq: impl Fn(&V) -> bool) -> Option<V> {
+        self.t
+            .find_entry(h, |(eh, v)| *eh == h && eq(v))
+            .ok()
+            .map(|o| o.remove().0.1)
+    }
+
+    fn values(&self) -> impl Iterator<Item = &V> {
+        self.t.iter().map(|(_, v)| v)
+    }
+}
+
+/// One object per key (the last one put wins, as in a map).
+impl<T> Table<Arc<T>> {
+    fn put(&mut self, h: u64, obj: Arc<T>, same: impl Fn(&T) -> bool) {
+        match self
+            .t
+            .entry(h, |(eh, v)| *eh == h && same(v), |(eh, _)| *eh)
+        {
+            hashbrown::hash_table::Entry::Occupied(mut o) => o.get_mut().1 = obj,
+            hashbrown::hash_table::Entry::Vacant(v) => {
+                v.insert((h, obj));
+            }
+        }
+    }
+}
+
+/// Lists per key, in insertion order; a key whose list empties is removed.
+impl<T> Table<Vec<Arc<T>>> {
+    fn push(&mut self, h: u64, obj: &Arc<T>, same_key: impl Fn(&T) -> bool) {
+        self.entry(h, |l| l.first().is_some_and(|o| same_key(o)), Vec::new)
+            .push(Arc::clone(obj));
+    }
+
+    fn list(&self, h: u64, same_key: impl Fn(&T) -> bool) -> &[Arc<T>] {
+        self.get(h, |l| l.first().is_some_and(|o| same_key(o)))
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// Take `obj` (this very Arc) out of the list of its key.
+    fn take(&mut self, h: u64, obj: &Arc<T>, same_key: impl Fn(&T) -> bool) {
+        let eq = |l: &Vec<Arc<T>>| l.first().is_some_and(|o| same_key(o));
+        if let Some(list) = self.get_mut(h, eq) {
+            list.retain(|o| !Arc::ptr_eq(o, obj));
+            if list.is_empty() {
+                self.remove(h, eq);
+            }
+        }
+    }
+}
+
+/// The fixed-seed hash of the tables' keys: `parts` separated, so that
+/// `("ab", "c")` and `("a", "bc")` differ.
+fn hash(parts: &[&str]) -> u64 {
+    let mut h = FixedState::with_seed(0x5eed_d0c7_0000_0005).build_hasher();
+    for p in parts {
+        h.write(p.as_bytes());
+        h.write_u8(0xff);
+    }
+    h.finish()
+}
+
+/// [`hash`] of `(namespace, key)` with `key` in lower case, without
+/// allocating the lower-cased key.
+fn hash_lower(namespace: &str, key: &str) -> u64 {
+    let mut h = FixedState::with_seed(0x5eed_d0c7_0000_0005).build_hasher();
+    h.write(namespace.as_bytes());
+    h.write_u8(0xff);
+    for c in key.chars().flat_map(char::to_lowercase) {
+        h.write_u32(u32::from(c));
+    }
+    h.finish()
+}
+
+/// `a.to_lowercase() == b.to_lowercase()`, without allocating for ASCII.
+fn same_lower(a: &str, b: &str) -> bool {
+    if a.is_ascii() && b.is_ascii() {
+        a.eq_ignore_ascii_case(b)
+    } else {
+        a.chars()
+            .flat_map(char::to_lowercase)
+            .eq(b.chars().flat_map(char::to_lowercase))
+    }
+}
+
+fn in_ns(meta: &ObjectMeta, ns: &str) -> bool {
+    ns_of(meta) == ns
+}
+
+fn named(meta: &ObjectMeta, ns: &str, name: &str) -> bool {
+    name_of(meta) == name && ns_of(meta) == ns
+}
+
+fn label<'m>(meta: &'m ObjectMeta, key: &str) -> Option<&'m str> {
+    meta.labels.as_ref()?.get(key).map(String::as_str)
+}
+
+/// A workload as the tables keep it.
+#[derive(Debug, Clone)]
+enum OwnedWorkload {
+    Deployment(Arc<Deployment>),
+    StatefulSet(Arc<StatefulSet>),
+    DaemonSet(Arc<DaemonSet>),
+    ReplicaSet(Arc<ReplicaSet>),
+}
+
+impl OwnedWorkload {
+    fn borrow(&self) -> Workload<'_> {
+        match self {
+            OwnedWorkload::Deployment(o) => Workload::Deployment(o),
+            OwnedWorkload::StatefulSet(o) => Workload::StatefulSet(o),
+            OwnedWorkload::DaemonSet(o) => Workload::DaemonSet(o),
+            OwnedWorkload::ReplicaSet(o) => Workload::ReplicaSet(o),
+        }
+    }
+}
+
+/// The lookup tables of a snapshot, owning (sharing) its objects. Built once
+/// per diagnosis in O(objects + labels), or kept by [`super::incremental`]
+/// and updated one pod at a time.
+#[derive(Default)]
+pub struct Tables {
+    namespaces: Table<Arc<Namespace>>,
+    nodes: Table<Arc<Node>>,
+    services: Table<Arc<Service>>,
+    services_by_name: Table<Vec<Arc<Service>>>,
+    services_by_ns: Table<Vec<Arc<Service>>>,
+    pods: Table<Arc<Pod>>,
+    pods_by_ns: Table<Vec<Arc<Pod>>>,
+    /// (namespace, key, value) → pods with that label.
+    pods_by_label: Table<Vec<Arc<Pod>>>,
+    /// (key, value) → pods with that label in any namespace (SEL-001's
+    /// "matches in other namespaces").
+    pods_by_pair: Table<Vec<Arc<Pod>>>,
+    /// (namespace, label key in lower case) → pods carrying that key with any
+    /// value: the candidates for SEL-001's near misses.
+    pods_by_label_key: Table<Vec<Arc<Pod>>>,
+    slices_by_service: Table<Vec<Arc<EndpointSlice>>>,
+    slices_by_ns: Table<Vec<Arc<EndpointSlice>>>,
+    endpoints: Table<Arc<Endpoints>>,
+    events_by_uid: Table<Vec<Arc<Event>>>,
+    events_by_object: Table<Vec<Arc<Event>>>,
+    config_maps: Table<Arc<ConfigMap>>,
+    deployments: Table<Arc<Deployment>>,
+    replica_sets: Table<Arc<ReplicaSet>>,
+    stateful_sets: Table<Arc<StatefulSet>>,
+    daemon_sets: Table<Arc<DaemonSet>>,
+    workloads_by_ns: Table<Vec<OwnedWorkload>>,
+    network_policies_by_ns: Table<Vec<Arc<NetworkPolicy>>>,
+    ingresses_by_ns: Table<Vec<Arc<Ingress>>>,
+}
+
+impl Tables {
+    /// Every table in one pass over each object list: O(objects + labels).
+    pub fn build(snap: &Snapshot) -> Tables {
+        let mut t = Tables::default();
         for ns in &snap.namespaces {
-            idx.namespaces.insert(name_of(&ns.metadata), ns);
+            let name = name_of(&ns.metadata);
+            t.namespaces.put(hash(&[name]), Arc::clone(ns), |o| {
+                name_of(&o.metadata) == name
+            });
         }
         for node in &snap.nodes {
-            idx.nodes.insert(name_of(&node.metadata), node);
+            let name = name_of(&node.metadata);
+            t.nodes.put(hash(&[name]), Arc::clone(node), |o| {
+                name_of(&o.metadata) == name
+            });
         }
         for svc in &snap.services {
-            let svc: &Service = svc;
             let (ns, name) = key_of(&svc.metadata);
-            put(&mut idx.services, (ns, name), svc);
-            idx.services_by_name.entry(name).or_default().push(svc);
-            idx.services_by_ns.entry(ns).or_default().push(svc);
+            t.services.put(hash(&[ns, name]), Arc::clone(svc), |o| {
+                named(&o.metadata, ns, name)
+            });
+            t.services_by_name
+                .push(hash(&[name]), svc, |o| name_of(&o.metadata) == name);
+            t.services_by_ns
+                .push(hash(&[ns]), svc, |o| in_ns(&o.metadata, ns));
         }
         for pod in &snap.pods {
-            let pod: &Pod = pod;
-            let (ns, name) = key_of(&pod.metadata);
-            put(&mut idx.pods, (ns, name), pod);
-            idx.pods_by_ns.entry(ns).or_default().push(pod);
-            if let Some(labels) = &pod.metadata.labels {
-                for (k, v) in labels {
-                    idx.pods_by_label
-                        .entry((ns, k.as_str(), v.as_str()))
-                        .or_default()
-                        .push(pod);
-                    idx.pods_by_label_key
-                        .entry(ns)
-                        .or_default()
-                        .entry(k.to_lowercase())
-                        .or_default()
-                        .push(pod);
-                }
-            }
-            if let Some(node) = pod.spec.as_ref().and_then(|s| s.node_name.as_deref()) {
-                idx.pods_by_node.entry(node).or_default().push(pod);
-            }
+            t.insert_pod(pod);
         }
         for slice in &snap.endpoint_slices {
-            let slice: &EndpointSlice = slice;
             let ns = ns_of(&slice.metadata);
-            idx.slices_by_ns.entry(ns).or_default().push(slice);
-            if let Some(svc) = slice
-                .metadata
-                .labels
-                .as_ref()
-                .and_then(|l| l.get(SERVICE_NAME_LABEL))
-            {
-                idx.slices_by_service
-                    .entry(ns)
-                    .or_default()
-                    .entry(svc.as_str())
-                    .or_default()
-                    .push(slice);
+            t.slices_by_ns
+                .push(hash(&[ns]), slice, |o| in_ns(&o.metadata, ns));
+            if let Some(svc) = label(&slice.metadata, SERVICE_NAME_LABEL) {
+                t.slices_by_service.push(hash(&[ns, svc]), slice, |o| {
+                    in_ns(&o.metadata, ns) && label(&o.metadata, SERVICE_NAME_LABEL) == Some(svc)
+                });
             }
         }
         for ep in &snap.endpoints {
-            put(&mut idx.endpoints, key_of(&ep.metadata), ep);
+            let (ns, name) = key_of(&ep.metadata);
+            t.endpoints.put(hash(&[ns, name]), Arc::clone(ep), |o| {
+                named(&o.metadata, ns, name)
+            });
         }
         for ev in &snap.events {
-            let ev: &Event = ev;
             let obj = &ev.involved_object;
             if let Some(uid) = obj.uid.as_deref() {
-                idx.events_by_uid.entry(uid).or_default().push(ev);
+                t.events_by_uid.push(hash(&[uid]), ev, |o| {
+                    o.involved_object.uid.as_deref() == Some(uid)
+                });
             }
-            idx.events_by_object
-                .entry((
-                    obj.kind.as_deref().unwrap_or(""),
-                    obj.namespace.as_deref().unwrap_or(""),
-                    obj.name.as_deref().unwrap_or(""),
-                ))
-                .or_default()
-                .push(ev);
+            let key = involved_key(ev);
+            t.events_by_object
+                .push(hash(&[key.0, key.1, key.2]), ev, |o| involved_key(o) == key);
         }
         for cm in &snap.config_maps {
-            put(&mut idx.config_maps, key_of(&cm.metadata), cm);
+            let (ns, name) = key_of(&cm.metadata);
+            t.config_maps.put(hash(&[ns, name]), Arc::clone(cm), |o| {
+                named(&o.metadata, ns, name)
+            });
         }
         for d in &snap.deployments {
-            put(&mut idx.deployments, key_of(&d.metadata), d);
-            idx.workloads_by_ns
-                .entry(ns_of(&d.metadata))
-                .or_default()
-                .push(Workload::Deployment(d));
+            let (ns, name) = key_of(&d.metadata);
+            t.deployments.put(hash(&[ns, name]), Arc::clone(d), |o| {
+                named(&o.metadata, ns, name)
+            });
+            t.push_workload(ns, OwnedWorkload::Deployment(Arc::clone(d)));
         }
         for s in &snap.stateful_sets {
-            put(&mut idx.stateful_sets, key_of(&s.metadata), s);
-            idx.workloads_by_ns
-                .entry(ns_of(&s.metadata))
-                .or_default()
-                .push(Workload::StatefulSet(s));
+            let (ns, name) = key_of(&s.metadata);
+            t.stateful_sets.put(hash(&[ns, name]), Arc::clone(s), |o| {
+                named(&o.metadata, ns, name)
+            });
+            t.push_workload(ns, OwnedWorkload::StatefulSet(Arc::clone(s)));
         }
         for d in &snap.daemon_sets {
-            put(&mut idx.daemon_sets, key_of(&d.metadata), d);
-            idx.workloads_by_ns
-                .entry(ns_of(&d.metadata))
-                .or_default()
-                .push(Workload::DaemonSet(d));
+            let (ns, name) = key_of(&d.metadata);
+            t.daemon_sets.put(hash(&[ns, name]), Arc::clone(d), |o| {
+                named(&o.metadata, ns, name)
+            });
+            t.push_workload(ns, OwnedWorkload::DaemonSet(Arc::clone(d)));
         }
         for rs in &snap.replica_sets {
-            put(&mut idx.replica_sets, key_of(&rs.metadata), rs);
+            let (ns, name) = key_of(&rs.metadata);
+            t.replica_sets.put(hash(&[ns, name]), Arc::clone(rs), |o| {
+                named(&o.metadata, ns, name)
+            });
             // A ReplicaSet owned by a Deployment is not a workload of its own.
             let owned = rs
                 .metadata
@@ -293,60 +403,173 @@ impl<'a> Index<'a> {
                 .as_ref()
                 .is_some_and(|o| o.iter().any(|o| o.controller == Some(true)));
             if !owned {
-                idx.workloads_by_ns
-                    .entry(ns_of(&rs.metadata))
-                    .or_default()
-                    .push(Workload::ReplicaSet(rs));
+                t.push_workload(ns, OwnedWorkload::ReplicaSet(Arc::clone(rs)));
             }
         }
         for np in &snap.network_policies {
-            idx.network_policies_by_ns
-                .entry(ns_of(&np.metadata))
-                .or_default()
-                .push(np);
+            let ns = ns_of(&np.metadata);
+            t.network_policies_by_ns
+                .push(hash(&[ns]), np, |o| in_ns(&o.metadata, ns));
         }
         for ing in &snap.ingresses {
-            idx.ingresses_by_ns
-                .entry(ns_of(&ing.metadata))
-                .or_default()
-                .push(ing);
+            let ns = ns_of(&ing.metadata);
+            t.ingresses_by_ns
+                .push(hash(&[ns]), ing, |o| in_ns(&o.metadata, ns));
         }
-        idx
+        t
+    }
+
+    fn push_workload(&mut self, ns: &str, w: OwnedWorkload) {
+        self.workloads_by_ns
+            .entry(
+                hash(&[ns]),
+                |l| l.first().is_some_and(|o| o.borrow().namespace() == ns),
+                Vec::new,
+            )
+            .push(w);
+    }
+
+    /// Put a pod in every pod table (after the pods already there).
+    pub fn insert_pod(&mut self, pod: &Arc<Pod>) {
+        let (ns, name) = key_of(&pod.metadata);
+        self.pods.put(hash(&[ns, name]), Arc::clone(pod), |o| {
+            named(&o.metadata, ns, name)
+        });
+        self.pods_by_ns
+            .push(hash(&[ns]), pod, |o| in_ns(&o.metadata, ns));
+        for (k, v) in pod.metadata.labels.iter().flatten() {
+            self.pods_by_label.push(hash(&[ns, k, v]), pod, |o| {
+                in_ns(&o.metadata, ns) && label(&o.metadata, k) == Some(v)
+            });
+            self.pods_by_pair
+                .push(hash(&[k, v]), pod, |o| label(&o.metadata, k) == Some(v));
+            self.pods_by_label_key.push(hash_lower(ns, k), pod, |o| {
+                in_ns(&o.metadata, ns)
+                    && o.metadata
+                        .labels
+                        .iter()
+                        .flatten()
+                        .any(|(ok, _)| same_lower(ok, k))
+            });
+        }
+    }
+
+    /// Take a pod (this very Arc) out of every pod table.
+    pub fn remove_pod(&mut self, pod: &Arc<Pod>) {
+        let (ns, name) = key_of(&pod.metadata);
+        if self
+            .pods
+            .get(hash(&[ns, name]), |o| named(&o.metadata, ns, name))
+            .is_some_and(|o| Arc::ptr_eq(o, pod))
+        {
+            self.pods
+                .remove(hash(&[ns, name]), |o| named(&o.metadata, ns, name));
+        }
+        self.pods_by_ns
+            .take(hash(&[ns]), pod, |o| in_ns(&o.metadata, ns));
+        for (k, v) in pod.metadata.labels.iter().flatten() {
+            self.pods_by_label.take(hash(&[ns, k, v]), pod, |o| {
+                in_ns(&o.metadata, ns) && label(&o.metadata, k) == Some(v)
+            });
+            self.pods_by_pair
+                .take(hash(&[k, v]), pod, |o| label(&o.metadata, k) == Some(v));
+            self.pods_by_label_key.take(hash_lower(ns, k), pod, |o| {
+                in_ns(&o.metadata, ns)
+                    && o.metadata
+                        .labels
+                        .iter()
+                        .flatten()
+                        .any(|(ok, _)| same_lower(ok, k))
+            });
+        }
+    }
+}
+
+fn involved_key(ev: &Event) -> (&str, &str, &str) {
+    let obj = &ev.involved_object;
+    (
+        obj.kind.as_deref().unwrap_or(""),
+        obj.namespace.as_deref().unwrap_or(""),
+        obj.name.as_deref().unwrap_or(""),
+    )
+}
+
+/// Read-only lookups over one snapshot (see the module doc for costs): a
+/// view of its [`Tables`]. `snap` is read only for what is not an object
+/// table — scope, access, logs, readiness, nodes and v1 Endpoints lists.
+pub struct Index<'a> {
+    pub snap: &'a Snapshot,
+    pub now: Timestamp,
+    t: &'a Tables,
+}
+
+impl<'a> Index<'a> {
+    /// A view of `tables`, which must have been built from `snap` (or kept in
+    /// step with it).
+    pub fn new(snap: &'a Snapshot, tables: &'a Tables, now: Timestamp) -> Self {
+        Index {
+            snap,
+            now,
+            t: tables,
+        }
     }
 
     pub fn namespace(&self, name: &str) -> Option<&'a Namespace> {
-        self.namespaces.get(name).copied()
+        self.t
+            .namespaces
+            .get(hash(&[name]), |o| name_of(&o.metadata) == name)
+            .map(|o| &**o)
     }
 
     pub fn node(&self, name: &str) -> Option<&'a Node> {
-        self.nodes.get(name).copied()
+        self.t
+            .nodes
+            .get(hash(&[name]), |o| name_of(&o.metadata) == name)
+            .map(|o| &**o)
     }
 
     pub fn service(&self, namespace: &str, name: &str) -> Option<&'a Service> {
-        get(&self.services, namespace, name).copied()
+        self.t
+            .services
+            .get(hash(&[namespace, name]), |o| {
+                named(&o.metadata, namespace, name)
+            })
+            .map(|o| &**o)
     }
 
     /// Services with this name in any namespace.
-    pub fn services_named(&self, name: &str) -> &[&'a Service] {
-        self.services_by_name.get(name).map_or(&[], Vec::as_slice)
+    pub fn services_named(&self, name: &str) -> &'a [Arc<Service>] {
+        self.t
+            .services_by_name
+            .list(hash(&[name]), |o| name_of(&o.metadata) == name)
     }
 
-    pub fn services_in(&self, namespace: &str) -> &[&'a Service] {
-        self.services_by_ns
-            .get(namespace)
-            .map_or(&[], Vec::as_slice)
+    pub fn services_in(&self, namespace: &str) -> &'a [Arc<Service>] {
+        self.t
+            .services_by_ns
+            .list(hash(&[namespace]), |o| in_ns(&o.metadata, namespace))
     }
 
     pub fn pod(&self, namespace: &str, name: &str) -> Option<&'a Pod> {
-        get(&self.pods, namespace, name).copied()
+        self.t
+            .pods
+            .get(hash(&[namespace, name]), |o| {
+                named(&o.metadata, namespace, name)
+            })
+            .map(|o| &**o)
     }
 
-    pub fn pods_in(&self, namespace: &str) -> &[&'a Pod] {
-        self.pods_by_ns.get(namespace).map_or(&[], Vec::as_slice)
+    pub fn pods_in(&self, namespace: &str) -> &'a [Arc<Pod>] {
+        self.t
+            .pods_by_ns
+            .list(hash(&[namespace]), |o| in_ns(&o.metadata, namespace))
     }
 
-    pub fn pods_on_node(&self, node: &str) -> &[&'a Pod] {
-        self.pods_by_node.get(node).map_or(&[], Vec::as_slice)
+    fn pods_labelled(&self, namespace: &str, k: &str, v: &str) -> Option<&'a [Arc<Pod>]> {
+        let list = self.t.pods_by_label.list(hash(&[namespace, k, v]), |o| {
+            in_ns(&o.metadata, namespace) && label(&o.metadata, k) == Some(v)
+        });
+        (!list.is_empty()).then_some(list)
     }
 
     /// Pods in `namespace` whose labels satisfy every pair of `selector`.
@@ -357,9 +580,9 @@ impl<'a> Index<'a> {
         namespace: &str,
         selector: &BTreeMap<String, String>,
     ) -> Vec<&'a Pod> {
-        let mut shortest: Option<&Vec<&'a Pod>> = None;
+        let mut shortest: Option<&'a [Arc<Pod>]> = None;
         for (k, v) in selector {
-            match self.pods_by_label.get(&(namespace, k.as_str(), v.as_str())) {
+            match self.pods_labelled(namespace, k, v) {
                 None => return Vec::new(),
                 Some(list) => {
                     if shortest.is_none_or(|s| list.len() < s.len()) {
@@ -373,7 +596,7 @@ impl<'a> Index<'a> {
         };
         candidates
             .iter()
-            .copied()
+            .map(|p| &**p)
             .filter(|pod| labels_match(pod.metadata.labels.as_ref(), selector))
             .collect()
     }
@@ -388,85 +611,132 @@ impl<'a> Index<'a> {
         let Some((k, v)) = selector.iter().next() else {
             return Vec::new();
         };
-        let mut out = Vec::new();
-        // One posting list per namespace holds (k, v); visit only those.
-        for ns in self.pods_by_ns.keys() {
-            if *ns == namespace {
-                continue;
-            }
-            if self
-                .pods_by_label
-                .contains_key(&(*ns, k.as_str(), v.as_str()))
-            {
-                out.extend(self.select_pods(ns, selector));
-            }
-        }
+        let mut out: Vec<&'a Pod> = self
+            .t
+            .pods_by_pair
+            .list(hash(&[k, v]), |o| label(&o.metadata, k) == Some(v))
+            .iter()
+            .map(|p| &**p)
+            .filter(|p| ns_of(&p.metadata) != namespace)
+            .filter(|p| labels_match(p.metadata.labels.as_ref(), selector))
+            .collect();
         out.sort_by_key(|p| key_of(&p.metadata));
         out
     }
 
     /// Slices labelled `kubernetes.io/service-name=<service>` in `namespace`.
-    pub fn slices_for(&self, namespace: &str, service: &str) -> &[&'a EndpointSlice] {
-        get(&self.slices_by_service, namespace, service).map_or(&[], Vec::as_slice)
+    pub fn slices_for(&self, namespace: &str, service: &str) -> &'a [Arc<EndpointSlice>] {
+        self.t
+            .slices_by_service
+            .list(hash(&[namespace, service]), |o| {
+                in_ns(&o.metadata, namespace)
+                    && label(&o.metadata, SERVICE_NAME_LABEL) == Some(service)
+            })
     }
 
     /// Pods in `namespace` that carry label `key` with any value, the key
     /// compared without regard to case (`App` and `app` both count).
-    pub fn pods_with_label_key(&self, namespace: &str, key: &str) -> &[&'a Pod] {
-        self.pods_by_label_key
-            .get(namespace)
-            .and_then(|m| m.get(&key.to_lowercase()))
-            .map_or(&[], Vec::as_slice)
+    pub fn pods_with_label_key(&self, namespace: &str, key: &str) -> &'a [Arc<Pod>] {
+        self.t
+            .pods_by_label_key
+            .list(hash_lower(namespace, key), |o| {
+                in_ns(&o.metadata, namespace)
+                    && o.metadata
+                        .labels
+                        .iter()
+                        .flatten()
+                        .any(|(k, _)| same_lower(k, key))
+            })
     }
 
     /// The v1 Endpoints object of a Service (read only when the cluster serves
     /// no EndpointSlices, or for SEL-005's "only v1 Endpoints" warning).
     pub fn endpoints(&self, namespace: &str, name: &str) -> Option<&'a Endpoints> {
-        get(&self.endpoints, namespace, name).copied()
+        self.t
+            .endpoints
+            .get(hash(&[namespace, name]), |o| {
+                named(&o.metadata, namespace, name)
+            })
+            .map(|o| &**o)
     }
 
-    pub fn slices_in(&self, namespace: &str) -> &[&'a EndpointSlice] {
-        self.slices_by_ns.get(namespace).map_or(&[], Vec::as_slice)
+    pub fn slices_in(&self, namespace: &str) -> &'a [Arc<EndpointSlice>] {
+        self.t
+            .slices_by_ns
+            .list(hash(&[namespace]), |o| in_ns(&o.metadata, namespace))
     }
 
     /// Events about one object. When the object's uid is known, only events
     /// carrying that uid count (never match by name alone: a recreated object
     /// has the same name and a new uid); otherwise kind, namespace and name.
     pub fn events_for(&self, kind: &str, meta: &ObjectMeta) -> Vec<&'a Event> {
-        if let Some(uid) = meta.uid.as_deref() {
-            return self.events_by_uid.get(uid).cloned().unwrap_or_default();
-        }
-        self.events_by_object
-            .get(&(kind, ns_of(meta), name_of(meta)))
-            .cloned()
-            .unwrap_or_default()
+        let list = if let Some(uid) = meta.uid.as_deref() {
+            self.t.events_by_uid.list(hash(&[uid]), |o| {
+                o.involved_object.uid.as_deref() == Some(uid)
+            })
+        } else {
+            let key = (kind, ns_of(meta), name_of(meta));
+            self.t
+                .events_by_object
+                .list(hash(&[key.0, key.1, key.2]), |o| involved_key(o) == key)
+        };
+        list.iter().map(|e| &**e).collect()
     }
 
     pub fn config_map(&self, namespace: &str, name: &str) -> Option<&'a ConfigMap> {
-        get(&self.config_maps, namespace, name).copied()
+        self.t
+            .config_maps
+            .get(hash(&[namespace, name]), |o| {
+                named(&o.metadata, namespace, name)
+            })
+            .map(|o| &**o)
     }
 
     pub fn deployment(&self, namespace: &str, name: &str) -> Option<&'a Deployment> {
-        get(&self.deployments, namespace, name).copied()
+        self.t
+            .deployments
+            .get(hash(&[namespace, name]), |o| {
+                named(&o.metadata, namespace, name)
+            })
+            .map(|o| &**o)
     }
 
     pub fn replica_set(&self, namespace: &str, name: &str) -> Option<&'a ReplicaSet> {
-        get(&self.replica_sets, namespace, name).copied()
+        self.t
+            .replica_sets
+            .get(hash(&[namespace, name]), |o| {
+                named(&o.metadata, namespace, name)
+            })
+            .map(|o| &**o)
     }
 
     pub fn stateful_set(&self, namespace: &str, name: &str) -> Option<&'a StatefulSet> {
-        get(&self.stateful_sets, namespace, name).copied()
+        self.t
+            .stateful_sets
+            .get(hash(&[namespace, name]), |o| {
+                named(&o.metadata, namespace, name)
+            })
+            .map(|o| &**o)
     }
 
     pub fn daemon_set(&self, namespace: &str, name: &str) -> Option<&'a DaemonSet> {
-        get(&self.daemon_sets, namespace, name).copied()
+        self.t
+            .daemon_sets
+            .get(hash(&[namespace, name]), |o| {
+                named(&o.metadata, namespace, name)
+            })
+            .map(|o| &**o)
     }
 
     /// Top-level workloads in a namespace (ReplicaSets owned by a Deployment excluded).
-    pub fn workloads_in(&self, namespace: &str) -> &[Workload<'a>] {
-        self.workloads_by_ns
-            .get(namespace)
-            .map_or(&[], Vec::as_slice)
+    pub fn workloads_in(&self, namespace: &str) -> Vec<Workload<'a>> {
+        let t: &'a Tables = self.t;
+        t.workloads_by_ns
+            .get(hash(&[namespace]), |l| {
+                l.first()
+                    .is_some_and(|o| o.borrow().namespace() == namespace)
+            })
+            .map_or_else(Vec::new, |l| l.iter().map(OwnedWorkload::borrow).collect())
     }
 
     /// The workload at the top of a pod's controller chain (Pod → ReplicaSet →
@@ -501,16 +771,16 @@ impl<'a> Index<'a> {
         }
     }
 
-    pub fn network_policies_in(&self, namespace: &str) -> &[&'a NetworkPolicy] {
-        self.network_policies_by_ns
-            .get(namespace)
-            .map_or(&[], Vec::as_slice)
+    pub fn network_policies_in(&self, namespace: &str) -> &'a [Arc<NetworkPolicy>] {
+        self.t
+            .network_policies_by_ns
+            .list(hash(&[namespace]), |o| in_ns(&o.metadata, namespace))
     }
 
-    pub fn ingresses_in(&self, namespace: &str) -> &[&'a Ingress] {
-        self.ingresses_by_ns
-            .get(namespace)
-            .map_or(&[], Vec::as_slice)
+    pub fn ingresses_in(&self, namespace: &str) -> &'a [Arc<Ingress>] {
+        self.t
+            .ingresses_by_ns
+            .list(hash(&[namespace]), |o| in_ns(&o.metadata, namespace))
     }
 
     /// Logs read for a container, if any.
@@ -522,15 +792,26 @@ impl<'a> Index<'a> {
         ))
     }
 
-    /// Namespaces the diagnosis covers, sorted.
+    /// Namespaces the diagnosis covers, sorted: those that exist and those
+    /// that Services or pods are in.
     pub fn namespaces_in_scope(&self) -> Vec<&'a str> {
-        let mut out: Vec<&'a str> = self
-            .snap
+        let t: &'a Tables = self.t;
+        let mut out: Vec<&'a str> = t
             .namespaces
-            .iter()
+            .values()
             .map(|n| name_of(&n.metadata))
-            .chain(self.snap.services.iter().map(|s| ns_of(&s.metadata)))
-            .chain(self.snap.pods.iter().map(|p| ns_of(&p.metadata)))
+            .chain(
+                t.services_by_ns
+                    .values()
+                    .filter_map(|l| l.first())
+                    .map(|s| ns_of(&s.metadata)),
+            )
+            .chain(
+                t.pods_by_ns
+                    .values()
+                    .filter_map(|l| l.first())
+                    .map(|p| ns_of(&p.metadata)),
+            )
             .filter(|ns| self.snap.scope.contains(ns))
             .collect();
         out.sort_unstable();

@@ -44,9 +44,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::jiff::Timestamp;
 
+use k8s_openapi::api::core::v1::Service;
+
 use crate::snapshot::Snapshot;
 use context::ServiceCtx;
-use index::Index;
+use index::{Index, Tables};
 use report::{Report, SCHEMA, ServiceRef, ServiceReport, Status, StepId, StepReport};
 
 /// What to diagnose beyond "every Service in scope".
@@ -60,7 +62,8 @@ pub struct Options {
 /// Diagnose every Service in the snapshot's scope (plus referenced-but-missing
 /// ones) at time `now`.
 pub fn diagnose(snap: &Snapshot, now: Timestamp, options: &Options) -> Report {
-    let idx = Index::build(snap, now);
+    let tables = Tables::build(snap);
+    let idx = Index::new(snap, &tables, now);
     let cluster_dns = dns::cluster(&idx);
     let references = namespace::references(&idx, &cluster_dns);
 
@@ -74,21 +77,26 @@ pub fn diagnose(snap: &Snapshot, now: Timestamp, options: &Options) -> Report {
     }
 
     let focus = options.service.as_deref();
-    let mut services = Vec::new();
-    for svc in &snap.services {
-        let ctx_ns = svc.metadata.namespace.as_deref().unwrap_or("default");
-        let name = svc.metadata.name.as_deref().unwrap_or("");
-        if !snap.scope.contains(ctx_ns) || focus.is_some_and(|f| f != name) {
-            continue;
-        }
-        let key = ServiceRef {
-            namespace: ctx_ns.to_string(),
-            name: name.to_string(),
-        };
-        let refs = by_target.get(&key).cloned().unwrap_or_default();
-        let ctx = ServiceCtx::new(&idx, svc, refs, &cluster_dns);
-        services.push(walk(&ctx));
-    }
+    let chosen: Vec<(&Service, ServiceRef)> = snap
+        .services
+        .iter()
+        .filter_map(|svc| {
+            let ns = svc.metadata.namespace.as_deref().unwrap_or("default");
+            let name = svc.metadata.name.as_deref().unwrap_or("");
+            let wanted = snap.scope.contains(ns) && focus.is_none_or(|f| f == name);
+            wanted.then(|| {
+                let key = ServiceRef {
+                    namespace: ns.to_string(),
+                    name: name.to_string(),
+                };
+                (&**svc, key)
+            })
+        })
+        .collect();
+    let mut services = parallel_map(&chosen, |(svc, key)| {
+        let refs = by_target.get(key).cloned().unwrap_or_default();
+        walk(&ServiceCtx::new(&idx, svc, refs, &cluster_dns))
+    });
 
     // Services that clients in scope name but that exist nowhere they could
     // resolve, and the focused Service when it does not exist.
@@ -132,6 +140,37 @@ pub fn diagnose(snap: &Snapshot, now: Timestamp, options: &Options) -> Report {
         services,
         references,
     }
+}
+
+/// `f` over `items`, in order, on up to as many threads as the machine has
+/// cores: Services are independent once the index, cluster DNS and the
+/// references are built.
+fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    /// Below this, a thread costs more than it saves.
+    const MIN_PER_THREAD: usize = 64;
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .min(items.len() / MIN_PER_THREAD)
+        .max(1);
+    if threads == 1 {
+        return items.iter().map(&f).collect();
+    }
+    let chunk = items.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .map(|part| scope.spawn(|| part.iter().map(&f).collect::<Vec<R>>()))
+            .collect();
+        let mut out = Vec::with_capacity(items.len());
+        for handle in handles {
+            match handle.join() {
+                Ok(part) => out.extend(part),
+                // A check panicked: let the caller see it as if run here.
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        out
+    })
 }
 
 /// Walk one existing Service through the seven steps.

@@ -131,16 +131,18 @@ pub fn references(idx: &Index<'_>, dns: &ClusterDns) -> Vec<TracedReference> {
         }
     }
     out.sort_by(|a, b| {
-        let key = |r: &TracedReference| {
+        // Borrowed keys: comparing never allocates.
+        fn key(r: &TracedReference) -> (&str, Option<&str>, &str, Option<&str>, &str, &str) {
+            let from = &r.report.from;
             (
-                r.report.from.namespace.clone(),
-                r.report.from.workload.clone(),
-                r.report.from.name.clone(),
-                r.report.from.container.clone(),
-                r.report.from.source.clone(),
-                r.report.host.clone(),
+                &from.namespace,
+                from.workload.as_deref(),
+                &from.name,
+                from.container.as_deref(),
+                &from.source,
+                &r.report.host,
             )
-        };
+        }
         key(a).cmp(&key(b))
     });
     out

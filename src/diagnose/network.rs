@@ -23,6 +23,8 @@ pub mod selector;
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use std::sync::Arc;
+
 use k8s_openapi::api::core::v1::{Pod, ServicePort};
 use k8s_openapi::api::networking::v1::NetworkPolicy;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
@@ -313,7 +315,7 @@ struct Denial<'g> {
 /// backends' policies select the backend, for Egress the client's policies
 /// select the client. `None` when everything is admitted.
 fn denial<'g>(
-    policies: &[&NetworkPolicy],
+    policies: &[Arc<NetworkPolicy>],
     dir: Direction,
     groups: &[&'g Group],
     client: &Client,
@@ -368,7 +370,7 @@ fn denial<'g>(
 /// NP-001 for one client: denied on every backend group → ERR; on some → WARN.
 fn np001_for_client(
     ctx: &ServiceCtx<'_>,
-    policies: &[&NetworkPolicy],
+    policies: &[Arc<NetworkPolicy>],
     isolated: &[&Group],
     total_groups: usize,
     client: &Client,
@@ -433,7 +435,7 @@ fn np001_for_client(
 /// NP-001 with no known client: which sources may connect at all.
 fn np001_from_anywhere(
     ctx: &ServiceCtx<'_>,
-    policies: &[&NetworkPolicy],
+    policies: &[Arc<NetworkPolicy>],
     isolated: &[&Group],
     total_groups: usize,
 ) -> Vec<Finding> {
@@ -524,7 +526,7 @@ fn np001_from_anywhere(
 /// NP-002: egress from one client (isolated for Egress) to the backend pods.
 fn np002(
     ctx: &ServiceCtx<'_>,
-    policies: &[&NetworkPolicy],
+    policies: &[Arc<NetworkPolicy>],
     groups: &[Group],
     client: &Client,
     ns_labels: &policy::NamespaceLabels<'_>,
@@ -576,7 +578,7 @@ fn np002(
 /// UDP 53 (else no name resolves) and TCP 53 (else large answers fail).
 fn dns007(
     ctx: &ServiceCtx<'_>,
-    policies: &[&NetworkPolicy],
+    policies: &[Arc<NetworkPolicy>],
     client: &Client,
     ns_labels: &policy::NamespaceLabels<'_>,
 ) -> Vec<Finding> {

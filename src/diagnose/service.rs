@@ -786,7 +786,8 @@ mod tests {
     #[test]
     fn svc_001_lists_referencing_workloads_and_uses_their_fqdn_fix() {
         let snap = snapshot(&[BASE, SVC_001]);
-        let idx = Index::build(&snap, now());
+        let tables = super::super::index::Tables::build(&snap);
+        let idx = Index::new(&snap, &tables, now());
         let target = ServiceRef {
             namespace: "production".into(),
             name: "postgres-service".into(),

@@ -41,7 +41,7 @@ pub fn dns001<'a>(idx: &Index<'a>) -> Result<&'a Service, Box<Finding>> {
     let mut others: Vec<&'a Service> = idx
         .services_in(DNS_NAMESPACE)
         .iter()
-        .copied()
+        .map(|s| &**s)
         .filter(|s| has_port_53(s, "UDP"))
         .collect();
     others.sort_by(|a, b| a.metadata.name.cmp(&b.metadata.name));

@@ -155,7 +155,7 @@ fn short<'a>(idx: &Index<'a>, p: &str, n: &str, form: Form) -> Option<Outcome<'a
     let others: Vec<&'a Service> = idx
         .services_named(n)
         .iter()
-        .copied()
+        .map(|s| &**s)
         .filter(|s| !loose && s.metadata.namespace.as_deref() != Some(p))
         .collect();
     if let Some(svc) = idx.service(p, n) {
@@ -197,7 +197,7 @@ fn qualified<'a>(idx: &Index<'a>, name: &str, ns: &str, hostname: Option<&str>) 
             wanted: sref(ns, name),
         };
     }
-    let candidates: Vec<&'a Service> = idx.services_named(name).to_vec();
+    let candidates: Vec<&'a Service> = idx.services_named(name).iter().map(|s| &**s).collect();
     if candidates.is_empty() {
         Outcome::Nowhere {
             wanted: sref(ns, name),

@@ -6,7 +6,9 @@
 //! pods are scanned only when no workload in the snapshot covers them (bare
 //! pods, Jobs, or owners we may not read), one pod per owner.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
+
+use foldhash::{HashMap, HashSet};
 use std::sync::Arc;
 
 use k8s_openapi::api::core::v1::{Container, Pod, PodSpec};
@@ -79,10 +81,10 @@ const HASH_LABELS: [&str; 5] = [
 /// Scan every namespace in scope.
 pub fn scan(idx: &Index<'_>) -> Vec<Found> {
     let mut out = Vec::new();
-    let mut seen: HashSet<(String, String, String, String, String)> = HashSet::new();
+    let mut seen: HashSet<(String, String, String, String, String)> = HashSet::default();
     for ns in idx.namespaces_in_scope() {
         // Pods by top-level workload, built once per namespace: O(pods).
-        let mut by_owner: HashMap<(&str, &str), Vec<&Pod>> = HashMap::new();
+        let mut by_owner: HashMap<(&str, &str), Vec<&Pod>> = HashMap::default();
         let mut uncovered: BTreeMap<String, Vec<&Pod>> = BTreeMap::new();
         for pod in idx.pods_in(ns) {
             if is_terminal(pod) {
@@ -102,7 +104,7 @@ pub fn scan(idx: &Index<'_>) -> Vec<Found> {
                 .map_or(&[][..], Vec::as_slice);
             let rep = representative(pods);
             let labels = w.template_labels().cloned().unwrap_or_default();
-            let selector = workload_selector(w).unwrap_or_else(|| stable(&labels));
+            let selector = workload_selector(&w).unwrap_or_else(|| stable(&labels));
             let client = Arc::new(client(
                 ns,
                 rep.map_or((w.kind(), w.name()), |p| ("Pod", name_of(p))),

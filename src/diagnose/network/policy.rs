@@ -27,6 +27,8 @@
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
+use std::sync::Arc;
+
 use k8s_openapi::api::core::v1::{Pod, PodSpec};
 use k8s_openapi::api::networking::v1::{NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
@@ -202,13 +204,13 @@ pub fn selects(policy: &NetworkPolicy, pod: &PodFacts, dir: Direction) -> bool {
 
 /// The policies among `policies` that select `pod` for `dir`.
 pub fn selecting<'p>(
-    policies: &[&'p NetworkPolicy],
+    policies: &'p [Arc<NetworkPolicy>],
     pod: &PodFacts,
     dir: Direction,
 ) -> Vec<&'p NetworkPolicy> {
     policies
         .iter()
-        .copied()
+        .map(|p| &**p)
         .filter(|p| selects(p, pod, dir))
         .collect()
 }
@@ -280,7 +282,7 @@ pub struct Verdict {
 /// name it instead of the pod port.
 #[allow(clippy::too_many_arguments)]
 pub fn evaluate(
-    policies: &[&NetworkPolicy],
+    policies: &[Arc<NetworkPolicy>],
     dir: Direction,
     selected: &PodFacts,
     peer: &PodFacts,
@@ -371,7 +373,7 @@ pub fn evaluate(
 /// ingress: `None` when some rule allows every source, else the sources the
 /// rules name (empty: nothing may connect).
 pub fn allowed_sources(
-    policies: &[&NetworkPolicy],
+    policies: &[Arc<NetworkPolicy>],
     dest_pod: &PodFacts,
     dest: Dest<'_>,
 ) -> Option<Vec<String>> {
