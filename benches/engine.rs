@@ -22,8 +22,12 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
+use std::sync::Arc;
+
+use k8s_openapi::api::core::v1::Pod;
+use svc_doctor::diagnose::incremental::{Change, Incremental};
 use svc_doctor::diagnose::{Options, diagnose};
-use svc_doctor::sandbox::synthetic::Params;
+use svc_doctor::sandbox::synthetic::{Params, set_ready};
 use svc_doctor::snapshot::Scope;
 use svc_doctor::tui::state::{Init, State};
 use svc_doctor::tui::view::{Widgets, draw};
@@ -53,6 +57,58 @@ fn benches(c: &mut Criterion) {
         b.iter(|| black_box(diagnose(&snap, now, &Options::default())))
     });
     group.finish();
+
+    // One pod at a time turns not ready, then ready again: the dashboard's
+    // most common update. Pods are spread over the cluster (every 97th).
+    let mut engine = Incremental::new(snap.clone(), now);
+    let pods: Vec<Arc<Pod>> = snap
+        .pods
+        .iter()
+        .filter(|p| p.metadata.namespace.as_deref() != Some("kube-system"))
+        .step_by(97)
+        .cloned()
+        .collect();
+    let flipped: Vec<(Change, Change)> = pods
+        .iter()
+        .map(|p| {
+            let ns = p.metadata.namespace.clone().unwrap_or_default();
+            let name = p.metadata.name.clone().unwrap_or_default();
+            let mut off = (**p).clone();
+            set_ready(&mut off, false);
+            let change = |object: Arc<Pod>| Change::Pod {
+                namespace: ns.clone(),
+                name: name.clone(),
+                object: Some(object),
+            };
+            (change(Arc::new(off)), change(Arc::clone(p)))
+        })
+        .collect();
+    let mut stats = (0usize, 0usize, 0usize);
+    let mut next = 0usize;
+    let mut group = c.benchmark_group("diagnose");
+    group.bench_function("incremental", |b| {
+        b.iter(|| {
+            let (off, on) = &flipped[next % flipped.len()];
+            let change = if (next / flipped.len()).is_multiple_of(2) {
+                off
+            } else {
+                on
+            };
+            next += 1;
+            let applied = engine.apply(std::slice::from_ref(change), now);
+            stats.0 += 1;
+            stats.1 += applied.walked;
+            stats.2 += usize::from(applied.everything);
+            black_box(applied)
+        })
+    });
+    group.finish();
+    eprintln!(
+        "incremental: {} changes, {:.1} Services walked per change, {} walked everything",
+        stats.0,
+        stats.1 as f64 / stats.0.max(1) as f64,
+        stats.2
+    );
 
     let mut group = c.benchmark_group("frame");
     let mut state = State::new(Init::new("synthetic", Scope::All));

@@ -43,7 +43,7 @@ use crate::snapshot::Resource;
 use server::{DNS_LABEL, DNS_NAMESPACE};
 
 /// Cluster-wide DNS health, shared by every Service.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ClusterDns {
     /// The cluster domain from the Corefile's `kubernetes` zone, else `cluster.local`.
     pub domain: String,
@@ -360,7 +360,12 @@ fn dns008(ctx: &ServiceCtx<'_>) -> Vec<Finding> {
     type Uses<'c> = (&'c Client, BTreeSet<String>, Vec<String>);
     let mut by_client: BTreeMap<(String, String), Uses<'_>> = BTreeMap::new();
     for r in &ctx.references {
-        if let Some(client) = &r.client {
+        // Only these policies can fail (see dns008_client): most clients
+        // (ClusterFirst without hostNetwork) cost nothing here.
+        if let Some(client) = r.client.as_ref().filter(|c| {
+            matches!(c.dns_policy.as_str(), "Default" | "None")
+                || (c.dns_policy == "ClusterFirst" && c.host_network)
+        }) {
             let entry = by_client
                 .entry(client.key())
                 .or_insert_with(|| (client.as_ref(), BTreeSet::new(), Vec::new()));

@@ -338,14 +338,7 @@ impl Tables {
             t.insert_pod(pod);
         }
         for slice in &snap.endpoint_slices {
-            let ns = ns_of(&slice.metadata);
-            t.slices_by_ns
-                .push(hash(&[ns]), slice, |o| in_ns(&o.metadata, ns));
-            if let Some(svc) = label(&slice.metadata, SERVICE_NAME_LABEL) {
-                t.slices_by_service.push(hash(&[ns, svc]), slice, |o| {
-                    in_ns(&o.metadata, ns) && label(&o.metadata, SERVICE_NAME_LABEL) == Some(svc)
-                });
-            }
+            t.insert_slice(slice);
         }
         for ep in &snap.endpoints {
             let (ns, name) = key_of(&ep.metadata);
@@ -354,15 +347,7 @@ impl Tables {
             });
         }
         for ev in &snap.events {
-            let obj = &ev.involved_object;
-            if let Some(uid) = obj.uid.as_deref() {
-                t.events_by_uid.push(hash(&[uid]), ev, |o| {
-                    o.involved_object.uid.as_deref() == Some(uid)
-                });
-            }
-            let key = involved_key(ev);
-            t.events_by_object
-                .push(hash(&[key.0, key.1, key.2]), ev, |o| involved_key(o) == key);
+            t.insert_event(ev);
         }
         for cm in &snap.config_maps {
             let (ns, name) = key_of(&cm.metadata);
@@ -452,6 +437,61 @@ impl Tables {
                         .any(|(ok, _)| same_lower(ok, k))
             });
         }
+    }
+
+    /// The pod named `namespace/name`, as the tables hold it.
+    pub fn pod(&self, namespace: &str, name: &str) -> Option<&Arc<Pod>> {
+        self.pods.get(hash(&[namespace, name]), |o| {
+            named(&o.metadata, namespace, name)
+        })
+    }
+
+    /// Put an EndpointSlice in the slice tables (after those already there).
+    pub fn insert_slice(&mut self, slice: &Arc<EndpointSlice>) {
+        let ns = ns_of(&slice.metadata);
+        self.slices_by_ns
+            .push(hash(&[ns]), slice, |o| in_ns(&o.metadata, ns));
+        if let Some(svc) = label(&slice.metadata, SERVICE_NAME_LABEL) {
+            self.slices_by_service.push(hash(&[ns, svc]), slice, |o| {
+                in_ns(&o.metadata, ns) && label(&o.metadata, SERVICE_NAME_LABEL) == Some(svc)
+            });
+        }
+    }
+
+    /// Take an EndpointSlice (this very Arc) out of the slice tables.
+    pub fn remove_slice(&mut self, slice: &Arc<EndpointSlice>) {
+        let ns = ns_of(&slice.metadata);
+        self.slices_by_ns
+            .take(hash(&[ns]), slice, |o| in_ns(&o.metadata, ns));
+        if let Some(svc) = label(&slice.metadata, SERVICE_NAME_LABEL) {
+            self.slices_by_service.take(hash(&[ns, svc]), slice, |o| {
+                in_ns(&o.metadata, ns) && label(&o.metadata, SERVICE_NAME_LABEL) == Some(svc)
+            });
+        }
+    }
+
+    /// Put an Event in the event tables (after those already there).
+    pub fn insert_event(&mut self, ev: &Arc<Event>) {
+        if let Some(uid) = ev.involved_object.uid.as_deref() {
+            self.events_by_uid.push(hash(&[uid]), ev, |o| {
+                o.involved_object.uid.as_deref() == Some(uid)
+            });
+        }
+        let key = involved_key(ev);
+        self.events_by_object
+            .push(hash(&[key.0, key.1, key.2]), ev, |o| involved_key(o) == key);
+    }
+
+    /// Take an Event (this very Arc) out of the event tables.
+    pub fn remove_event(&mut self, ev: &Arc<Event>) {
+        if let Some(uid) = ev.involved_object.uid.as_deref() {
+            self.events_by_uid.take(hash(&[uid]), ev, |o| {
+                o.involved_object.uid.as_deref() == Some(uid)
+            });
+        }
+        let key = involved_key(ev);
+        self.events_by_object
+            .take(hash(&[key.0, key.1, key.2]), ev, |o| involved_key(o) == key);
     }
 
     /// Take a pod (this very Arc) out of every pod table.

@@ -26,6 +26,7 @@ pub mod dns;
 pub mod endpoint_rules;
 pub mod endpoints;
 pub mod fix;
+pub mod incremental;
 pub mod index;
 pub mod namespace;
 pub mod network;
@@ -67,58 +68,10 @@ pub fn diagnose(snap: &Snapshot, now: Timestamp, options: &Options) -> Report {
     let cluster_dns = dns::cluster(&idx);
     let references = namespace::references(&idx, &cluster_dns);
 
-    // Which references name which Service: the one they resolve to, or the
-    // ones they were probably meant for.
-    let mut by_target: BTreeMap<ServiceRef, Vec<&namespace::TracedReference>> = BTreeMap::new();
-    for r in &references {
-        for target in &r.targets {
-            by_target.entry(target.clone()).or_default().push(r);
-        }
-    }
+    let view: Vec<&namespace::TracedReference> = references.iter().collect();
+    let services = service_reports(&idx, &cluster_dns, &view, options);
 
     let focus = options.service.as_deref();
-    let chosen: Vec<(&Service, ServiceRef)> = snap
-        .services
-        .iter()
-        .filter_map(|svc| {
-            let ns = svc.metadata.namespace.as_deref().unwrap_or("default");
-            let name = svc.metadata.name.as_deref().unwrap_or("");
-            let wanted = snap.scope.contains(ns) && focus.is_none_or(|f| f == name);
-            wanted.then(|| {
-                let key = ServiceRef {
-                    namespace: ns.to_string(),
-                    name: name.to_string(),
-                };
-                (&**svc, key)
-            })
-        })
-        .collect();
-    let mut services = parallel_map(&chosen, |(svc, key)| {
-        let refs = by_target.get(key).cloned().unwrap_or_default();
-        walk(&ServiceCtx::new(&idx, svc, refs, &cluster_dns))
-    });
-
-    // Services that clients in scope name but that exist nowhere they could
-    // resolve, and the focused Service when it does not exist.
-    let mut missing: BTreeSet<ServiceRef> = references
-        .iter()
-        .filter_map(|r| r.missing.clone())
-        .filter(|m| snap.scope.contains(&m.namespace) && focus.is_none_or(|f| f == m.name))
-        .collect();
-    if let (Some(name), crate::snapshot::Scope::Namespace(ns)) = (focus, &snap.scope)
-        && idx.service(ns, name).is_none()
-    {
-        missing.insert(ServiceRef {
-            namespace: ns.clone(),
-            name: name.to_string(),
-        });
-    }
-    for m in missing {
-        let refs = by_target.get(&m).cloned().unwrap_or_default();
-        services.push(missing_service(&idx, &m, &refs));
-    }
-    services.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
-
     let keep: BTreeSet<ServiceRef> = services
         .iter()
         .map(|s| ServiceRef {
@@ -140,6 +93,91 @@ pub fn diagnose(snap: &Snapshot, now: Timestamp, options: &Options) -> Report {
         services,
         references,
     }
+}
+
+/// The report of every Service in scope (and of the missing ones clients
+/// name), sorted by namespace and name: the walk shared by [`diagnose`] and
+/// [`incremental`].
+fn service_reports(
+    idx: &Index<'_>,
+    cluster_dns: &dns::ClusterDns,
+    references: &[&namespace::TracedReference],
+    options: &Options,
+) -> Vec<ServiceReport> {
+    let snap = idx.snap;
+    let by_target = by_target(references, |_| true);
+    let focus = options.service.as_deref();
+    let chosen: Vec<(&Service, ServiceRef)> = snap
+        .services
+        .iter()
+        .filter_map(|svc| {
+            let ns = svc.metadata.namespace.as_deref().unwrap_or("default");
+            let name = svc.metadata.name.as_deref().unwrap_or("");
+            let wanted = snap.scope.contains(ns) && focus.is_none_or(|f| f == name);
+            wanted.then(|| {
+                let key = ServiceRef {
+                    namespace: ns.to_string(),
+                    name: name.to_string(),
+                };
+                (&**svc, key)
+            })
+        })
+        .collect();
+    let mut services = parallel_map(&chosen, |(svc, key)| {
+        let refs = by_target.get(key).cloned().unwrap_or_default();
+        walk(&ServiceCtx::new(idx, svc, refs, cluster_dns))
+    });
+
+    // Services that clients in scope name but that exist nowhere they could
+    // resolve, and the focused Service when it does not exist.
+    let mut missing = missing_services(snap, references, focus);
+    if let (Some(name), crate::snapshot::Scope::Namespace(ns)) = (focus, &snap.scope)
+        && idx.service(ns, name).is_none()
+    {
+        missing.insert(ServiceRef {
+            namespace: ns.clone(),
+            name: name.to_string(),
+        });
+    }
+    for m in missing {
+        let refs = by_target.get(&m).cloned().unwrap_or_default();
+        services.push(missing_service(idx, &m, &refs));
+    }
+    services.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+    services
+}
+
+/// Which references name which Service (the one they resolve to, or the
+/// ones they were probably meant for), for the targets `wanted` keeps, each
+/// list in the references' order.
+fn by_target<'r>(
+    references: &[&'r namespace::TracedReference],
+    wanted: impl Fn(&ServiceRef) -> bool,
+) -> BTreeMap<ServiceRef, Vec<&'r namespace::TracedReference>> {
+    let mut out: BTreeMap<ServiceRef, Vec<&namespace::TracedReference>> = BTreeMap::new();
+    for r in references {
+        for target in &r.targets {
+            if wanted(target) {
+                out.entry(target.clone()).or_default().push(r);
+            }
+        }
+    }
+    out
+}
+
+/// Services that clients in scope name but that exist nowhere they could
+/// resolve (with a focus, only that name).
+fn missing_services(
+    snap: &Snapshot,
+    references: &[&namespace::TracedReference],
+    focus: Option<&str>,
+) -> BTreeSet<ServiceRef> {
+    references
+        .iter()
+        .filter_map(|r| r.missing.as_ref())
+        .filter(|m| snap.scope.contains(&m.namespace) && focus.is_none_or(|f| f == m.name))
+        .cloned()
+        .collect()
 }
 
 /// `f` over `items`, in order, on up to as many threads as the machine has

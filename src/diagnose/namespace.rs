@@ -35,7 +35,7 @@ use super::report::{Finding, Reference, ServiceRef, Status, StepId, StepReport};
 use crate::snapshot::Resource;
 
 /// A reference with what the engine needs beyond the report's fields.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct TracedReference {
     pub report: Reference,
     /// Services this reference names: the one it resolves to, or the ones it
@@ -118,11 +118,22 @@ impl WorkloadRef {
 /// Find and resolve every client reference in scope (NS-001, NS-002), and the
 /// Services Ingresses route to (NS-003). Sorted by client, container, source, host.
 pub fn references(idx: &Index<'_>, dns: &ClusterDns) -> Vec<TracedReference> {
-    let mut out: Vec<TracedReference> = scan::scan(idx)
+    references_in(idx, dns, &idx.namespaces_in_scope())
+}
+
+/// [`references`] of the clients in `namespaces` only (each in scope): the
+/// references of one namespace depend on its own workloads, pods, ConfigMaps
+/// and Ingresses, and on the Services (and headless hostnames) they name.
+pub fn references_in(
+    idx: &Index<'_>,
+    dns: &ClusterDns,
+    namespaces: &[&str],
+) -> Vec<TracedReference> {
+    let mut out: Vec<TracedReference> = scan::scan(idx, namespaces)
         .into_iter()
         .filter_map(|found| resolve::resolve(idx, dns, found))
         .collect();
-    out.extend(ingress::references(idx));
+    out.extend(ingress::references(idx, namespaces));
     for r in &mut out {
         r.report.message = crate::safe_text::sanitize(&r.report.message).into_owned();
         r.report.host = crate::safe_text::sanitize(&r.report.host).into_owned();
@@ -130,22 +141,25 @@ pub fn references(idx: &Index<'_>, dns: &ClusterDns) -> Vec<TracedReference> {
             fix.summary = crate::safe_text::sanitize(&fix.summary).into_owned();
         }
     }
-    out.sort_by(|a, b| {
-        // Borrowed keys: comparing never allocates.
-        fn key(r: &TracedReference) -> (&str, Option<&str>, &str, Option<&str>, &str, &str) {
-            let from = &r.report.from;
-            (
-                &from.namespace,
-                from.workload.as_deref(),
-                &from.name,
-                from.container.as_deref(),
-                &from.source,
-                &r.report.host,
-            )
-        }
-        key(a).cmp(&key(b))
-    });
+    out.sort_by(|a, b| reference_order(a).cmp(&reference_order(b)));
     out
+}
+
+/// The order of references in a report: by client (namespace first, so the
+/// references of one namespace are contiguous), container, source, host.
+/// Borrowed keys: comparing never allocates.
+pub fn reference_order(
+    r: &TracedReference,
+) -> (&str, Option<&str>, &str, Option<&str>, &str, &str) {
+    let from = &r.report.from;
+    (
+        &from.namespace,
+        from.workload.as_deref(),
+        &from.name,
+        from.container.as_deref(),
+        &from.source,
+        &r.report.host,
+    )
 }
 
 /// Evaluate step `namespace` for one Service: the findings of the references
@@ -180,28 +194,42 @@ pub fn check(ctx: &ServiceCtx<'_>) -> StepReport {
             ctx.name
         ),
         n => {
-            let mut who: Vec<String> = resolving
+            // `namespace/workload` (else the pod), sorted and deduplicated as
+            // strings but compared in place: a Service may have thousands.
+            let mut who: Vec<(&str, &str)> = resolving
                 .iter()
                 .map(|r| {
-                    format!(
-                        "{}/{}",
-                        r.report.from.namespace,
-                        r.report.from.workload.clone().unwrap_or_else(|| r
-                            .report
-                            .from
-                            .name
-                            .clone())
+                    let from = &r.report.from;
+                    (
+                        from.namespace.as_str(),
+                        from.workload.as_deref().unwrap_or(&from.name),
                     )
                 })
                 .collect();
-            who.sort();
-            who.dedup();
+            let as_text = |a: &(&str, &str), b: &(&str, &str)| {
+                if a.0 == b.0 {
+                    return a.1.cmp(b.1);
+                }
+                let n = a.0.len().min(b.0.len());
+                match a.0.as_bytes()[..n].cmp(&b.0.as_bytes()[..n]) {
+                    std::cmp::Ordering::Equal => {
+                        a.0.bytes()
+                            .chain(std::iter::once(b'/'))
+                            .chain(a.1.bytes())
+                            .cmp(b.0.bytes().chain(std::iter::once(b'/')).chain(b.1.bytes()))
+                    }
+                    unequal => unequal,
+                }
+            };
+            who.sort_unstable_by(as_text);
+            who.dedup_by(|a, b| as_text(a, b).is_eq());
             let more = if who.len() > 3 {
                 format!(" and {} more", who.len() - 3)
             } else {
                 String::new()
             };
             who.truncate(3);
+            let who: Vec<String> = who.iter().map(|(ns, w)| format!("{ns}/{w}")).collect();
             format!(
                 "{n} client reference{} resolve{} to it ({}{more})",
                 if n == 1 { "" } else { "s" },

@@ -108,12 +108,20 @@ fn is_live(pod: &Pod) -> bool {
     )
 }
 
+/// The distinct clients naming the Service, in the order they first do
+/// (by [`Client::key`], compared without building it).
 fn clients<'c>(ctx: &'c ServiceCtx<'_>) -> Vec<&'c Client> {
-    let mut seen = BTreeSet::new();
+    let mut seen = foldhash::HashSet::default();
     ctx.references
         .iter()
         .filter_map(|r| r.client.as_deref())
-        .filter(|c| seen.insert(c.key()))
+        .filter(|c| {
+            let who = match &c.workload {
+                Some(w) => (w.resource, w.name.as_str()),
+                None => ("pod", c.name.as_str()),
+            };
+            seen.insert((c.namespace.as_str(), who))
+        })
         .collect()
 }
 

@@ -1630,6 +1630,21 @@ fn pod_status_fields(status: &Value) -> Value {
                         "f:startTime": {}}})
 }
 
+/// Turn a pod ready or not as the kubelet reports it (the `Ready` and
+/// `ContainersReady` conditions and every container's `ready`): the change
+/// the benchmarks and churn tests make to a generated cluster.
+pub fn set_ready(pod: &mut k8s_openapi::api::core::v1::Pod, ready: bool) {
+    let status = pod.status.get_or_insert_default();
+    for c in status.conditions.iter_mut().flatten() {
+        if c.type_ == "Ready" || c.type_ == "ContainersReady" {
+            c.status = if ready { "True" } else { "False" }.into();
+        }
+    }
+    for cs in status.container_statuses.iter_mut().flatten() {
+        cs.ready = ready;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,10 +12,10 @@ use crate::diagnose::index::Index;
 use crate::diagnose::report::{Finding, Fix, Reference, ReferenceSource, ServiceRef, Status};
 use crate::safe_text::sanitize;
 
-/// Every Service backend of every Ingress in scope, resolved.
-pub fn references(idx: &Index<'_>) -> Vec<TracedReference> {
+/// Every Service backend of every Ingress in `namespaces`, resolved.
+pub fn references(idx: &Index<'_>, namespaces: &[&str]) -> Vec<TracedReference> {
     let mut out = Vec::new();
-    for ns in idx.namespaces_in_scope() {
+    for &ns in namespaces {
         for ing in idx.ingresses_in(ns) {
             let Some(spec) = &ing.spec else {
                 continue;

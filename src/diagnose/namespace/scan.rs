@@ -78,11 +78,11 @@ const HASH_LABELS: [&str; 5] = [
     "apps.kubernetes.io/pod-index",
 ];
 
-/// Scan every namespace in scope.
-pub fn scan(idx: &Index<'_>) -> Vec<Found> {
+/// Scan `namespaces` (each in scope).
+pub fn scan(idx: &Index<'_>, namespaces: &[&str]) -> Vec<Found> {
     let mut out = Vec::new();
     let mut seen: HashSet<(String, String, String, String, String)> = HashSet::default();
-    for ns in idx.namespaces_in_scope() {
+    for &ns in namespaces {
         // Pods by top-level workload, built once per namespace: O(pods).
         let mut by_owner: HashMap<(&str, &str), Vec<&Pod>> = HashMap::default();
         let mut uncovered: BTreeMap<String, Vec<&Pod>> = BTreeMap::new();

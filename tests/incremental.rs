@@ -1,0 +1,393 @@
+//! The incremental engine gives exactly the report a full diagnosis gives:
+//! random single-object changes (pods relabelled, crashing, turning ready or
+//! not, deleted, added, given a hostname; slices and events changing; CoreDNS
+//! failing) on a synthetic cluster, each followed by a comparison with
+//! `diagnose` of the same snapshot at the same time.
+
+// Test helpers may panic: a broken fixture is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+
+use k8s_openapi::api::core::v1::{ContainerState, ContainerStateWaiting, Event, Pod};
+use k8s_openapi::api::discovery::v1::EndpointSlice;
+use k8s_openapi::jiff::Timestamp;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use svc_doctor::diagnose::incremental::{Change, Incremental};
+use svc_doctor::diagnose::report::Report;
+use svc_doctor::diagnose::{Options, diagnose};
+use svc_doctor::sandbox::synthetic::{self, Params, set_ready};
+use svc_doctor::snapshot::manifests::from_values;
+use svc_doctor::snapshot::{Scope, Snapshot};
+
+fn now() -> Timestamp {
+    "2026-03-01T12:00:00Z".parse().unwrap()
+}
+
+fn snapshot(params: &Params) -> Snapshot {
+    from_values(
+        synthetic::generate(params, now()).objects,
+        "synthetic",
+        Scope::All,
+    )
+    .unwrap()
+}
+
+/// Panic with the Services whose reports differ, not a 10,000-line diff.
+#[track_caller]
+fn assert_same(incremental: &Report, full: &Report, what: &str) {
+    if incremental == full {
+        return;
+    }
+    let mut diffs = Vec::new();
+    for s in &full.services {
+        match incremental
+            .services
+            .iter()
+            .find(|i| i.namespace == s.namespace && i.name == s.name)
+        {
+            None => diffs.push(format!(
+                "{}/{} missing from the incremental report",
+                s.namespace, s.name
+            )),
+            Some(i) if i != s => diffs.push(format!(
+                "{}/{} differs:\n  incremental {:?}\n  full        {:?}",
+                s.namespace, s.name, i.steps, s.steps
+            )),
+            Some(_) => {}
+        }
+    }
+    for i in &incremental.services {
+        if !full
+            .services
+            .iter()
+            .any(|s| s.namespace == i.namespace && s.name == i.name)
+        {
+            diffs.push(format!(
+                "{}/{} only in the incremental report",
+                i.namespace, i.name
+            ));
+        }
+    }
+    if incremental.references != full.references {
+        diffs.push(format!(
+            "references differ ({} incremental, {} full)",
+            incremental.references.len(),
+            full.references.len()
+        ));
+    }
+    if incremental.cluster != full.cluster {
+        diffs.push("cluster section differs".into());
+    }
+    panic!("after {what}:\n{}", diffs.join("\n"));
+}
+
+fn key(pod: &Pod) -> (String, String) {
+    (
+        pod.metadata.namespace.clone().unwrap_or_default(),
+        pod.metadata.name.clone().unwrap_or_default(),
+    )
+}
+
+/// Namespaces with a Service whose selector matches nothing (SEL-001): pod
+/// changes there move its near misses.
+fn namespaces_with_mismatch(snap: &Snapshot) -> Vec<String> {
+    snap.services
+        .iter()
+        .filter(|s| {
+            s.metadata
+                .annotations
+                .as_ref()
+                .and_then(|a| a.get(synthetic::EXPECT_ANNOTATION))
+                .is_some_and(|e| e.contains("SEL-001"))
+        })
+        .filter_map(|s| s.metadata.namespace.clone())
+        .collect()
+}
+
+/// A random change to a random pod (half the time in a namespace with a
+/// selector that matches nothing); returns what it did, for messages.
+fn mutate_pod(rng: &mut StdRng, snap: &Snapshot) -> (Change, String) {
+    let pods = &snap.pods;
+    let tricky = namespaces_with_mismatch(snap);
+    let candidates: Vec<&Arc<Pod>> = if !tricky.is_empty() && rng.random_bool(0.5) {
+        let ns = &tricky[rng.random_range(0..tricky.len())];
+        pods.iter()
+            .filter(|p| p.metadata.namespace.as_ref() == Some(ns))
+            .collect()
+    } else {
+        pods.iter().collect()
+    };
+    let old = candidates[rng.random_range(0..candidates.len())];
+    let (namespace, name) = key(old);
+    let mut pod: Pod = (**old).clone();
+    let what = match rng.random_range(0..9) {
+        0 => {
+            set_ready(&mut pod, false);
+            "not ready"
+        }
+        1 => {
+            set_ready(&mut pod, true);
+            "ready"
+        }
+        2 => {
+            // Take the app label of another pod (now another Service selects
+            // it), or what a selector matching nothing asks for (possibly in
+            // another namespace: SEL-001's "matches elsewhere").
+            let wanted: Vec<String> = snap
+                .services
+                .iter()
+                .filter(|s| tricky.contains(s.metadata.namespace.as_ref().unwrap()))
+                .filter_map(|s| s.spec.as_ref()?.selector.as_ref()?.get("app").cloned())
+                .filter(|v| v.ends_with("-v2"))
+                .collect();
+            let app = if !wanted.is_empty() && rng.random_bool(0.5) {
+                wanted[rng.random_range(0..wanted.len())].clone()
+            } else {
+                let other = &pods[rng.random_range(0..pods.len())];
+                other
+                    .metadata
+                    .labels
+                    .as_ref()
+                    .and_then(|l| l.get("app"))
+                    .cloned()
+                    .unwrap_or_else(|| "nothing".into())
+            };
+            pod.metadata
+                .labels
+                .get_or_insert_default()
+                .insert("app".into(), app);
+            "relabelled"
+        }
+        3 => {
+            let labels = pod.metadata.labels.get_or_insert_default();
+            if let Some(v) = labels.remove("app") {
+                labels.insert("App".into(), v);
+            }
+            "label key in another case"
+        }
+        4 => {
+            set_ready(&mut pod, false);
+            let status = pod.status.get_or_insert_default();
+            for cs in status.container_statuses.iter_mut().flatten().take(1) {
+                cs.restart_count += 7;
+                cs.state = Some(ContainerState {
+                    waiting: Some(ContainerStateWaiting {
+                        reason: Some("CrashLoopBackOff".into()),
+                        message: Some("back-off 5m0s restarting failed container".into()),
+                    }),
+                    ..ContainerState::default()
+                });
+            }
+            "crash-looping"
+        }
+        5 => {
+            return (
+                Change::Pod {
+                    namespace,
+                    name,
+                    object: None,
+                },
+                "deleted".into(),
+            );
+        }
+        6 => {
+            let copy = format!("{name}-copy{}", rng.random_range(0..1000));
+            pod.metadata.name = Some(copy.clone());
+            pod.metadata.uid = Some(format!("uid-{copy}"));
+            return (
+                Change::Pod {
+                    namespace,
+                    name: copy,
+                    object: Some(Arc::new(pod)),
+                },
+                format!("added a copy of {name}"),
+            );
+        }
+        7 => {
+            let spec = pod.spec.get_or_insert_default();
+            spec.hostname = Some(name.clone());
+            spec.subdomain = Some("api".into());
+            "given a hostname"
+        }
+        _ => {
+            pod.status.get_or_insert_default().phase = Some("Succeeded".into());
+            "completed"
+        }
+    };
+    (
+        Change::Pod {
+            namespace: namespace.clone(),
+            name: name.clone(),
+            object: Some(Arc::new(pod)),
+        },
+        format!("pod {namespace}/{name} {what}"),
+    )
+}
+
+fn mutate_slice(rng: &mut StdRng, snap: &Snapshot) -> (Change, String) {
+    let slices = &snap.endpoint_slices;
+    let old = &slices[rng.random_range(0..slices.len())];
+    let namespace = old.metadata.namespace.clone().unwrap_or_default();
+    let name = old.metadata.name.clone().unwrap_or_default();
+    let mut slice: EndpointSlice = (**old).clone();
+    let what = if rng.random_bool(0.5) {
+        for ep in slice.endpoints.iter_mut().take(1) {
+            let c = ep.conditions.get_or_insert_default();
+            c.ready = Some(!c.ready.unwrap_or(true));
+        }
+        "first endpoint flipped"
+    } else {
+        slice
+            .metadata
+            .labels
+            .get_or_insert_default()
+            .insert("kubernetes.io/service-name".into(), "api".into());
+        "relabelled"
+    };
+    (
+        Change::EndpointSlice {
+            namespace: namespace.clone(),
+            name: name.clone(),
+            object: Some(Arc::new(slice)),
+        },
+        format!("slice {namespace}/{name} {what}"),
+    )
+}
+
+fn mutate_event(rng: &mut StdRng, snap: &Snapshot) -> (Change, String) {
+    // A new warning about a random pod or Service.
+    let (kind, meta) = if rng.random_bool(0.5) {
+        let p = &snap.pods[rng.random_range(0..snap.pods.len())];
+        ("Pod", p.metadata.clone())
+    } else {
+        let s = &snap.services[rng.random_range(0..snap.services.len())];
+        ("Service", s.metadata.clone())
+    };
+    let namespace = meta.namespace.clone().unwrap_or_default();
+    let name = format!("ev-{}", rng.random_range(0..1_000_000));
+    let event: Event = serde_json::from_value(serde_json::json!({
+        "metadata": {"name": name, "namespace": namespace},
+        "involvedObject": {"kind": kind, "name": meta.name, "namespace": namespace, "uid": meta.uid},
+        "type": "Warning",
+        "reason": if kind == "Pod" { "Unhealthy" } else { "SyncLoadBalancerFailed" },
+        "message": "Readiness probe failed: HTTP probe failed with statuscode: 503",
+        "count": 4,
+        "lastTimestamp": "2026-03-01T11:58:00Z",
+        "firstTimestamp": "2026-03-01T11:50:00Z",
+    }))
+    .unwrap();
+    (
+        Change::Event {
+            namespace: namespace.clone(),
+            name: name.clone(),
+            object: Some(Arc::new(event)),
+        },
+        format!("new {kind} event {namespace}/{name}"),
+    )
+}
+
+#[test]
+fn random_single_changes_give_the_full_diagnosis() {
+    let mut params = Params::new(120, 500);
+    params.seed = 2;
+    let mut engine = Incremental::new(snapshot(&params), now());
+    let tricky = namespaces_with_mismatch(engine.snapshot()).len();
+    assert!(tricky >= 2, "the seed gives {tricky} SEL-001 Services");
+    assert_same(
+        engine.report(),
+        &diagnose(engine.snapshot(), now(), &Options::default()),
+        "the start",
+    );
+    let mut rng = StdRng::seed_from_u64(11);
+    let mut everything = 0;
+    for step in 0..200 {
+        let (change, what) = match rng.random_range(0..10) {
+            0..7 => mutate_pod(&mut rng, engine.snapshot()),
+            7 | 8 => mutate_slice(&mut rng, engine.snapshot()),
+            _ => mutate_event(&mut rng, engine.snapshot()),
+        };
+        let applied = engine.apply(&[change], now());
+        everything += usize::from(applied.everything);
+        let full = diagnose(engine.snapshot(), now(), &Options::default());
+        assert_same(engine.report(), &full, &format!("change {step}: {what}"));
+    }
+    // Most changes stay incremental.
+    assert!(
+        everything < 40,
+        "{everything} of 200 changes walked everything"
+    );
+}
+
+#[test]
+fn coredns_failing_is_seen_by_every_service() {
+    let params = Params::new(20, 100);
+    let mut engine = Incremental::new(snapshot(&params), now());
+    let coredns: Vec<Arc<Pod>> = engine
+        .snapshot()
+        .pods
+        .iter()
+        .filter(|p| p.metadata.namespace.as_deref() == Some("kube-system"))
+        .filter(|p| {
+            p.metadata
+                .name
+                .as_deref()
+                .is_some_and(|n| n.starts_with("coredns"))
+        })
+        .cloned()
+        .collect();
+    assert_eq!(coredns.len(), 2);
+    let changes: Vec<Change> = coredns
+        .iter()
+        .map(|p| {
+            let mut pod = (**p).clone();
+            set_ready(&mut pod, false);
+            let (namespace, name) = key(&pod);
+            Change::Pod {
+                namespace,
+                name,
+                object: Some(Arc::new(pod)),
+            }
+        })
+        .collect();
+    let applied = engine.apply(&changes, now());
+    assert!(applied.everything);
+    let full = diagnose(engine.snapshot(), now(), &Options::default());
+    assert_same(engine.report(), &full, "CoreDNS not ready");
+}
+
+#[test]
+fn a_pod_change_walks_only_the_services_it_concerns() {
+    let params = Params::new(100, 500);
+    let mut engine = Incremental::new(snapshot(&params), now());
+    let pod = engine
+        .snapshot()
+        .pods
+        .iter()
+        .find(|p| {
+            p.metadata.namespace.as_deref() != Some("kube-system")
+                && p.metadata
+                    .labels
+                    .as_ref()
+                    .is_some_and(|l| l.contains_key("app"))
+        })
+        .cloned()
+        .unwrap();
+    let mut changed = (*pod).clone();
+    set_ready(&mut changed, false);
+    let (namespace, name) = key(&changed);
+    let applied = engine.apply(
+        &[Change::Pod {
+            namespace,
+            name,
+            object: Some(Arc::new(changed)),
+        }],
+        now(),
+    );
+    assert!(!applied.everything);
+    assert!(applied.walked <= 12, "{applied:?}");
+    assert_eq!(applied.namespaces, 1);
+    let full = diagnose(engine.snapshot(), now(), &Options::default());
+    assert_same(engine.report(), &full, "one pod not ready");
+}
