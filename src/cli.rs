@@ -130,6 +130,7 @@ pub struct SandboxArgs {
 
 /// Parse the command line and run; the exit status follows DESIGN §1.
 pub fn main() -> ExitCode {
+    crate::tui::logging::launched(); // the clock of "first complete screen"
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

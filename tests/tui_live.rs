@@ -2,7 +2,9 @@
 //!
 //! 1. A Service failing at `endpoints` turns healthy on screen, without a
 //!    keypress, after the test fixes it through the API (the selector patched,
-//!    and the EndpointSlice written as the EndpointSlice controller would).
+//!    and the EndpointSlice written as the EndpointSlice controller would);
+//!    then one of its pods starts crash-looping, which the engine follows
+//!    incrementally.
 //! 2. Stopping the sandbox shows the disconnected state with the data kept.
 //! 3. Restarting it on the same port recovers by itself.
 //!
@@ -108,12 +110,14 @@ fn the_screen_follows_the_cluster_and_survives_an_outage() {
     let sandbox = Sandbox::start(&args);
 
     let bin = env!("CARGO_BIN_EXE_svc-doctor");
+    let log_path = dir.path().join("svc-doctor.log");
     let command = format!(
-        "{} -A --kubeconfig {} --clipboard off --log-file svc-doctor.log",
+        "{} -A --kubeconfig {} --clipboard off --log-file {}",
         shell_word(bin),
-        shell_word(sandbox.kubeconfig.to_str().unwrap())
+        shell_word(sandbox.kubeconfig.to_str().unwrap()),
+        shell_word(log_path.to_str().unwrap())
     );
-    let tmux = Tmux::start(&command, 120, 40, &[]);
+    let tmux = Tmux::start(&command, 120, 40, &[("SVC_DOCTOR_LOG", "debug")]);
     let screen = tmux.wait_for("checkout to fail at endpoints", |s| {
         checkout_row(s) == Some(("✗".into(), "endpoints".into()))
     });
@@ -156,6 +160,41 @@ fn the_screen_follows_the_cluster_and_survives_an_outage() {
     tmux.wait_for("checkout to pass", |s| {
         checkout_row(s) == Some(("✓".into(), "—".into()))
     });
+
+    // 1b. Only a pod changes: one web pod starts crash-looping. The engine
+    //     follows it incrementally (no fresh snapshot), and the screen shows it.
+    let crash = sandbox.kubectl(&[
+        "-n",
+        "shop",
+        "patch",
+        "pod",
+        "web-6d4f9c-xk2p9",
+        "--type=json",
+        "-p",
+        r#"[{"op":"replace","path":"/status/conditions/1/status","value":"False"},
+            {"op":"replace","path":"/status/conditions/2/status","value":"False"},
+            {"op":"replace","path":"/status/containerStatuses/0/ready","value":false},
+            {"op":"replace","path":"/status/containerStatuses/0/restartCount","value":9},
+            {"op":"replace","path":"/status/containerStatuses/0/state","value":{"waiting":{"reason":"CrashLoopBackOff","message":"back-off 5m0s restarting failed container"}}}]"#,
+    ]);
+    assert!(
+        crash.status.success(),
+        "{}",
+        String::from_utf8_lossy(&crash.stderr)
+    );
+    tmux.wait_for("checkout to flag the crash-looping pod", |s| {
+        checkout_row(s).is_some_and(|(symbol, step)| symbol != "✓" && step == "pods")
+    });
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    let last = log
+        .lines()
+        .rev()
+        .find(|l| l.contains("diagnosis"))
+        .unwrap_or_default();
+    assert!(
+        last.contains("incremental diagnosis") && last.contains("everything=false"),
+        "a pod change is diagnosed incrementally: {last}"
+    );
 
     // 2. The API goes away: the screen says so and keeps the last data.
     drop(sandbox);

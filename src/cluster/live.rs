@@ -17,8 +17,9 @@ use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet}
 use k8s_openapi::api::core::v1::{ConfigMap, Event, Namespace, Node, Pod, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
+use kube::ResourceExt;
 use kube::api::Api;
-use kube::runtime::reflector::{self, Store};
+use kube::runtime::reflector::{self, ObjectRef, Store};
 use kube::runtime::{WatchStreamExt, watcher};
 use serde::de::DeserializeOwned;
 use tokio::sync::mpsc::UnboundedSender;
@@ -45,8 +46,13 @@ pub enum LiveEvent {
         listed: usize,
         done: bool,
     },
-    /// Objects changed: the snapshot is stale.
-    Changed,
+    /// Objects of `resource` changed: the snapshot is stale. `object` is the
+    /// `(namespace, name)` of the one object a watch event was about; `None`
+    /// when a whole list was (re)read.
+    Changed {
+        resource: Resource,
+        object: Option<(String, String)>,
+    },
     /// The watcher failed; it retries with backoff.
     Failed { failure: ReadFailure },
     /// The watcher works again after a failure.
@@ -189,14 +195,32 @@ impl LiveCluster {
         self.tasks.len()
     }
 
+    /// The pod `namespace/name` as the stores hold it now.
+    pub fn pod(&self, namespace: &str, name: &str) -> Option<Arc<Pod>> {
+        find(&self.pods, namespace, name)
+    }
+
+    /// The EndpointSlice `namespace/name` as the stores hold it now.
+    pub fn endpoint_slice(&self, namespace: &str, name: &str) -> Option<Arc<EndpointSlice>> {
+        find(&self.slices, namespace, name)
+    }
+
+    /// The Event `namespace/name` as the stores hold it now.
+    pub fn event(&self, namespace: &str, name: &str) -> Option<Arc<Event>> {
+        find(&self.events, namespace, name)
+    }
+
+    /// Services and EndpointSlices only (what readiness history observes),
+    /// without collecting every other kind.
+    pub fn endpoints_view(&self) -> Snapshot {
+        let mut snap = Snapshot::empty(self.context.clone(), self.scope.clone());
+        snap.services = collect(&self.services);
+        snap.endpoint_slices = collect(&self.slices);
+        snap
+    }
+
     /// A snapshot of what the stores hold now (cheap: objects are shared).
     pub fn snapshot(&self) -> Snapshot {
-        fn collect<K: kube::Resource + Clone + 'static>(stores: &Stores<K>) -> Vec<Arc<K>>
-        where
-            K::DynamicType: Eq + std::hash::Hash + Clone,
-        {
-            stores.iter().flat_map(|s| s.state()).collect()
-        }
         let mut snap = Snapshot::empty(self.context.clone(), self.scope.clone());
         snap.namespaces = collect(&self.namespaces);
         snap.nodes = collect(&self.nodes);
@@ -216,6 +240,27 @@ impl LiveCluster {
         }
         snap
     }
+}
+
+/// Every object the stores of one kind hold.
+fn collect<K: kube::Resource + Clone + 'static>(stores: &Stores<K>) -> Vec<Arc<K>>
+where
+    K::DynamicType: Eq + std::hash::Hash + Clone,
+{
+    stores.iter().flat_map(|s| s.state()).collect()
+}
+
+/// The object `namespace/name` in whichever store holds it.
+fn find<K: kube::Resource + Clone + 'static>(
+    stores: &Stores<K>,
+    namespace: &str,
+    name: &str,
+) -> Option<Arc<K>>
+where
+    K::DynamicType: Default + Eq + std::hash::Hash + Clone,
+{
+    let key = ObjectRef::<K>::new(name).within(namespace);
+    stores.iter().find_map(|s| s.get(&key))
 }
 
 /// Spawns watcher tasks; a helper for [`LiveCluster::start`].
@@ -324,10 +369,19 @@ impl Watchers<'_> {
                                     listed,
                                     done: true,
                                 });
-                                Some(LiveEvent::Changed)
+                                Some(LiveEvent::Changed {
+                                    resource,
+                                    object: None,
+                                })
                             }
-                            watcher::Event::Apply(_) | watcher::Event::Delete(_) => {
-                                Some(LiveEvent::Changed)
+                            watcher::Event::Apply(obj) | watcher::Event::Delete(obj) => {
+                                Some(LiveEvent::Changed {
+                                    resource,
+                                    object: Some((
+                                        obj.namespace().unwrap_or_default(),
+                                        obj.name_any(),
+                                    )),
+                                })
                             }
                         }
                     }

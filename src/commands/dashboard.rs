@@ -2,8 +2,11 @@
 //!
 //! The pipeline task owns the cluster side: it connects, starts the
 //! reflectors ([`crate::cluster::live`]), and after changes (debounced, about
-//! 250 ms) takes a snapshot and runs the engine on a blocking thread, then
-//! sends the report to the UI as an owned message. It answers the UI's
+//! 250 ms) runs the engine on a blocking thread and sends the report to the
+//! UI as an owned message. The engine is incremental
+//! ([`crate::diagnose::incremental`]): a changed pod, EndpointSlice or Event
+//! re-walks only the Services it concerns; any other change (or a relist)
+//! diagnoses a fresh snapshot; every 30 s every Service is walked again. It answers the UI's
 //! commands (re-read, switch context, change namespace scope) by restarting
 //! the reflectors. The UI never waits on it.
 
@@ -19,15 +22,19 @@ use std::process::ExitCode;
 use crate::cli::{ClusterArgs, TuiArgs};
 use crate::cluster::live::{LiveCluster, LiveEvent};
 use crate::cluster::{self, Connection as ClusterConnection};
-use crate::diagnose::{self, Options};
+use crate::diagnose::incremental::{Change, Incremental};
 use crate::snapshot::history::ReadinessHistory;
-use crate::snapshot::{ReadFailure, Resource, Scope};
+use crate::snapshot::{ReadFailure, Resource, Scope, Snapshot};
 use crate::tui::msg::{Command, Connection, LoadProgress, Msg};
 use crate::tui::{TuiOptions, run_dashboard};
 
 /// How long to wait after a change before diagnosing, so a burst of watch
 /// events costs one diagnosis.
 const DEBOUNCE: Duration = Duration::from_millis(250);
+/// Walk every Service again at least this often, so that time-based checks
+/// (restarts in the last ten minutes, flapping endpoints) move on when
+/// nothing changes.
+const REFRESH_EVERY: Duration = Duration::from_secs(30);
 /// While disconnected, how often to ask the API server whether it is back.
 const PROBE_EVERY: Duration = Duration::from_secs(2);
 /// How long to wait before trying to connect again after a failure.
@@ -140,7 +147,9 @@ async fn watch(
     let mut failures: BTreeMap<(Resource, Option<String>), ReadFailure> = BTreeMap::new();
     let mut disconnected_since: Option<Timestamp> = None;
     let mut loaded = false;
-    let mut dirty = false;
+    let mut pending = Pending::default();
+    let mut engine: Option<Incremental> = None;
+    let mut last_walk = tokio::time::Instant::now();
     let mut last_namespaces: BTreeSet<String> = BTreeSet::new();
     let mut tick = tokio::time::interval(DEBOUNCE);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -158,7 +167,7 @@ async fn watch(
                             let _ = ui.send(Msg::Connection(Connection::Loading { progress: load_progress(&progress) })).await;
                         }
                     }
-                    LiveEvent::Changed => dirty = true,
+                    LiveEvent::Changed { resource, object } => pending.add(resource, object),
                     LiveEvent::Failed { failure } => {
                         let key = (failure.resource, failure.namespace.clone());
                         if failure.cuts_off_the_cluster() {
@@ -179,7 +188,7 @@ async fn watch(
                             let _ = ui.send(Msg::Access(failures.values().cloned().collect())).await;
                             // The kind counts as loaded: its checks will be unknown.
                             progress.entry(key).or_insert((0, true)).1 = true;
-                            dirty = true;
+                            pending.full = true;
                         }
                     }
                     LiveEvent::Recovered { resource, namespace } => {
@@ -189,30 +198,23 @@ async fn watch(
                         if disconnected_since.take().is_some() {
                             let _ = ui.send(Msg::Connection(if loaded { Connection::Live } else { Connection::Loading { progress: load_progress(&progress) } })).await;
                         }
-                        dirty = true;
+                        pending.full = true;
                     }
                 }
             }
-            _ = tick.tick(), if dirty && (loaded || all_loaded(&progress, live.watcher_count())) => {
-                dirty = false;
+            _ = tick.tick(), if (pending.any() || (loaded && last_walk.elapsed() >= REFRESH_EVERY))
+                && (loaded || all_loaded(&progress, live.watcher_count())) => {
                 if !loaded {
                     loaded = true;
                     if disconnected_since.is_none() {
                         let _ = ui.send(Msg::Connection(Connection::Live)).await;
                     }
                 }
-                let mut snap = live.snapshot();
                 let now = Timestamp::now();
-                history.observe(&snap, now);
+                let view = live.endpoints_view();
+                history.observe(&view, now);
                 let history_now = Arc::new(history.clone());
-                snap.readiness = Some(Arc::clone(&history_now));
-
-                let namespaces: BTreeSet<String> = snap.namespaces.iter().filter_map(|n| n.metadata.name.clone()).collect();
-                if namespaces != last_namespaces {
-                    last_namespaces = namespaces.clone();
-                    let _ = ui.send(Msg::Namespaces(namespaces.into_iter().collect())).await;
-                }
-                let readiness = snap
+                let readiness = view
                     .services
                     .iter()
                     .filter_map(|s| {
@@ -222,14 +224,39 @@ async fn watch(
                         Some((crate::diagnose::report::ServiceRef { namespace: ns, name }, counts))
                     })
                     .collect();
-                let diagnosis = tokio::task::spawn_blocking(move || diagnose::diagnose(&snap, now, &Options::default()));
+                drop(view);
+
+                let work = match engine.take() {
+                    Some(engine) if !pending.full => {
+                        let changes = pending.changes(&live);
+                        if changes.is_empty() { Work::Refresh(engine) } else { Work::Apply(engine, changes) }
+                    }
+                    _ => {
+                        let snap = live.snapshot();
+                        let namespaces: BTreeSet<String> = snap.namespaces.iter().filter_map(|n| n.metadata.name.clone()).collect();
+                        if namespaces != last_namespaces {
+                            last_namespaces = namespaces.clone();
+                            let _ = ui.send(Msg::Namespaces(namespaces.into_iter().collect())).await;
+                        }
+                        Work::Full(snap)
+                    }
+                };
+                pending = Pending::default();
+                last_walk = tokio::time::Instant::now();
+                let diagnosis = tokio::task::spawn_blocking(move || {
+                    let engine = work.run(history_now, now);
+                    let report = engine.report().clone();
+                    (engine, report)
+                });
                 match diagnosis.await {
-                    Ok(report) => {
+                    Ok((done, report)) => {
+                        engine = Some(done);
                         if ui.send(Msg::Report { report: Box::new(report), computed_at: now }).await.is_err() {
                             return Next::Quit;
                         }
                         let _ = ui.send(Msg::Readiness(readiness)).await;
                     }
+                    // The engine is gone with the panic: the next change builds it afresh.
                     Err(err) => tracing::error!(error = %err, "diagnosis panicked; keeping the last report"),
                 }
             }
@@ -242,7 +269,7 @@ async fn watch(
                     disconnected_since = None;
                     let state = if loaded { Connection::Live } else { Connection::Loading { progress: load_progress(&progress) } };
                     let _ = ui.send(Msg::Connection(state)).await;
-                    dirty = true;
+                    pending.full = true;
                 }
             }
             command = commands.recv() => {
@@ -252,6 +279,101 @@ async fn watch(
                     Some(Command::SwitchContext(name)) => Next::SwitchContext(name),
                     Some(Command::SetScope(scope)) => Next::SetScope(scope),
                 };
+            }
+        }
+    }
+}
+
+/// What changed since the engine last ran.
+#[derive(Default)]
+struct Pending {
+    /// Something the incremental engine cannot follow changed (another kind,
+    /// a relist, an access failure): diagnose a fresh snapshot.
+    full: bool,
+    /// Pods, EndpointSlices and Events that changed, by kind, namespace, name.
+    objects: BTreeSet<(Resource, String, String)>,
+}
+
+impl Pending {
+    fn add(&mut self, resource: Resource, object: Option<(String, String)>) {
+        match (resource, object) {
+            (Resource::Pods | Resource::Endpointslices | Resource::Events, Some((ns, name))) => {
+                self.objects.insert((resource, ns, name));
+            }
+            _ => self.full = true,
+        }
+    }
+
+    fn any(&self) -> bool {
+        self.full || !self.objects.is_empty()
+    }
+
+    /// The pending objects in their current state (`None`: deleted).
+    fn changes(&self, live: &LiveCluster) -> Vec<Change> {
+        self.objects
+            .iter()
+            .map(|(resource, ns, name)| {
+                let (namespace, name) = (ns.clone(), name.clone());
+                match resource {
+                    Resource::Pods => Change::Pod {
+                        object: live.pod(ns, &name),
+                        namespace,
+                        name,
+                    },
+                    Resource::Endpointslices => Change::EndpointSlice {
+                        object: live.endpoint_slice(ns, &name),
+                        namespace,
+                        name,
+                    },
+                    _ => Change::Event {
+                        object: live.event(ns, &name),
+                        namespace,
+                        name,
+                    },
+                }
+            })
+            .collect()
+    }
+}
+
+/// What the engine does on one tick, on a blocking thread.
+enum Work {
+    /// Diagnose a fresh snapshot and keep what it takes to follow changes.
+    Full(Snapshot),
+    /// Apply changes to the engine's snapshot; re-walk what they concern.
+    Apply(Incremental, Vec<Change>),
+    /// Walk every Service again: time-based checks move on.
+    Refresh(Incremental),
+}
+
+impl Work {
+    fn run(self, readiness: Arc<ReadinessHistory>, now: Timestamp) -> Incremental {
+        match self {
+            Work::Full(mut snap) => {
+                snap.readiness = Some(readiness);
+                let engine = Incremental::new(snap, now);
+                tracing::debug!(
+                    services = engine.report().services.len(),
+                    "full diagnosis of a fresh snapshot"
+                );
+                engine
+            }
+            Work::Apply(mut engine, changes) => {
+                engine.set_readiness(Some(readiness));
+                let applied = engine.apply(&changes, now);
+                tracing::debug!(
+                    changes = changes.len(),
+                    walked = applied.walked,
+                    namespaces = applied.namespaces,
+                    everything = applied.everything,
+                    "incremental diagnosis"
+                );
+                engine
+            }
+            Work::Refresh(mut engine) => {
+                engine.refresh(Some(readiness), now);
+                tracing::debug!("every Service walked again (refresh)");
+                engine
             }
         }
     }

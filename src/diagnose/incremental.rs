@@ -243,6 +243,17 @@ impl Incremental {
         &self.snap
     }
 
+    /// Read readiness history (the live form of RDY-003) from `readiness`
+    /// from now on: the Services a later change or [`Incremental::refresh`]
+    /// walks see it. A Service's history changes only when its
+    /// EndpointSlices do, which walks it.
+    pub fn set_readiness(
+        &mut self,
+        readiness: Option<Arc<crate::snapshot::history::ReadinessHistory>>,
+    ) {
+        self.snap.readiness = readiness;
+    }
+
     /// Walk every Service again at `now` (time-based checks move on), with
     /// new readiness history; the tables are kept.
     pub fn refresh(

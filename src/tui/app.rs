@@ -87,6 +87,7 @@ pub async fn run_dashboard(
         }
     };
     let mut app = App {
+        shown_report: false,
         state,
         widgets: Widgets::default(),
         clipboard,
@@ -178,6 +179,8 @@ impl Signals {
 }
 
 struct App {
+    /// Whether "first complete screen" has been logged.
+    shown_report: bool,
     state: State,
     widgets: Widgets,
     clipboard: Clipboard,
@@ -257,6 +260,18 @@ impl App {
         let state = &self.state;
         let widgets = &mut self.widgets;
         term.draw(|frame| view::draw(frame, state, widgets))?;
+        // The pipeline sends a report only once every first list is read:
+        // this frame is the first complete screen (benches/dashboard.sh).
+        if !self.shown_report
+            && let Some(report) = &self.state.report
+        {
+            self.shown_report = true;
+            tracing::info!(
+                since_launch_ms = super::logging::launched().elapsed().as_millis() as u64,
+                services = report.services.len(),
+                "first complete screen"
+            );
+        }
         Ok(())
     }
 

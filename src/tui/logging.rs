@@ -6,10 +6,18 @@
 use std::fs::OpenOptions;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
+use std::time::Instant;
 
 use tracing_subscriber::EnvFilter;
 
 static INSTALLED: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+static LAUNCHED: OnceLock<Instant> = OnceLock::new();
+
+/// When the process started (the first call, which `cli::main` makes at
+/// once): the dashboard logs its first complete screen relative to it.
+pub fn launched() -> Instant {
+    *LAUNCHED.get_or_init(Instant::now)
+}
 
 /// The default log file under the user's state directory.
 pub fn default_path() -> Option<PathBuf> {
