@@ -1,7 +1,7 @@
 //! Shared by the benchmarks: the synthetic clusters as engine snapshots.
 
 use k8s_openapi::jiff::Timestamp;
-use svc_doctor::cluster::fetch::Strip;
+use svc_doctor::cluster::fetch::strip_snapshot;
 use svc_doctor::sandbox::synthetic::{self, Params};
 use svc_doctor::snapshot::manifests::add_value;
 use svc_doctor::snapshot::{ContainerLogs, Scope, Snapshot};
@@ -35,7 +35,7 @@ pub fn snapshot(params: &Params) -> Snapshot {
     if let Some(e) = error {
         panic!("generated object does not load: {e}");
     }
-    strip(&mut snap);
+    strip_snapshot(&mut snap);
     for log in logs {
         snap.logs.insert(
             (log.namespace, log.pod, log.container.unwrap_or_default()),
@@ -46,28 +46,4 @@ pub fn snapshot(params: &Params) -> Snapshot {
         );
     }
     snap
-}
-
-/// What `cluster::fetch` drops from every object as it arrives.
-fn strip(snap: &mut Snapshot) {
-    fn each<K: Strip>(list: &mut [std::sync::Arc<K>]) {
-        for o in list {
-            if let Some(o) = std::sync::Arc::get_mut(o) {
-                o.strip();
-            }
-        }
-    }
-    each(&mut snap.namespaces);
-    each(&mut snap.nodes);
-    each(&mut snap.services);
-    each(&mut snap.endpoint_slices);
-    each(&mut snap.pods);
-    each(&mut snap.events);
-    each(&mut snap.config_maps);
-    each(&mut snap.deployments);
-    each(&mut snap.replica_sets);
-    each(&mut snap.stateful_sets);
-    each(&mut snap.daemon_sets);
-    each(&mut snap.network_policies);
-    each(&mut snap.ingresses);
 }

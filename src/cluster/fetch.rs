@@ -15,9 +15,12 @@ use std::sync::Arc;
 
 use futures::StreamExt;
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
-use k8s_openapi::api::core::v1::{ConfigMap, Endpoints, Event, Namespace, Node, Pod, Service};
+use k8s_openapi::api::core::v1::{
+    ConfigMap, Endpoints, Event, Namespace, Node, Pod, PodSpec, PodTemplateSpec, Service,
+};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::{Api, ListParams, LogParams};
 use kube::core::NamespaceResourceScope;
 use serde::de::DeserializeOwned;
@@ -397,37 +400,161 @@ fn timeout_failure(resource: Resource, namespace: Option<String>) -> ReadFailure
 }
 
 /// Dropping what the engine never reads as objects arrive keeps memory
-/// proportional to what matters (managedFields is often half an object).
+/// proportional to what matters (managedFields is often half an object; a
+/// pod's volumes, mounts and security contexts another quarter).
+/// `tests/strip.rs` proves that stripping never changes a diagnosis.
 pub trait Strip {
     fn strip(&mut self);
 }
 
-macro_rules! strip_managed_fields {
+/// Strip every object of `snap` that nothing else holds (as `check` and the
+/// dashboard strip objects as they arrive): for tests and benchmarks that
+/// build snapshots from manifests.
+pub fn strip_snapshot(snap: &mut Snapshot) {
+    fn each<K: Strip>(list: &mut [Arc<K>]) {
+        for o in list {
+            if let Some(o) = Arc::get_mut(o) {
+                o.strip();
+            }
+        }
+    }
+    each(&mut snap.namespaces);
+    each(&mut snap.nodes);
+    each(&mut snap.services);
+    each(&mut snap.endpoint_slices);
+    each(&mut snap.endpoints);
+    each(&mut snap.pods);
+    each(&mut snap.events);
+    each(&mut snap.config_maps);
+    each(&mut snap.deployments);
+    each(&mut snap.replica_sets);
+    each(&mut snap.stateful_sets);
+    each(&mut snap.daemon_sets);
+    each(&mut snap.network_policies);
+    each(&mut snap.ingresses);
+}
+
+fn strip_meta(meta: &mut ObjectMeta) {
+    meta.managed_fields = None;
+    if let Some(a) = meta.annotations.as_mut() {
+        a.remove("kubectl.kubernetes.io/last-applied-configuration");
+    }
+}
+
+/// What no check reads in a pod spec: mounts, security contexts, pull and
+/// termination settings, startup probes, topology spread. Volumes are kept
+/// in kube-system only (the Corefile ConfigMap of the DNS pods, DNS-006).
+fn strip_pod_spec(spec: &mut PodSpec, keep_volumes: bool) {
+    if !keep_volumes {
+        spec.volumes = None;
+    }
+    spec.security_context = None;
+    spec.image_pull_secrets = None;
+    spec.topology_spread_constraints = None;
+    spec.overhead = None;
+    spec.resource_claims = None;
+    spec.scheduling_gates = None;
+    let containers = spec
+        .containers
+        .iter_mut()
+        .chain(spec.init_containers.iter_mut().flatten());
+    for c in containers {
+        c.volume_mounts = None;
+        c.volume_devices = None;
+        c.security_context = None;
+        c.termination_message_path = None;
+        c.termination_message_policy = None;
+        c.image_pull_policy = None;
+        c.startup_probe = None;
+        c.resize_policy = None;
+        c.working_dir = None;
+    }
+    spec.ephemeral_containers = None;
+}
+
+fn strip_template(template: &mut PodTemplateSpec, namespace: Option<&str>) {
+    if let Some(meta) = template.metadata.as_mut() {
+        strip_meta(meta);
+    }
+    if let Some(spec) = template.spec.as_mut() {
+        strip_pod_spec(spec, namespace == Some("kube-system"));
+    }
+}
+
+impl Strip for Pod {
+    fn strip(&mut self) {
+        strip_meta(&mut self.metadata);
+        let keep_volumes = self.metadata.namespace.as_deref() == Some("kube-system");
+        if let Some(spec) = self.spec.as_mut() {
+            strip_pod_spec(spec, keep_volumes);
+        }
+        if let Some(status) = self.status.as_mut() {
+            status.qos_class = None;
+            status.nominated_node_name = None;
+            status.ephemeral_container_statuses = None;
+            let statuses = status
+                .container_statuses
+                .iter_mut()
+                .flatten()
+                .chain(status.init_container_statuses.iter_mut().flatten());
+            for cs in statuses {
+                cs.image = String::new();
+                cs.image_id = String::new();
+                cs.container_id = None;
+                cs.volume_mounts = None;
+                cs.allocated_resources = None;
+                cs.allocated_resources_status = None;
+                cs.resources = None;
+                cs.user = None;
+            }
+        }
+    }
+}
+
+macro_rules! strip_metadata {
     ($($t:ty),*) => {$(
         impl Strip for $t {
             fn strip(&mut self) {
-                self.metadata.managed_fields = None;
-                if let Some(a) = self.metadata.annotations.as_mut() {
-                    a.remove("kubectl.kubernetes.io/last-applied-configuration");
+                strip_meta(&mut self.metadata);
+            }
+        }
+    )*};
+}
+
+strip_metadata!(
+    Namespace,
+    Node,
+    Service,
+    EndpointSlice,
+    Endpoints,
+    Event,
+    ConfigMap,
+    NetworkPolicy,
+    Ingress
+);
+
+macro_rules! strip_workload {
+    ($($t:ty),*) => {$(
+        impl Strip for $t {
+            fn strip(&mut self) {
+                strip_meta(&mut self.metadata);
+                let namespace = self.metadata.namespace.as_deref();
+                if let Some(spec) = self.spec.as_mut() {
+                    strip_template(&mut spec.template, namespace);
                 }
             }
         }
     )*};
 }
 
-strip_managed_fields!(
-    Namespace,
-    Node,
-    Service,
-    EndpointSlice,
-    Endpoints,
-    Pod,
-    Event,
-    ConfigMap,
-    Deployment,
-    ReplicaSet,
-    StatefulSet,
-    DaemonSet,
-    NetworkPolicy,
-    Ingress
-);
+strip_workload!(Deployment, StatefulSet, DaemonSet);
+
+impl Strip for ReplicaSet {
+    fn strip(&mut self) {
+        strip_meta(&mut self.metadata);
+        let namespace = self.metadata.namespace.as_deref();
+        if let Some(template) = self.spec.as_mut().and_then(|s| s.template.as_mut()) {
+            strip_template(template, namespace);
+        }
+    }
+}
