@@ -82,7 +82,10 @@ pub async fn run_dashboard(
         Ok(t) => t,
         Err(err) => {
             terminal::restore();
-            eprintln!("svc-doctor: cannot set up the terminal: {err}");
+            let _ = writeln!(
+                io::stderr(),
+                "svc-doctor: cannot set up the terminal: {err}"
+            );
             return ExitCode::from(2);
         }
     };
@@ -108,7 +111,9 @@ pub async fn run_dashboard(
         }
         Err(err) => {
             tracing::error!(error = %err, "terminal error");
-            eprintln!("svc-doctor: the terminal failed: {err}");
+            // Not `eprintln!`: when the terminal is gone, so is stderr, and
+            // a failed write must not become a panic.
+            let _ = writeln!(io::stderr(), "svc-doctor: the terminal failed: {err}");
             ExitCode::from(2)
         }
     }
