@@ -184,6 +184,13 @@ impl<T> Table<Arc<T>> {
 }
 
 /// Lists per key, in insertion order; a key whose list empties is removed.
+/// Whether an object goes into the tables or out of them.
+#[derive(Clone, Copy)]
+enum Op {
+    Insert,
+    Remove,
+}
+
 impl<T> Table<Vec<Arc<T>>> {
     fn push(&mut self, h: u64, obj: &Arc<T>, same_key: impl Fn(&T) -> bool) {
         self.entry(h, |l| l.first().is_some_and(|o| same_key(o)), Vec::new)
@@ -193,6 +200,14 @@ impl<T> Table<Vec<Arc<T>>> {
     fn list(&self, h: u64, same_key: impl Fn(&T) -> bool) -> &[Arc<T>] {
         self.get(h, |l| l.first().is_some_and(|o| same_key(o)))
             .map_or(&[], Vec::as_slice)
+    }
+
+    /// [`Self::push`] or [`Self::take`], as `op` says.
+    fn apply(&mut self, op: Op, h: u64, obj: &Arc<T>, same_key: impl Fn(&T) -> bool) {
+        match op {
+            Op::Insert => self.push(h, obj, same_key),
+            Op::Remove => self.take(h, obj, same_key),
+        }
     }
 
     /// Take `obj` (this very Arc) out of the list of its key.
@@ -416,27 +431,32 @@ impl Tables {
 
     /// Put a pod in every pod table (after the pods already there).
     pub fn insert_pod(&mut self, pod: &Arc<Pod>) {
-        let (ns, name) = key_of(&pod.metadata);
-        self.pods.put(hash(&[ns, name]), Arc::clone(pod), |o| {
-            named(&o.metadata, ns, name)
-        });
-        self.pods_by_ns
-            .push(hash(&[ns]), pod, |o| in_ns(&o.metadata, ns));
-        for (k, v) in pod.metadata.labels.iter().flatten() {
-            self.pods_by_label.push(hash(&[ns, k, v]), pod, |o| {
-                in_ns(&o.metadata, ns) && label(&o.metadata, k) == Some(v)
-            });
-            self.pods_by_pair
-                .push(hash(&[k, v]), pod, |o| label(&o.metadata, k) == Some(v));
-            self.pods_by_label_key.push(hash_lower(ns, k), pod, |o| {
-                in_ns(&o.metadata, ns)
-                    && o.metadata
-                        .labels
-                        .iter()
-                        .flatten()
-                        .any(|(ok, _)| same_lower(ok, k))
-            });
-        }
+        self.index_pod(pod, Op::Insert);
+    }
+
+    /// Take a pod (this very Arc) out of every pod table.
+    pub fn remove_pod(&mut self, pod: &Arc<Pod>) {
+        self.index_pod(pod, Op::Remove);
+    }
+
+    /// Put an EndpointSlice in the slice tables (after those already there).
+    pub fn insert_slice(&mut self, slice: &Arc<EndpointSlice>) {
+        self.index_slice(slice, Op::Insert);
+    }
+
+    /// Take an EndpointSlice (this very Arc) out of the slice tables.
+    pub fn remove_slice(&mut self, slice: &Arc<EndpointSlice>) {
+        self.index_slice(slice, Op::Remove);
+    }
+
+    /// Put an Event in the event tables (after those already there).
+    pub fn insert_event(&mut self, ev: &Arc<Event>) {
+        self.index_event(ev, Op::Insert);
+    }
+
+    /// Take an Event (this very Arc) out of the event tables.
+    pub fn remove_event(&mut self, ev: &Arc<Event>) {
+        self.index_event(ev, Op::Remove);
     }
 
     /// The pod named `namespace/name`, as the tables hold it.
@@ -446,82 +466,61 @@ impl Tables {
         })
     }
 
-    /// Put an EndpointSlice in the slice tables (after those already there).
-    pub fn insert_slice(&mut self, slice: &Arc<EndpointSlice>) {
-        let ns = ns_of(&slice.metadata);
-        self.slices_by_ns
-            .push(hash(&[ns]), slice, |o| in_ns(&o.metadata, ns));
-        if let Some(svc) = label(&slice.metadata, SERVICE_NAME_LABEL) {
-            self.slices_by_service.push(hash(&[ns, svc]), slice, |o| {
-                in_ns(&o.metadata, ns) && label(&o.metadata, SERVICE_NAME_LABEL) == Some(svc)
-            });
-        }
-    }
-
-    /// Take an EndpointSlice (this very Arc) out of the slice tables.
-    pub fn remove_slice(&mut self, slice: &Arc<EndpointSlice>) {
-        let ns = ns_of(&slice.metadata);
-        self.slices_by_ns
-            .take(hash(&[ns]), slice, |o| in_ns(&o.metadata, ns));
-        if let Some(svc) = label(&slice.metadata, SERVICE_NAME_LABEL) {
-            self.slices_by_service.take(hash(&[ns, svc]), slice, |o| {
-                in_ns(&o.metadata, ns) && label(&o.metadata, SERVICE_NAME_LABEL) == Some(svc)
-            });
-        }
-    }
-
-    /// Put an Event in the event tables (after those already there).
-    pub fn insert_event(&mut self, ev: &Arc<Event>) {
-        if let Some(uid) = ev.involved_object.uid.as_deref() {
-            self.events_by_uid.push(hash(&[uid]), ev, |o| {
-                o.involved_object.uid.as_deref() == Some(uid)
-            });
-        }
-        let key = involved_key(ev);
-        self.events_by_object
-            .push(hash(&[key.0, key.1, key.2]), ev, |o| involved_key(o) == key);
-    }
-
-    /// Take an Event (this very Arc) out of the event tables.
-    pub fn remove_event(&mut self, ev: &Arc<Event>) {
-        if let Some(uid) = ev.involved_object.uid.as_deref() {
-            self.events_by_uid.take(hash(&[uid]), ev, |o| {
-                o.involved_object.uid.as_deref() == Some(uid)
-            });
-        }
-        let key = involved_key(ev);
-        self.events_by_object
-            .take(hash(&[key.0, key.1, key.2]), ev, |o| involved_key(o) == key);
-    }
-
-    /// Take a pod (this very Arc) out of every pod table.
-    pub fn remove_pod(&mut self, pod: &Arc<Pod>) {
+    /// Every pod table under the pod's keys: the one place that says which.
+    fn index_pod(&mut self, pod: &Arc<Pod>, op: Op) {
         let (ns, name) = key_of(&pod.metadata);
-        if self
-            .pods
-            .get(hash(&[ns, name]), |o| named(&o.metadata, ns, name))
-            .is_some_and(|o| Arc::ptr_eq(o, pod))
-        {
-            self.pods
-                .remove(hash(&[ns, name]), |o| named(&o.metadata, ns, name));
+        let by_name = |o: &Pod| named(&o.metadata, ns, name);
+        match op {
+            Op::Insert => self.pods.put(hash(&[ns, name]), Arc::clone(pod), by_name),
+            Op::Remove => {
+                if self.pod(ns, name).is_some_and(|o| Arc::ptr_eq(o, pod)) {
+                    self.pods.remove(hash(&[ns, name]), |o| by_name(o));
+                }
+            }
         }
         self.pods_by_ns
-            .take(hash(&[ns]), pod, |o| in_ns(&o.metadata, ns));
+            .apply(op, hash(&[ns]), pod, |o| in_ns(&o.metadata, ns));
         for (k, v) in pod.metadata.labels.iter().flatten() {
-            self.pods_by_label.take(hash(&[ns, k, v]), pod, |o| {
+            self.pods_by_label.apply(op, hash(&[ns, k, v]), pod, |o| {
                 in_ns(&o.metadata, ns) && label(&o.metadata, k) == Some(v)
             });
             self.pods_by_pair
-                .take(hash(&[k, v]), pod, |o| label(&o.metadata, k) == Some(v));
-            self.pods_by_label_key.take(hash_lower(ns, k), pod, |o| {
-                in_ns(&o.metadata, ns)
-                    && o.metadata
-                        .labels
-                        .iter()
-                        .flatten()
-                        .any(|(ok, _)| same_lower(ok, k))
+                .apply(op, hash(&[k, v]), pod, |o| label(&o.metadata, k) == Some(v));
+            self.pods_by_label_key
+                .apply(op, hash_lower(ns, k), pod, |o| {
+                    in_ns(&o.metadata, ns)
+                        && o.metadata
+                            .labels
+                            .iter()
+                            .flatten()
+                            .any(|(ok, _)| same_lower(ok, k))
+                });
+        }
+    }
+
+    fn index_slice(&mut self, slice: &Arc<EndpointSlice>, op: Op) {
+        let ns = ns_of(&slice.metadata);
+        self.slices_by_ns
+            .apply(op, hash(&[ns]), slice, |o| in_ns(&o.metadata, ns));
+        if let Some(svc) = label(&slice.metadata, SERVICE_NAME_LABEL) {
+            self.slices_by_service
+                .apply(op, hash(&[ns, svc]), slice, |o| {
+                    in_ns(&o.metadata, ns) && label(&o.metadata, SERVICE_NAME_LABEL) == Some(svc)
+                });
+        }
+    }
+
+    fn index_event(&mut self, ev: &Arc<Event>, op: Op) {
+        if let Some(uid) = ev.involved_object.uid.as_deref() {
+            self.events_by_uid.apply(op, hash(&[uid]), ev, |o| {
+                o.involved_object.uid.as_deref() == Some(uid)
             });
         }
+        let key = involved_key(ev);
+        self.events_by_object
+            .apply(op, hash(&[key.0, key.1, key.2]), ev, |o| {
+                involved_key(o) == key
+            });
     }
 }
 
