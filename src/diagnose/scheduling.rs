@@ -25,6 +25,12 @@ pub fn tolerates(t: &Toleration, taint: &Taint) -> bool {
     }
 }
 
+/// Whether a taint keeps pods that do not tolerate it off the node
+/// (`PreferNoSchedule` never does).
+pub fn blocks(taint: &Taint) -> bool {
+    matches!(taint.effect.as_str(), "NoSchedule" | "NoExecute")
+}
+
 /// The taints of `node` that keep a pod with `tolerations` off it.
 pub fn untolerated_taints<'n>(node: &'n Node, tolerations: &[Toleration]) -> Vec<&'n Taint> {
     node.spec
@@ -32,7 +38,7 @@ pub fn untolerated_taints<'n>(node: &'n Node, tolerations: &[Toleration]) -> Vec
         .and_then(|s| s.taints.as_ref())
         .into_iter()
         .flatten()
-        .filter(|taint| matches!(taint.effect.as_str(), "NoSchedule" | "NoExecute"))
+        .filter(|taint| blocks(taint))
         .filter(|taint| !tolerations.iter().any(|t| tolerates(t, taint)))
         .collect()
 }
@@ -133,6 +139,9 @@ mod tests {
     fn prefer_no_schedule_never_blocks() {
         let n = node(vec![taint("soft", None, "PreferNoSchedule")]);
         assert!(untolerated_taints(&n, &[]).is_empty());
+        assert!(!blocks(&taint("a", None, "PreferNoSchedule")));
+        assert!(blocks(&taint("a", None, "NoSchedule")));
+        assert!(blocks(&taint("a", None, "NoExecute")));
     }
 
     #[test]

@@ -27,17 +27,12 @@ use crate::diagnose::fix::{Kubectl, fix};
 use crate::diagnose::index::Index;
 use crate::diagnose::permissions::not_evaluated;
 use crate::diagnose::report::Finding;
-use crate::diagnose::scheduling::{taint_text, tolerates};
+use crate::diagnose::scheduling::{blocks, taint_text, tolerates};
 use crate::safe_text::sanitize;
 use crate::snapshot::Resource;
 
 /// At most this many nodes are listed in evidence.
 const MAX_NODES_SHOWN: usize = 20;
-
-/// Whether a taint keeps pods that do not tolerate it off the node.
-pub fn blocks(taint: &Taint) -> bool {
-    matches!(taint.effect.as_str(), "NoSchedule" | "NoExecute")
-}
 
 /// The node condition behind a taint the node lifecycle controller manages.
 fn managed(key: &str) -> Option<&'static str> {
@@ -550,69 +545,6 @@ pub fn node001(idx: &Index<'_>) -> Vec<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn taint(key: &str, value: Option<&str>, effect: &str) -> Taint {
-        Taint {
-            key: key.into(),
-            value: value.map(str::to_string),
-            effect: effect.into(),
-            time_added: None,
-        }
-    }
-
-    fn tol(
-        key: Option<&str>,
-        op: Option<&str>,
-        value: Option<&str>,
-        effect: Option<&str>,
-    ) -> Toleration {
-        Toleration {
-            key: key.map(str::to_string),
-            operator: op.map(str::to_string),
-            value: value.map(str::to_string),
-            effect: effect.map(str::to_string),
-            toleration_seconds: None,
-        }
-    }
-
-    #[test]
-    fn exists_with_empty_key_tolerates_everything() {
-        let t = tol(None, Some("Exists"), None, None);
-        assert!(tolerates(&t, &taint("a", Some("b"), "NoSchedule")));
-        assert!(tolerates(
-            &t,
-            &taint("node-role.kubernetes.io/control-plane", None, "NoExecute")
-        ));
-    }
-
-    #[test]
-    fn empty_effect_matches_every_effect_but_a_set_one_must_agree() {
-        let any = tol(Some("k"), Some("Exists"), None, None);
-        assert!(tolerates(&any, &taint("k", None, "NoExecute")));
-        let only = tol(Some("k"), Some("Exists"), None, Some("NoSchedule"));
-        assert!(!tolerates(&only, &taint("k", None, "NoExecute")));
-    }
-
-    #[test]
-    fn equal_needs_key_and_value() {
-        let eq = tol(Some("dedicated"), None, Some("dns"), Some("NoSchedule"));
-        assert!(tolerates(
-            &eq,
-            &taint("dedicated", Some("dns"), "NoSchedule")
-        ));
-        assert!(!tolerates(
-            &eq,
-            &taint("dedicated", Some("gpu"), "NoSchedule")
-        ));
-        assert!(!tolerates(&eq, &taint("other", Some("dns"), "NoSchedule")));
-    }
-
-    #[test]
-    fn prefer_no_schedule_never_blocks() {
-        assert!(!blocks(&taint("a", None, "PreferNoSchedule")));
-        assert!(blocks(&taint("a", None, "NoSchedule")));
-        assert!(blocks(&taint("a", None, "NoExecute")));
-    }
 
     #[test]
     fn node_selector_requirements() {

@@ -299,9 +299,7 @@ fn ready_in_endpoints(
 ) -> (BTreeSet<String>, Vec<String>) {
     let mut ready = BTreeSet::new();
     let mut lines = Vec::new();
-    let eps = idx.snap.endpoints.iter().find(|e| {
-        e.metadata.namespace.as_deref() == Some(ns) && e.metadata.name.as_deref() == Some(name)
-    });
+    let eps = idx.endpoints(ns, name);
     for subset in eps.iter().flat_map(|e| e.subsets.iter().flatten()) {
         let serves = subset
             .ports
