@@ -7,12 +7,10 @@
 
 mod tui_support;
 
-use std::time::Instant;
-
 use crossterm::event::KeyCode;
 use ratatui::buffer::Buffer;
 use ratatui::style::{Color, Modifier, Style};
-use svc_doctor::diagnose::report::{Report, ServiceReport, Status, StepId, StepReport};
+use svc_doctor::diagnose::report::{Report, ServiceReport, Status};
 use svc_doctor::snapshot::Scope;
 use svc_doctor::tui::state::{Init, State};
 use svc_doctor::tui::theme::{self, Slot, Theme};
@@ -409,34 +407,6 @@ fn ten_thousand_services_scroll_to_the_end() {
     assert!(text(&buf).contains("Services 10000 — ✗200 ?0 !0 ✓9800"));
 }
 
-/// Frame time with 10,000 Services (a measurement, not an assertion):
-/// `cargo test --release --test tui_layout -- --ignored --nocapture frame_time`.
-#[test]
-#[ignore = "timing; run by hand in release"]
-fn frame_time_with_ten_thousand_services() {
-    let mut state = state_with(Theme::default(), 120, 40);
-    update(&mut state, report_msg(big_report(10_000)));
-    let mut terminal =
-        ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 40)).expect("terminal");
-    let mut widgets = Widgets::default();
-    let frames = 200;
-    let start = Instant::now();
-    for i in 0..frames {
-        update(&mut state, key(if i % 2 == 0 { 'j' } else { 'k' }));
-        terminal
-            .draw(|f| svc_doctor::tui::view::draw(f, &state, &mut widgets))
-            .expect("draw");
-    }
-    let per_frame = start.elapsed() / frames;
-    println!("10,000 Services: {per_frame:?} per key + frame");
-    let start = Instant::now();
-    update(&mut state, report_msg(big_report(10_000)));
-    println!(
-        "10,000 Services: {:?} to take a new report",
-        start.elapsed()
-    );
-}
-
 #[test]
 fn a_service_without_failures_selects_its_worst_step() {
     let mut state = state_with(Theme::default(), 120, 40);
@@ -446,5 +416,4 @@ fn a_service_without_failures_selects_its_worst_step() {
     }
     let view = state.tree_view().expect("tree view");
     assert_eq!(view.selected.as_str(), "network");
-    let _ = StepReport::blocked(StepId::Pods, "unused");
 }
