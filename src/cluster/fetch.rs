@@ -26,6 +26,7 @@ use kube::core::NamespaceResourceScope;
 use serde::de::DeserializeOwned;
 
 use super::connect::{Connection, REQUEST_TIMEOUT, one_line};
+use super::reach::{self, KUBE_SYSTEM};
 use crate::snapshot::{ContainerLogs, ReadFailure, Resource, Scope, Snapshot};
 
 /// Objects per page: small enough to start decoding early, large enough to
@@ -37,8 +38,6 @@ const MAX_LOG_TAILS: usize = 20;
 const LOG_CONCURRENCY: usize = 4;
 /// …of this many lines each.
 const LOG_TAIL_LINES: i64 = 20;
-/// The namespace cluster DNS lives in.
-const KUBE_SYSTEM: &str = "kube-system";
 
 /// Where one kind is read.
 #[derive(Debug, Clone)]
@@ -63,26 +62,17 @@ pub async fn fetch_snapshot(conn: &Connection, scope: Scope) -> Snapshot {
     snap.namespaces = namespaces;
     snap.access.failures.extend(ns_failures);
 
-    let (wide, dns_too, local) = match &scope {
-        Scope::All => {
-            let all = Plan::Everywhere {
-                fallback: visible.clone(),
-            };
-            (all.clone(), all.clone(), all)
-        }
-        Scope::Namespace(ns) => {
-            let mut with_dns = vec![ns.clone()];
-            if ns != KUBE_SYSTEM {
-                with_dns.push(KUBE_SYSTEM.to_string());
-            }
-            (
-                Plan::Everywhere {
-                    fallback: with_dns.clone(),
-                },
-                Plan::Namespaces(with_dns),
-                Plan::Namespaces(vec![ns.clone()]),
-            )
-        }
+    // Where each kind is read (`reach`); a forbidden cluster-wide list falls
+    // back to the namespaces in question one by one.
+    let fallback = match &scope {
+        Scope::All => visible,
+        Scope::Namespace(ns) => reach::with_dns(ns),
+    };
+    let plan = |resource: Resource| match reach::namespaces(&scope, resource) {
+        Some(namespaces) => Plan::Namespaces(namespaces),
+        None => Plan::Everywhere {
+            fallback: fallback.clone(),
+        },
     };
 
     let (
@@ -100,17 +90,25 @@ pub async fn fetch_snapshot(conn: &Connection, scope: Scope) -> Snapshot {
         ingresses,
     ) = tokio::join!(
         read_cluster::<Node>(client, Resource::Nodes),
-        read::<Service>(client, Resource::Services, &wide),
-        read::<EndpointSlice>(client, Resource::Endpointslices, &dns_too),
-        read::<Pod>(client, Resource::Pods, &dns_too),
-        read::<Event>(client, Resource::Events, &dns_too),
-        read_config_maps(client, &scope, &local),
-        read::<Deployment>(client, Resource::Deployments, &dns_too),
-        read::<ReplicaSet>(client, Resource::Replicasets, &dns_too),
-        read::<StatefulSet>(client, Resource::Statefulsets, &local),
-        read::<DaemonSet>(client, Resource::Daemonsets, &local),
-        read::<NetworkPolicy>(client, Resource::Networkpolicies, &local),
-        read::<Ingress>(client, Resource::Ingresses, &local),
+        read::<Service>(client, Resource::Services, plan(Resource::Services)),
+        read::<EndpointSlice>(
+            client,
+            Resource::Endpointslices,
+            plan(Resource::Endpointslices)
+        ),
+        read::<Pod>(client, Resource::Pods, plan(Resource::Pods)),
+        read::<Event>(client, Resource::Events, plan(Resource::Events)),
+        read_config_maps(client, &scope, plan(Resource::Configmaps)),
+        read::<Deployment>(client, Resource::Deployments, plan(Resource::Deployments)),
+        read::<ReplicaSet>(client, Resource::Replicasets, plan(Resource::Replicasets)),
+        read::<StatefulSet>(client, Resource::Statefulsets, plan(Resource::Statefulsets)),
+        read::<DaemonSet>(client, Resource::Daemonsets, plan(Resource::Daemonsets)),
+        read::<NetworkPolicy>(
+            client,
+            Resource::Networkpolicies,
+            plan(Resource::Networkpolicies)
+        ),
+        read::<Ingress>(client, Resource::Ingresses, plan(Resource::Ingresses)),
     );
     macro_rules! take {
         ($field:ident, $value:expr) => {{
@@ -138,7 +136,7 @@ pub async fn fetch_snapshot(conn: &Connection, scope: Scope) -> Snapshot {
         snap.serves_endpoint_slices = false;
         take!(
             endpoints,
-            read::<Endpoints>(client, Resource::Endpoints, &dns_too).await
+            read::<Endpoints>(client, Resource::Endpoints, plan(Resource::Endpoints)).await
         );
     } else {
         snap.endpoint_slices = slice_items;
@@ -172,7 +170,7 @@ where
 async fn read<K>(
     client: &kube::Client,
     resource: Resource,
-    plan: &Plan,
+    plan: Plan,
 ) -> (Vec<Arc<K>>, Vec<ReadFailure>)
 where
     K: kube::Resource<Scope = NamespaceResourceScope> + Clone + DeserializeOwned + Debug + Strip,
@@ -187,7 +185,7 @@ where
                 if fallback.is_empty() {
                     failures.push(failure(resource, None, &err));
                 }
-                let (items, more) = read_each::<K>(client, resource, fallback).await;
+                let (items, more) = read_each::<K>(client, resource, &fallback).await;
                 failures.extend(more);
                 return (items, failures);
             }
@@ -195,7 +193,7 @@ where
         },
         Plan::Namespaces(namespaces) => namespaces,
     };
-    read_each::<K>(client, resource, namespaces).await
+    read_each::<K>(client, resource, &namespaces).await
 }
 
 async fn read_each<K>(
@@ -233,7 +231,7 @@ where
 async fn read_config_maps(
     client: &kube::Client,
     scope: &Scope,
-    plan: &Plan,
+    plan: Plan,
 ) -> (Vec<Arc<ConfigMap>>, Vec<ReadFailure>) {
     let (mut items, mut failures) = read::<ConfigMap>(client, Resource::Configmaps, plan).await;
     if matches!(scope, Scope::Namespace(ns) if ns != KUBE_SYSTEM) {

@@ -27,10 +27,9 @@ use tokio::task::JoinHandle;
 
 use super::connect::one_line;
 use super::fetch::Strip;
+use super::reach::{self, KUBE_SYSTEM};
 use crate::snapshot::{ReadFailure, Resource, Scope, Snapshot};
 
-/// The namespace cluster DNS lives in.
-const KUBE_SYSTEM: &str = "kube-system";
 /// Page size of the initial lists.
 const PAGE_SIZE: u32 = 500;
 /// Send a progress event every this many listed objects.
@@ -114,31 +113,18 @@ impl Drop for LiveCluster {
 }
 
 impl LiveCluster {
-    /// Start one watcher per kind and place for `scope` (the same places as
-    /// [`super::fetch`]: `-n NS` also watches kube-system for DNS, and
-    /// Services everywhere). Events go to `events`.
+    /// Start one watcher per kind and place for `scope` (the places of
+    /// [`super::reach`], as `check` reads them). Events go to `events`.
     pub fn start(
         client: &kube::Client,
         context: &str,
         scope: Scope,
         events: UnboundedSender<LiveEvent>,
     ) -> Self {
-        let (wide, dns_too, local) = match &scope {
-            Scope::All => (
-                vec![Place::Everywhere],
-                vec![Place::Everywhere],
-                vec![Place::Everywhere],
-            ),
-            Scope::Namespace(ns) => {
-                let mut with_dns = vec![Place::Namespace(ns.clone())];
-                if ns != KUBE_SYSTEM {
-                    with_dns.push(Place::Namespace(KUBE_SYSTEM.into()));
-                }
-                (
-                    vec![Place::Everywhere],
-                    with_dns,
-                    vec![Place::Namespace(ns.clone())],
-                )
+        let places = |resource: Resource| -> Vec<Place> {
+            match reach::namespaces(&scope, resource) {
+                None => vec![Place::Everywhere],
+                Some(namespaces) => namespaces.into_iter().map(Place::Namespace).collect(),
             }
         };
         let failures = Arc::new(Mutex::new(BTreeMap::new()));
@@ -151,23 +137,34 @@ impl LiveCluster {
         };
         let namespaces = w.cluster::<Namespace>(Resource::Namespaces);
         let nodes = w.cluster::<Node>(Resource::Nodes);
-        let services = w.namespaced::<Service>(Resource::Services, &wide);
-        let slices = w.namespaced::<EndpointSlice>(Resource::Endpointslices, &dns_too);
-        let pods = w.namespaced::<Pod>(Resource::Pods, &dns_too);
-        let events_ = w.namespaced::<Event>(Resource::Events, &dns_too);
-        let mut cm_places = local.clone();
+        let services = w.namespaced::<Service>(Resource::Services, &places(Resource::Services));
+        let slices = w.namespaced::<EndpointSlice>(
+            Resource::Endpointslices,
+            &places(Resource::Endpointslices),
+        );
+        let pods = w.namespaced::<Pod>(Resource::Pods, &places(Resource::Pods));
+        let events_ = w.namespaced::<Event>(Resource::Events, &places(Resource::Events));
+        // The Corefile's ConfigMap lives in kube-system.
+        let mut cm_places = places(Resource::Configmaps);
         if !cm_places.contains(&Place::Everywhere)
             && !cm_places.contains(&Place::Namespace(KUBE_SYSTEM.into()))
         {
             cm_places.push(Place::Namespace(KUBE_SYSTEM.into()));
         }
         let config_maps = w.namespaced::<ConfigMap>(Resource::Configmaps, &cm_places);
-        let deployments = w.namespaced::<Deployment>(Resource::Deployments, &dns_too);
-        let replica_sets = w.namespaced::<ReplicaSet>(Resource::Replicasets, &dns_too);
-        let stateful_sets = w.namespaced::<StatefulSet>(Resource::Statefulsets, &local);
-        let daemon_sets = w.namespaced::<DaemonSet>(Resource::Daemonsets, &local);
-        let policies = w.namespaced::<NetworkPolicy>(Resource::Networkpolicies, &local);
-        let ingresses = w.namespaced::<Ingress>(Resource::Ingresses, &local);
+        let deployments =
+            w.namespaced::<Deployment>(Resource::Deployments, &places(Resource::Deployments));
+        let replica_sets =
+            w.namespaced::<ReplicaSet>(Resource::Replicasets, &places(Resource::Replicasets));
+        let stateful_sets =
+            w.namespaced::<StatefulSet>(Resource::Statefulsets, &places(Resource::Statefulsets));
+        let daemon_sets =
+            w.namespaced::<DaemonSet>(Resource::Daemonsets, &places(Resource::Daemonsets));
+        let policies = w.namespaced::<NetworkPolicy>(
+            Resource::Networkpolicies,
+            &places(Resource::Networkpolicies),
+        );
+        let ingresses = w.namespaced::<Ingress>(Resource::Ingresses, &places(Resource::Ingresses));
         LiveCluster {
             context: context.to_string(),
             scope,
