@@ -18,20 +18,14 @@ use svc_doctor::diagnose::incremental::{Change, Incremental};
 use svc_doctor::diagnose::report::Report;
 use svc_doctor::diagnose::{Options, diagnose};
 use svc_doctor::sandbox::synthetic::{self, Params, set_ready};
-use svc_doctor::snapshot::manifests::from_values;
-use svc_doctor::snapshot::{Scope, Snapshot};
+use svc_doctor::snapshot::Snapshot;
 
 fn now() -> Timestamp {
     "2026-03-01T12:00:00Z".parse().unwrap()
 }
 
 fn snapshot(params: &Params) -> Snapshot {
-    from_values(
-        synthetic::generate(params, now()).objects,
-        "synthetic",
-        Scope::All,
-    )
-    .unwrap()
+    synthetic::snapshot(params, now()).unwrap()
 }
 
 /// Panic with the Services whose reports differ, not a 10,000-line diff.

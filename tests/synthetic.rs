@@ -13,26 +13,14 @@ use k8s_openapi::jiff::Timestamp;
 use svc_doctor::diagnose::report::{Report, Severity, Status};
 use svc_doctor::diagnose::{Options, diagnose};
 use svc_doctor::sandbox::synthetic::{self, EXPECT_ANNOTATION, MISSING_ANNOTATION, Params};
-use svc_doctor::snapshot::manifests::from_values;
-use svc_doctor::snapshot::{ContainerLogs, Scope, Snapshot};
+use svc_doctor::snapshot::Snapshot;
 
 fn now() -> Timestamp {
     "2026-03-01T12:00:00Z".parse().unwrap()
 }
 
 fn snapshot(params: &Params) -> Snapshot {
-    let generated = synthetic::generate(params, now());
-    let mut snap = from_values(generated.objects, "synthetic", Scope::All).unwrap();
-    for log in generated.logs {
-        snap.logs.insert(
-            (log.namespace, log.pod, log.container.unwrap_or_default()),
-            ContainerLogs {
-                previous: log.previous,
-                current: log.current,
-            },
-        );
-    }
-    snap
+    synthetic::snapshot(params, now()).unwrap()
 }
 
 /// What the report says of a Service, in the annotation's terms.

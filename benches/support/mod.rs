@@ -3,8 +3,7 @@
 use k8s_openapi::jiff::Timestamp;
 use svc_doctor::cluster::fetch::strip_snapshot;
 use svc_doctor::sandbox::synthetic::{self, Params};
-use svc_doctor::snapshot::manifests::add_value;
-use svc_doctor::snapshot::{ContainerLogs, Scope, Snapshot};
+use svc_doctor::snapshot::Snapshot;
 
 /// The benchmarks' fixed "now", so that ages in the cluster do not drift.
 pub fn now() -> Timestamp {
@@ -21,29 +20,10 @@ pub fn large() -> Params {
     p
 }
 
-/// A generated cluster as `check -A` would read it (objects typed one at a
-/// time, never all held as JSON values, stripped as they arrive).
+/// A generated cluster as `check -A` would read it (stripped as objects
+/// arrive).
 pub fn snapshot(params: &Params) -> Snapshot {
-    let mut snap = Snapshot::empty("synthetic", Scope::All);
-    let mut n = 0;
-    let mut error = None;
-    let logs = synthetic::generate_with(params, now(), &mut |value| {
-        if let Err(e) = add_value(&mut snap, value, &mut n) {
-            error.get_or_insert(e);
-        }
-    });
-    if let Some(e) = error {
-        panic!("generated object does not load: {e}");
-    }
+    let mut snap = synthetic::snapshot(params, now()).expect("the generated cluster loads");
     strip_snapshot(&mut snap);
-    for log in logs {
-        snap.logs.insert(
-            (log.namespace, log.pod, log.container.unwrap_or_default()),
-            ContainerLogs {
-                previous: log.previous,
-                current: log.current,
-            },
-        );
-    }
     snap
 }

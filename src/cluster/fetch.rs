@@ -405,15 +405,13 @@ pub trait Strip {
     fn strip(&mut self);
 }
 
-/// Strip every object of `snap` that nothing else holds (as `check` and the
-/// dashboard strip objects as they arrive): for tests and benchmarks that
-/// build snapshots from manifests.
+/// Strip every object of `snap` as `check` and the dashboard strip objects
+/// as they arrive (an object another snapshot shares is copied first): for
+/// tests and benchmarks that build snapshots from manifests.
 pub fn strip_snapshot(snap: &mut Snapshot) {
-    fn each<K: Strip>(list: &mut [Arc<K>]) {
+    fn each<K: Strip + Clone>(list: &mut [Arc<K>]) {
         for o in list {
-            if let Some(o) = Arc::get_mut(o) {
-                o.strip();
-            }
+            Arc::make_mut(o).strip();
         }
     }
     each(&mut snap.namespaces);

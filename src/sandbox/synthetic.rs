@@ -33,6 +33,8 @@ use rand::{Rng, SeedableRng};
 use serde_json::{Map, Value, json};
 
 use super::load::{PodLog, format_uuid};
+use crate::snapshot::manifests::add_value;
+use crate::snapshot::{ContainerLogs, Scope, Snapshot};
 
 /// On every application Service: what svc-doctor should report, `pass`,
 /// `warn:CHECK` or `fail:STEP:CHECK`.
@@ -299,6 +301,35 @@ pub fn generate(params: &Params, now: Timestamp) -> Generated {
     let mut objects = Vec::new();
     let logs = generate_with(params, now, &mut |o| objects.push(o));
     Generated { objects, logs }
+}
+
+/// The generated cluster as a [`Snapshot`], with its container logs: what
+/// `check -A` would read from a sandbox serving it (before stripping).
+/// Objects are typed one at a time, never all held as JSON values.
+pub fn snapshot(params: &Params, now: Timestamp) -> Result<Snapshot, String> {
+    let mut snap = Snapshot::empty("synthetic", Scope::All);
+    let mut n = 0;
+    let mut error = None;
+    let logs = generate_with(params, now, &mut |value| {
+        if let Err(e) = add_value(&mut snap, value, &mut n)
+            && error.is_none()
+        {
+            error = Some(e);
+        }
+    });
+    if let Some(e) = error {
+        return Err(format!("generated object does not load: {e}"));
+    }
+    for log in logs {
+        snap.logs.insert(
+            (log.namespace, log.pod, log.container.unwrap_or_default()),
+            ContainerLogs {
+                previous: log.previous,
+                current: log.current,
+            },
+        );
+    }
+    Ok(snap)
 }
 
 /// [`generate`], handing each object to `sink` as soon as it is built (a
