@@ -142,7 +142,7 @@ async fn watch(
 ) -> Next {
     let (events_tx, mut events): (UnboundedSender<LiveEvent>, _) = mpsc::unbounded_channel();
     let live = LiveCluster::start(&conn.client, &conn.context, scope.clone(), events_tx);
-    let mut history = ReadinessHistory::default();
+    let mut history: Arc<ReadinessHistory> = Arc::default();
     let mut progress: BTreeMap<(Resource, Option<String>), (usize, bool)> = BTreeMap::new();
     let mut failures: BTreeMap<(Resource, Option<String>), ReadFailure> = BTreeMap::new();
     let mut disconnected_since: Option<Timestamp> = None;
@@ -212,8 +212,14 @@ async fn watch(
                 }
                 let now = Timestamp::now();
                 let view = live.endpoints_view();
-                history.observe(&view, now);
-                let history_now = Arc::new(history.clone());
+                // The engine holds the history it last read: let go of it, so
+                // that observing changes the one copy in place rather than
+                // cloning every Service's history on every tick.
+                if let Some(engine) = engine.as_mut() {
+                    engine.set_readiness(None);
+                }
+                Arc::make_mut(&mut history).observe(&view, now);
+                let history_now = Arc::clone(&history);
                 let readiness = view
                     .services
                     .iter()
