@@ -65,7 +65,8 @@ DASH_LOG_FILTER=${DASH_LOG_FILTER:-info}  # SVC_DOCTOR_LOG for the dashboard
 BIN=$ROOT/target/release/svc-doctor
 WORK=$(mktemp -d /tmp/svc-doctor-dashboard.XXXXXX)
 TMUX_SOCKET=$WORK/tmux.sock            # a private tmux server, never the user's
-SANDBOX_PID=
+# shellcheck source=benches/common.sh
+source "$ROOT/benches/common.sh"
 CHURN_PID=
 DASH_PID=
 export TERM=${TERM:-xterm-256color}
@@ -84,10 +85,7 @@ cleanup() {
         kill -KILL "$DASH_PID" 2>/dev/null
     fi
     timeout 10 tmux -S "$TMUX_SOCKET" kill-server 2>/dev/null
-    if [[ -n $SANDBOX_PID ]] && kill -0 "$SANDBOX_PID" 2>/dev/null; then
-        kill "$SANDBOX_PID" 2>/dev/null
-        wait "$SANDBOX_PID" 2>/dev/null
-    fi
+    stop_sandbox
     local pids
     pids=$(jobs -p)
     [[ -n $pids ]] && kill $pids 2>/dev/null
@@ -96,21 +94,10 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-spec_of() {
-    case $1 in
-        S) echo "services=100,pods=500" ;;
-        M) echo "services=2000,pods=10000" ;;
-        L) echo "services=10000,pods=50000,namespaces=2000" ;;
-        *) echo "unknown scale $1 (S, M or L)" >&2; exit 2 ;;
-    esac
-}
 for scale in $SCALES; do spec_of "$scale" >/dev/null; done
 [[ $CHURN_MINUTES =~ ^[1-9][0-9]*$ ]] || { echo "CHURN_MINUTES must be a whole number of minutes" >&2; exit 2; }
 
-if [[ ! -x /usr/bin/time ]]; then
-    echo "installing GNU time (/usr/bin/time) for peak RSS…" >&2
-    apt-get install -y time >/dev/null
-fi
+need_gnu_time
 for tool in kubectl tmux python3 bc; do
     command -v "$tool" >/dev/null || { echo "$tool is needed" >&2; exit 2; }
 done
@@ -127,7 +114,6 @@ mkdir -p "$EVIDENCE" "$(dirname "$OUT")"
 now() { date +%s.%N; }
 now_us() { echo "${EPOCHREALTIME//[.,]/}"; }
 since() { awk -v a="$(now)" -v b="$1" 'BEGIN {printf "%.1f", a - b}'; }
-median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 max_of() { sort -g | tail -n1; }
 proc_kib() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status" 2>/dev/null || true; }
 pane_dead() { [[ $(tm list-panes -t "$1" -F '#{pane_dead}' 2>/dev/null) != 0 ]]; }
@@ -244,17 +230,7 @@ for scale in $SCALES; do
     spec=$(spec_of "$scale")
     kubeconfig=$WORK/$scale.kubeconfig
     echo "== $scale ($spec): starting the sandbox…" >&2
-    start=$(now)
-    "$BIN" sandbox --synthetic "$spec" --kubeconfig-out "$kubeconfig" >"$WORK/sandbox.out" 2>"$WORK/sandbox.err" &
-    SANDBOX_PID=$!
-    for _ in $(seq $((READY_TIMEOUT * 5))); do
-        grep -q '^sandbox listening on' "$WORK/sandbox.out" 2>/dev/null && break
-        kill -0 "$SANDBOX_PID" 2>/dev/null || { cat "$WORK/sandbox.err" >&2; exit 1; }
-        sleep 0.2
-    done
-    grep -q '^sandbox listening on' "$WORK/sandbox.out" || { echo "sandbox not ready after ${READY_TIMEOUT}s" >&2; exit 1; }
-    ready=$(echo "$(now) - $start" | bc)
-    echo "# $scale sandbox ready after ${ready}s, RSS $(proc_kib "$SANDBOX_PID" VmRSS) KiB" >>"$OUT"
+    start_sandbox "$scale" "$spec" "$kubeconfig"
 
     # a. First complete screen, interleaved with kubectl.
     if ((WARMUP > 0)); then
@@ -356,9 +332,7 @@ for scale in $SCALES; do
         if [[ $alive != yes ]] || ((panics > 0)) || ((churn_rc != 0)); then FAILED=1; fi
     fi
 
-    kill "$SANDBOX_PID" 2>/dev/null || true
-    wait "$SANDBOX_PID" 2>/dev/null || true
-    SANDBOX_PID=
+    stop_sandbox
 done
 
 mib() { [[ $1 == NA || -z $1 ]] && echo NA || echo "scale=0; ($1 + 512) / 1024" | bc; }

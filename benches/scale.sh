@@ -28,37 +28,21 @@ TIMEOUT=${TIMEOUT:-900}          # per command, seconds
 READY_TIMEOUT=${READY_TIMEOUT:-300}
 BIN=$ROOT/target/release/svc-doctor
 WORK=$(mktemp -d /tmp/svc-doctor-scale.XXXXXX)
-SANDBOX_PID=
+# shellcheck source=benches/common.sh
+source "$ROOT/benches/common.sh"
 
 cleanup() {
-    if [[ -n $SANDBOX_PID ]] && kill -0 "$SANDBOX_PID" 2>/dev/null; then
-        kill "$SANDBOX_PID" 2>/dev/null || true
-        wait "$SANDBOX_PID" 2>/dev/null || true
-    fi
+    stop_sandbox
     rm -rf "$WORK"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-spec_of() {
-    case $1 in
-        S) echo "services=100,pods=500" ;;
-        M) echo "services=2000,pods=10000" ;;
-        L) echo "services=10000,pods=50000,namespaces=2000" ;;
-        *) echo "unknown scale $1 (S, M or L)" >&2; exit 2 ;;
-    esac
-}
-
-if [[ ! -x /usr/bin/time ]]; then
-    echo "installing GNU time (/usr/bin/time) for peak RSS…" >&2
-    apt-get install -y time >/dev/null
-fi
+need_gnu_time
 command -v kubectl >/dev/null || { echo "kubectl is needed" >&2; exit 2; }
 if [[ ${SKIP_BUILD:-0} != 1 ]]; then
     cargo build --release --locked --quiet
 fi
-
-median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 
 # One measured command: prints "wall_s peak_rss_kib".
 measure() {
@@ -88,17 +72,7 @@ for scale in $SCALES; do
     spec=$(spec_of "$scale")
     kubeconfig=$WORK/$scale.kubeconfig
     echo "== $scale ($spec): starting the sandbox…" >&2
-    start=$(date +%s.%N)
-    "$BIN" sandbox --synthetic "$spec" --kubeconfig-out "$kubeconfig" >"$WORK/sandbox.out" 2>"$WORK/sandbox.err" &
-    SANDBOX_PID=$!
-    for _ in $(seq $((READY_TIMEOUT * 5))); do
-        grep -q '^sandbox listening on' "$WORK/sandbox.out" 2>/dev/null && break
-        kill -0 "$SANDBOX_PID" 2>/dev/null || { cat "$WORK/sandbox.err" >&2; exit 1; }
-        sleep 0.2
-    done
-    grep -q '^sandbox listening on' "$WORK/sandbox.out" || { echo "sandbox not ready after ${READY_TIMEOUT}s" >&2; exit 1; }
-    ready=$(echo "$(date +%s.%N) - $start" | bc)
-    echo "# $scale sandbox ready after ${ready}s, RSS $(awk '/VmRSS/ {print $2}' /proc/$SANDBOX_PID/status) KiB" >>"$OUT"
+    start_sandbox "$scale" "$spec" "$kubeconfig"
 
     A=("$BIN" --kubeconfig "$kubeconfig" check -A -o json)
     B=(kubectl --kubeconfig "$kubeconfig" --cache-dir "$WORK/kube-cache-$scale" get services,endpointslices,pods -A -o json)
@@ -117,9 +91,7 @@ for scale in $SCALES; do
         RESULT[$scale,$tool,wall]=$(awk -F'\t' -v s="$scale" -v t="$tool" '$1==s && $3==t {print $5}' "$OUT" | median)
         RESULT[$scale,$tool,rss]=$(awk -F'\t' -v s="$scale" -v t="$tool" '$1==s && $3==t {print $6}' "$OUT" | median)
     done
-    kill "$SANDBOX_PID" 2>/dev/null || true
-    wait "$SANDBOX_PID" 2>/dev/null || true
-    SANDBOX_PID=
+    stop_sandbox
 done
 
 {
