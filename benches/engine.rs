@@ -16,6 +16,11 @@
 
 mod support;
 
+/// The allocator the binary ships with (`src/main.rs`): the engine allocates
+/// a lot, so measuring with another one would measure the wrong thing.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
