@@ -22,6 +22,7 @@ mod support;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use std::hint::black_box;
+use svc_doctor::model::Pod;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -29,7 +30,6 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use std::sync::Arc;
 
-use k8s_openapi::api::core::v1::Pod;
 use svc_doctor::diagnose::incremental::{Change, Incremental};
 use svc_doctor::diagnose::{Options, diagnose};
 use svc_doctor::sandbox::synthetic::{Params, set_ready};

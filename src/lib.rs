@@ -14,6 +14,7 @@ pub mod cli;
 pub mod cluster;
 pub mod commands;
 pub mod diagnose;
+pub mod model;
 pub mod report;
 pub mod safe_text;
 pub mod sandbox;

@@ -6,11 +6,11 @@
 //! Objects are behind `Arc` so that snapshots taken from reflector stores are
 //! cheap to build.
 
+use crate::model::{DaemonSet, Deployment, Pod, ReplicaSet, StatefulSet};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
-use k8s_openapi::api::core::v1::{ConfigMap, Endpoints, Event, Namespace, Node, Pod, Service};
+use k8s_openapi::api::core::v1::{ConfigMap, Endpoints, Event, Namespace, Node, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
 use serde::Deserialize;

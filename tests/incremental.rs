@@ -8,8 +8,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
+use svc_doctor::model::Pod;
 
-use k8s_openapi::api::core::v1::{ContainerState, ContainerStateWaiting, Event, Pod};
+use k8s_openapi::api::core::v1::{ContainerState, ContainerStateWaiting, Event};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::jiff::Timestamp;
 use rand::rngs::StdRng;

@@ -1,5 +1,6 @@
 //! Stripping objects as they arrive (`cluster::fetch::Strip`: managedFields,
-//! volumes, mounts, security contexts…) never changes a diagnosis: every
+//! last-applied annotations, pod volumes outside kube-system) never changes
+//! a diagnosis: every
 //! engine fixture, both demo clusters and a synthetic cluster give the same
 //! report before and after.
 #![allow(clippy::unwrap_used, clippy::expect_used)]

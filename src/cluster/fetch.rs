@@ -9,15 +9,13 @@
 //! The only per-object reads are the previous-log tails of crashing
 //! containers, bounded in number and concurrency. Secrets are never read.
 
+use crate::model::{DaemonSet, Deployment, Pod, PodSpec, PodTemplateSpec, ReplicaSet, StatefulSet};
 use std::collections::BTreeSet;
 use std::fmt::Debug;
 use std::sync::Arc;
 
 use futures::StreamExt;
-use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
-use k8s_openapi::api::core::v1::{
-    ConfigMap, Endpoints, Event, Namespace, Node, Pod, PodSpec, PodTemplateSpec, Service,
-};
+use k8s_openapi::api::core::v1::{ConfigMap, Endpoints, Event, Namespace, Node, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -316,7 +314,8 @@ async fn read_log_tails(client: &kube::Client, snap: &mut Snapshot) {
     wanted.truncate(MAX_LOG_TAILS);
     let results = futures::stream::iter(wanted)
         .map(|(ns, pod, container)| async move {
-            let api = Api::<Pod>::namespaced(client.clone(), &ns);
+            // `pods/log` is a subresource of the API's own Pod type.
+            let api = Api::<k8s_openapi::api::core::v1::Pod>::namespaced(client.clone(), &ns);
             let params = LogParams {
                 container: Some(container.clone()),
                 previous: true,
@@ -398,9 +397,11 @@ fn timeout_failure(resource: Resource, namespace: Option<String>) -> ReadFailure
 }
 
 /// Dropping what the engine never reads as objects arrive keeps memory
-/// proportional to what matters (managedFields is often half an object; a
-/// pod's volumes, mounts and security contexts another quarter).
-/// `tests/strip.rs` proves that stripping never changes a diagnosis.
+/// proportional to what matters: managedFields (often half an object) and
+/// the last-applied annotation everywhere, pod volumes outside kube-system.
+/// Pods and workloads are decoded into [`crate::model`] types, which skip
+/// every other unused field. `tests/strip.rs` proves that stripping never
+/// changes a diagnosis.
 pub trait Strip {
     fn strip(&mut self);
 }
@@ -437,35 +438,13 @@ fn strip_meta(meta: &mut ObjectMeta) {
     }
 }
 
-/// What no check reads in a pod spec: mounts, security contexts, pull and
-/// termination settings, startup probes, topology spread. Volumes are kept
-/// in kube-system only (the Corefile ConfigMap of the DNS pods, DNS-006).
-fn strip_pod_spec(spec: &mut PodSpec, keep_volumes: bool) {
-    if !keep_volumes {
+/// Volumes are read in kube-system only (the Corefile ConfigMap of the DNS
+/// pods, DNS-006); everything else a check does not read is never decoded
+/// (see [`crate::model`]).
+fn strip_pod_spec(spec: &mut PodSpec, namespace: Option<&str>) {
+    if namespace != Some(KUBE_SYSTEM) {
         spec.volumes = None;
     }
-    spec.security_context = None;
-    spec.image_pull_secrets = None;
-    spec.topology_spread_constraints = None;
-    spec.overhead = None;
-    spec.resource_claims = None;
-    spec.scheduling_gates = None;
-    let containers = spec
-        .containers
-        .iter_mut()
-        .chain(spec.init_containers.iter_mut().flatten());
-    for c in containers {
-        c.volume_mounts = None;
-        c.volume_devices = None;
-        c.security_context = None;
-        c.termination_message_path = None;
-        c.termination_message_policy = None;
-        c.image_pull_policy = None;
-        c.startup_probe = None;
-        c.resize_policy = None;
-        c.working_dir = None;
-    }
-    spec.ephemeral_containers = None;
 }
 
 fn strip_template(template: &mut PodTemplateSpec, namespace: Option<&str>) {
@@ -473,36 +452,15 @@ fn strip_template(template: &mut PodTemplateSpec, namespace: Option<&str>) {
         strip_meta(meta);
     }
     if let Some(spec) = template.spec.as_mut() {
-        strip_pod_spec(spec, namespace == Some("kube-system"));
+        strip_pod_spec(spec, namespace);
     }
 }
 
 impl Strip for Pod {
     fn strip(&mut self) {
         strip_meta(&mut self.metadata);
-        let keep_volumes = self.metadata.namespace.as_deref() == Some("kube-system");
         if let Some(spec) = self.spec.as_mut() {
-            strip_pod_spec(spec, keep_volumes);
-        }
-        if let Some(status) = self.status.as_mut() {
-            status.qos_class = None;
-            status.nominated_node_name = None;
-            status.ephemeral_container_statuses = None;
-            let statuses = status
-                .container_statuses
-                .iter_mut()
-                .flatten()
-                .chain(status.init_container_statuses.iter_mut().flatten());
-            for cs in statuses {
-                cs.image = String::new();
-                cs.image_id = String::new();
-                cs.container_id = None;
-                cs.volume_mounts = None;
-                cs.allocated_resources = None;
-                cs.allocated_resources_status = None;
-                cs.resources = None;
-                cs.user = None;
-            }
+            strip_pod_spec(spec, self.metadata.namespace.as_deref());
         }
     }
 }

@@ -8,13 +8,13 @@
 //! means the API is unreachable and the watcher retries with backoff).
 //! Nothing here blocks: the UI gets owned messages over a channel.
 
+use crate::model::{DaemonSet, Deployment, Pod, ReplicaSet, StatefulSet};
 use std::collections::BTreeMap;
 use std::fmt::Debug;
 use std::sync::{Arc, Mutex};
 
 use futures::StreamExt;
-use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
-use k8s_openapi::api::core::v1::{ConfigMap, Event, Namespace, Node, Pod, Service};
+use k8s_openapi::api::core::v1::{ConfigMap, Event, Namespace, Node, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
 use kube::ResourceExt;

@@ -1,9 +1,10 @@
 //! What every step needs to know about one Service, computed once.
 
+use crate::model::Pod;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use k8s_openapi::api::core::v1::{Pod, Service};
+use k8s_openapi::api::core::v1::Service;
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 
 use super::dns::ClusterDns;

@@ -26,9 +26,9 @@ pub mod server;
 #[cfg(test)]
 pub(crate) mod test_support;
 
+use crate::model::Pod;
 use std::collections::{BTreeMap, BTreeSet};
 
-use k8s_openapi::api::core::v1::Pod;
 use serde_json::json;
 
 use super::context::ServiceCtx;

@@ -7,7 +7,8 @@
 //! (kubernetes `pkg/controller/endpointslice/reconciler.go`,
 //! `pkg/api/v1/pod/util.go` `FindPort`, `endpointutil.ShouldPodBeInEndpoints`).
 
-use k8s_openapi::api::core::v1::{Container, Pod, PodSpec, Service, ServicePort};
+use crate::model::{Container, Pod, PodSpec};
+use k8s_openapi::api::core::v1::{Service, ServicePort};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::context::ServiceCtx;

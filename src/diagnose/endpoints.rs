@@ -14,9 +14,9 @@
 //! selector matches nothing — the pods carrying one of the selector's keys
 //! (index posting lists) and the workloads of the namespace.
 
+use crate::model::Pod;
 use std::collections::{BTreeMap, BTreeSet};
 
-use k8s_openapi::api::core::v1::Pod;
 use serde_json::{Value, json};
 
 use super::context::ServiceCtx;

@@ -30,12 +30,13 @@
 //! dashboard's report always has: call [`Incremental::refresh`] now and then
 //! so that time-based checks (restarts within 10 minutes…) move on.
 
+use crate::model::Pod;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use foldhash::{HashMap, HashSet};
 use k8s_openapi::Metadata;
-use k8s_openapi::api::core::v1::{Event, Pod, Service};
+use k8s_openapi::api::core::v1::{Event, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::jiff::Timestamp;

@@ -9,6 +9,7 @@
 //! posting list of the selector's `key=value` pairs instead of every pod in the
 //! namespace: a Service's cost is proportional to the pods it (nearly) selects.
 
+use crate::model::{DaemonSet, Deployment, Pod, PodTemplateSpec, ReplicaSet, StatefulSet};
 use std::collections::BTreeMap;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::Arc;
@@ -16,10 +17,7 @@ use std::sync::Arc;
 use foldhash::fast::FixedState;
 use hashbrown::HashTable;
 
-use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
-use k8s_openapi::api::core::v1::{
-    ConfigMap, Endpoints, Event, Namespace, Node, Pod, PodTemplateSpec, Service,
-};
+use k8s_openapi::api::core::v1::{ConfigMap, Endpoints, Event, Namespace, Node, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;

@@ -21,11 +21,12 @@
 pub mod policy;
 pub mod selector;
 
+use crate::model::Pod;
 use std::collections::{BTreeMap, BTreeSet};
 
 use std::sync::Arc;
 
-use k8s_openapi::api::core::v1::{Pod, ServicePort};
+use k8s_openapi::api::core::v1::ServicePort;
 use k8s_openapi::api::networking::v1::NetworkPolicy;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde_json::{Value, json};

@@ -3,7 +3,8 @@
 //! Small accessors shared by `endpoints` (via [`super::endpoint_rules`]) and
 //! `pods`, so that "ready", "terminal" and "terminating" mean one thing.
 
-use k8s_openapi::api::core::v1::{Container, ContainerStatus, Pod, PodCondition};
+use crate::model::{Container, ContainerStatus, Pod};
+use k8s_openapi::api::core::v1::PodCondition;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::jiff::Timestamp;
 

@@ -14,9 +14,10 @@
 //! one finding, not three. Cost: the selected pods, their events by uid, and
 //! the nodes only for Pending pods.
 
+use crate::model::{Container, Pod};
 use std::collections::{BTreeMap, BTreeSet};
 
-use k8s_openapi::api::core::v1::{Container, Pod, Probe};
+use k8s_openapi::api::core::v1::Probe;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde_json::{Value, json};
 

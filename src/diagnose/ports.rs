@@ -10,9 +10,10 @@
 //! Vec<Finding>` here, call it from [`check`], and document it in
 //! `docs/checks.md`.
 
+use crate::model::Pod;
 use std::collections::{BTreeMap, BTreeSet};
 
-use k8s_openapi::api::core::v1::{Pod, ServicePort};
+use k8s_openapi::api::core::v1::ServicePort;
 use serde_json::{Value, json};
 
 use super::context::ServiceCtx;

@@ -1664,7 +1664,7 @@ fn pod_status_fields(status: &Value) -> Value {
 /// Turn a pod ready or not as the kubelet reports it (the `Ready` and
 /// `ContainersReady` conditions and every container's `ready`): the change
 /// the benchmarks and churn tests make to a generated cluster.
-pub fn set_ready(pod: &mut k8s_openapi::api::core::v1::Pod, ready: bool) {
+pub fn set_ready(pod: &mut crate::model::Pod, ready: bool) {
     let status = pod.status.get_or_insert_default();
     for c in status.conditions.iter_mut().flatten() {
         if c.type_ == "Ready" || c.type_ == "ContainersReady" {

@@ -5,12 +5,11 @@
 //! that much: block keys, and each plugin's name and arguments (options
 //! skipped), which is what the checks need.
 
-use k8s_openapi::api::apps::v1::Deployment;
-
 use crate::diagnose::fix::{Kubectl, fix};
 use crate::diagnose::index::Index;
 use crate::diagnose::permissions::not_evaluated;
 use crate::diagnose::report::Finding;
+use crate::model::Deployment;
 use crate::safe_text::sanitize;
 use crate::snapshot::Resource;
 

@@ -18,9 +18,10 @@
 //! removing them by hand does not last. When they are all that blocks, the
 //! cause is the node (NODE-001), not the DNS pods.
 
+use crate::model::{Pod, PodSpec};
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::core::v1::{Node, NodeSelectorRequirement, Pod, PodSpec, Taint, Toleration};
+use k8s_openapi::api::core::v1::{Node, NodeSelectorRequirement, Taint, Toleration};
 use serde_json::json;
 
 use crate::diagnose::fix::{Kubectl, fix};

@@ -1,9 +1,9 @@
 //! DNS-001..004: the DNS Service, its endpoints, its Deployment and its pods.
 
+use crate::model::{Deployment, Pod};
 use std::collections::{BTreeMap, BTreeSet};
 
-use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::core::v1::{Pod, Service};
+use k8s_openapi::api::core::v1::Service;
 use serde_json::json;
 
 use crate::diagnose::fix::{Kubectl, fix};

@@ -6,12 +6,11 @@
 //! pods are scanned only when no workload in the snapshot covers them (bare
 //! pods, Jobs, or owners we may not read), one pod per owner.
 
+use crate::model::{Container, Pod, PodSpec};
 use std::collections::BTreeMap;
 
 use foldhash::{HashMap, HashSet};
 use std::sync::Arc;
-
-use k8s_openapi::api::core::v1::{Container, Pod, PodSpec};
 
 use super::extract::{self, Candidate, Form};
 use super::{Client, WorkloadRef};

@@ -24,12 +24,12 @@
 //!   select them, and pod/namespace selectors never match them (only an
 //!   `ipBlock` holding the node IP does).
 
+use crate::model::{Pod, PodSpec};
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use std::sync::Arc;
 
-use k8s_openapi::api::core::v1::{Pod, PodSpec};
 use k8s_openapi::api::networking::v1::{NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 

@@ -1,0 +1,211 @@
+//! Pods and pod templates as the engine reads them: the fields of
+//! `core/v1` that a check looks at, under their API names.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::{
+    Affinity, ConfigMapVolumeSource, ContainerPort, ContainerState, EnvFromSource, EnvVarSource,
+    PodCondition, PodDNSConfig, PodIP, PodReadinessGate, Probe, ProjectedVolumeSource, Toleration,
+};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
+use serde::Deserialize;
+
+/// `core/v1` Pod.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct Pod {
+    #[serde(deserialize_with = "super::meta::object")]
+    pub metadata: ObjectMeta,
+    pub spec: Option<PodSpec>,
+    pub status: Option<PodStatus>,
+}
+
+super::namespaced_resource!(Pod, "", "v1", "v1", "Pod", "pods");
+
+/// `core/v1` PodTemplateSpec (the template of a workload).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct PodTemplateSpec {
+    #[serde(deserialize_with = "super::meta::optional")]
+    pub metadata: Option<ObjectMeta>,
+    pub spec: Option<PodSpec>,
+}
+
+/// `core/v1` PodSpec: containers and what decides where and how the pod
+/// runs (scheduling for DNS-005, DNS settings for NS-002, the Corefile
+/// volume for DNS-006).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct PodSpec {
+    pub containers: Vec<Container>,
+    pub init_containers: Option<Vec<Container>>,
+    pub node_name: Option<String>,
+    pub node_selector: Option<BTreeMap<String, String>>,
+    pub affinity: Option<Box<Affinity>>,
+    pub tolerations: Option<Vec<Toleration>>,
+    pub host_network: Option<bool>,
+    pub dns_policy: Option<String>,
+    pub dns_config: Option<Box<PodDNSConfig>>,
+    pub hostname: Option<String>,
+    pub subdomain: Option<String>,
+    pub readiness_gates: Option<Vec<PodReadinessGate>>,
+    pub volumes: Option<Vec<Volume>>,
+}
+
+/// `core/v1` Container: its name, ports, environment and command line
+/// (where clients name Services, NS-001/002), probes and memory limit.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct Container {
+    pub name: String,
+    pub image: Option<String>,
+    pub ports: Option<Vec<ContainerPort>>,
+    pub env: Option<Vec<EnvVar>>,
+    pub env_from: Option<Vec<EnvFromSource>>,
+    pub command: Option<Vec<String>>,
+    pub args: Option<Vec<String>>,
+    pub readiness_probe: Option<Box<Probe>>,
+    pub liveness_probe: Option<Box<Probe>>,
+    pub resources: Option<ResourceRequirements>,
+    /// `Always` on an init container makes it a sidecar.
+    pub restart_policy: Option<String>,
+}
+
+/// `core/v1` EnvVar; `valueFrom` is rare and large, so boxed.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct EnvVar {
+    pub name: String,
+    pub value: Option<String>,
+    pub value_from: Option<Box<EnvVarSource>>,
+}
+
+/// `core/v1` ResourceRequirements: only the limits (OOMKilled evidence).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct ResourceRequirements {
+    pub limits: Option<BTreeMap<String, Quantity>>,
+}
+
+/// `core/v1` Volume: only the sources that can hold a Corefile.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct Volume {
+    pub name: String,
+    pub config_map: Option<ConfigMapVolumeSource>,
+    pub projected: Option<Box<ProjectedVolumeSource>>,
+}
+
+/// `core/v1` PodStatus.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct PodStatus {
+    pub phase: Option<String>,
+    pub reason: Option<String>,
+    pub message: Option<String>,
+    pub conditions: Option<Vec<PodCondition>>,
+    pub container_statuses: Option<Vec<ContainerStatus>>,
+    pub init_container_statuses: Option<Vec<ContainerStatus>>,
+    #[serde(rename = "podIP")]
+    pub pod_ip: Option<String>,
+    #[serde(rename = "podIPs")]
+    pub pod_ips: Option<Vec<PodIP>>,
+    pub start_time: Option<Time>,
+}
+
+/// `core/v1` ContainerStatus.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct ContainerStatus {
+    pub name: String,
+    pub ready: bool,
+    pub started: Option<bool>,
+    pub restart_count: i32,
+    pub state: Option<ContainerState>,
+    pub last_state: Option<ContainerState>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every field whose JSON name is not the plain camelCase of its Rust
+    /// name, or that sits behind a box, decodes from the API's JSON; a
+    /// field the model does not keep is skipped, not an error.
+    #[test]
+    fn decodes_the_api_json() {
+        let json = serde_json::json!({
+            "apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": "web-1", "namespace": "shop", "labels": {"app": "web"}},
+            "spec": {
+                "hostNetwork": true, "dnsPolicy": "ClusterFirstWithHostNet",
+                "dnsConfig": {"searches": ["corp.example"]},
+                "nodeName": "node-1", "hostname": "web-1", "subdomain": "web",
+                "securityContext": {"runAsUser": 1000},
+                "initContainers": [{"name": "proxy", "restartPolicy": "Always"}],
+                "containers": [{
+                    "name": "app", "image": "web:1",
+                    "ports": [{"name": "http", "containerPort": 8080}],
+                    "env": [{"name": "DB_HOST", "value": "postgres"},
+                            {"name": "NODE", "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}}],
+                    "envFrom": [{"configMapRef": {"name": "app"}}],
+                    "args": ["--db=postgres:5432"],
+                    "readinessProbe": {"httpGet": {"port": "http", "path": "/ready"}},
+                    "resources": {"limits": {"memory": "128Mi"}, "requests": {"cpu": "1"}},
+                    "volumeMounts": [{"name": "data", "mountPath": "/data"}]
+                }],
+                "volumes": [{"name": "config", "configMap": {"name": "coredns"}}]
+            },
+            "status": {
+                "phase": "Running", "podIP": "10.0.0.7", "podIPs": [{"ip": "10.0.0.7"}],
+                "startTime": "2026-01-01T00:00:00Z",
+                "conditions": [{"type": "Ready", "status": "True"}],
+                "containerStatuses": [{"name": "app", "ready": true, "restartCount": 3,
+                    "image": "web:1", "imageID": "sha256:0",
+                    "lastState": {"terminated": {"exitCode": 137, "reason": "OOMKilled"}}}],
+                "initContainerStatuses": [{"name": "proxy", "ready": true, "restartCount": 0,
+                    "image": "proxy:1", "imageID": "sha256:1", "state": {"running": {}}}]
+            }
+        });
+        let pod: Pod = serde_json::from_value(json).expect("a pod decodes");
+        let spec = pod.spec.expect("spec");
+        assert_eq!(spec.host_network, Some(true));
+        assert_eq!(spec.dns_policy.as_deref(), Some("ClusterFirstWithHostNet"));
+        assert!(spec.dns_config.is_some_and(|c| c.searches.is_some()));
+        assert_eq!(spec.subdomain.as_deref(), Some("web"));
+        let init = &spec.init_containers.expect("init containers")[0];
+        assert_eq!(init.restart_policy.as_deref(), Some("Always"));
+        let app = &spec.containers[0];
+        assert_eq!(app.ports.as_ref().map(Vec::len), Some(1));
+        let env = app.env.as_ref().expect("env");
+        assert_eq!(env[0].value.as_deref(), Some("postgres"));
+        assert!(
+            env[1]
+                .value_from
+                .as_ref()
+                .is_some_and(|v| v.field_ref.is_some())
+        );
+        assert_eq!(app.env_from.as_ref().map(Vec::len), Some(1));
+        assert!(
+            app.readiness_probe
+                .as_ref()
+                .is_some_and(|p| p.http_get.is_some())
+        );
+        let limits = app.resources.as_ref().and_then(|r| r.limits.as_ref());
+        assert!(limits.is_some_and(|l| l.contains_key("memory")));
+        let volumes = spec.volumes.expect("volumes");
+        assert!(volumes[0].config_map.is_some());
+
+        let status = pod.status.expect("status");
+        assert_eq!(status.pod_ip.as_deref(), Some("10.0.0.7"));
+        assert_eq!(status.pod_ips.map(|ips| ips.len()), Some(1));
+        assert!(status.start_time.is_some());
+        let cs = &status.container_statuses.expect("container statuses")[0];
+        assert_eq!((cs.ready, cs.restart_count), (true, 3));
+        let last = cs.last_state.as_ref().and_then(|s| s.terminated.as_ref());
+        assert_eq!(last.map(|t| t.exit_code), Some(137));
+        let init = &status.init_container_statuses.expect("init statuses")[0];
+        assert!(init.state.as_ref().is_some_and(|s| s.running.is_some()));
+    }
+}
