@@ -129,18 +129,28 @@ pub fn references_in(
     dns: &ClusterDns,
     namespaces: &[&str],
 ) -> Vec<TracedReference> {
-    let mut out: Vec<TracedReference> = scan::scan(idx, namespaces)
-        .into_iter()
-        .filter_map(|found| resolve::resolve(idx, dns, found))
-        .collect();
-    out.extend(ingress::references(idx, namespaces));
-    for r in &mut out {
-        r.report.message = crate::safe_text::sanitize(&r.report.message).into_owned();
-        r.report.host = crate::safe_text::sanitize(&r.report.host).into_owned();
-        if let Some(fix) = &mut r.report.fix {
-            fix.summary = crate::safe_text::sanitize(&fix.summary).into_owned();
+    // Namespaces are independent (a client's references depend on its own
+    // namespace and on the Services it names), so they are scanned in
+    // parallel; the sort below fixes the order.
+    let mut out: Vec<TracedReference> = super::parallel_map(namespaces, |ns| {
+        let ns = std::slice::from_ref(ns);
+        let mut refs: Vec<TracedReference> = scan::scan(idx, ns)
+            .into_iter()
+            .filter_map(|found| resolve::resolve(idx, dns, found))
+            .collect();
+        refs.extend(ingress::references(idx, ns));
+        for r in &mut refs {
+            r.report.message = crate::safe_text::sanitize(&r.report.message).into_owned();
+            r.report.host = crate::safe_text::sanitize(&r.report.host).into_owned();
+            if let Some(fix) = &mut r.report.fix {
+                fix.summary = crate::safe_text::sanitize(&fix.summary).into_owned();
+            }
         }
-    }
+        refs
+    })
+    .into_iter()
+    .flatten()
+    .collect();
     out.sort_by(|a, b| reference_order(a).cmp(&reference_order(b)));
     out
 }
