@@ -6,6 +6,7 @@
 
 mod tui_support;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use crossterm::event::KeyCode;
@@ -252,7 +253,7 @@ fn nothing_to_copy_is_a_toast_not_an_effect() {
 #[test]
 fn commands_with_control_characters_are_not_copied() {
     let mut report = report();
-    report.services[0].steps[1].findings[0]
+    Arc::make_mut(&mut report.services[0]).steps[1].findings[0]
         .fix
         .as_mut()
         .unwrap()
@@ -320,16 +321,16 @@ fn selection_scroll_and_expansion_survive_a_new_report() {
     // The next report: backend-service is fixed and a new failing Service
     // sorts before production/api.
     let mut next = report();
-    let fixed = &mut next.services[0];
+    let fixed = Arc::make_mut(&mut next.services[0]);
     for step in &mut fixed.steps {
         step.status = Status::Pass;
         step.findings.clear();
     }
     fixed.verdict = Status::Pass;
     fixed.failing_step = None;
-    let mut newcomer = next.services[1].clone();
+    let mut newcomer = (*next.services[1]).clone();
     newcomer.name = "aaa-new".to_string();
-    next.services.insert(0, newcomer);
+    next.services.insert(0, Arc::new(newcomer));
     update(&mut state, report_msg(next));
 
     assert_eq!(selected(&state), "production/api");
@@ -347,7 +348,7 @@ fn an_untouched_tree_follows_the_first_failing_step() {
     let mut state = state();
     assert_eq!(node(&state), "endpoints");
     let mut next = report();
-    let svc = &mut next.services[0];
+    let svc = Arc::make_mut(&mut next.services[0]);
     svc.steps[1].status = Status::Pass;
     svc.steps[1].findings.clear();
     svc.steps[2].status = Status::Fail;
@@ -365,7 +366,9 @@ fn a_vanished_finding_falls_back_to_its_step() {
     press(&mut state, "jj");
     assert_eq!(node(&state), "pods/POD-001#1");
     let mut next = report();
-    next.services[1].steps[2].findings.truncate(1);
+    Arc::make_mut(&mut next.services[1]).steps[2]
+        .findings
+        .truncate(1);
     update(&mut state, report_msg(next));
     assert_eq!(node(&state), "pods");
 }

@@ -272,8 +272,10 @@ fn the_pods_step_shows_a_readiness_sparkline() {
 #[test]
 fn cluster_strings_are_stripped_of_control_characters() {
     let mut report = report();
-    report.services[0].name = "evil\x1b]52;c;aGk=\x07name".to_string();
-    report.services[0].steps[1].findings[0].message = "bad\x1b[2Jmessage".to_string();
+    std::sync::Arc::make_mut(&mut report.services[0]).name =
+        "evil\x1b]52;c;aGk=\x07name".to_string();
+    std::sync::Arc::make_mut(&mut report.services[0]).steps[1].findings[0].message =
+        "bad\x1b[2Jmessage".to_string();
     let mut state = state_with(Theme::default(), 120, 40);
     update(&mut state, report_msg(report));
     let buf = render(&state, &mut Widgets::default(), 120, 40);
@@ -290,7 +292,7 @@ fn cluster_strings_are_stripped_of_control_characters() {
 #[test]
 fn multi_line_evidence_keeps_its_lines() {
     let mut report = report();
-    report.services[1].steps[2].findings[0].evidence =
+    std::sync::Arc::make_mut(&mut report.services[1]).steps[2].findings[0].evidence =
         vec!["previous log:\r\nError: ECONNREFUSED\n\x1b[31mretrying\x1b[0m".to_string()];
     let mut state = state_with(Theme::default(), 120, 40);
     update(&mut state, report_msg(report));
@@ -375,8 +377,8 @@ fn panes_stack_below_80_columns_and_collapse_when_short() {
 /// `n` services, a few failing, in namespaces of 100.
 fn big_report(n: usize) -> Report {
     let template = report();
-    let healthy: ServiceReport = template.services[3].clone();
-    let failing: ServiceReport = template.services[0].clone();
+    let healthy: ServiceReport = (*template.services[3]).clone();
+    let failing: ServiceReport = (*template.services[0]).clone();
     let services = (0..n)
         .map(|i| {
             let mut s = if i % 50 == 0 {
@@ -386,7 +388,7 @@ fn big_report(n: usize) -> Report {
             };
             s.namespace = format!("ns-{:03}", i / 100);
             s.name = format!("svc-{i:05}");
-            s
+            std::sync::Arc::new(s)
         })
         .collect();
     Report {

@@ -577,7 +577,7 @@ fn everything(
         generated_at: now.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
         cluster: dns.report_steps(),
         services,
-        references: all.iter().map(|r| r.report.clone()).collect(),
+        references: all.iter().map(|r| Arc::new(r.report.clone())).collect(),
     };
     (dns, refs, report)
 }
@@ -671,7 +671,7 @@ fn splice_references(
         .sum();
     report.references.splice(
         start..start + old_len,
-        fresh.iter().map(|r| r.report.clone()),
+        fresh.iter().map(|r| Arc::new(r.report.clone())),
     );
 }
 
@@ -682,14 +682,15 @@ fn service_ref(s: &ServiceReport) -> ServiceRef {
     }
 }
 
-fn find_service(services: &[ServiceReport], key: &ServiceRef) -> Result<usize, usize> {
+fn find_service(services: &[Arc<ServiceReport>], key: &ServiceRef) -> Result<usize, usize> {
     services.binary_search_by(|s| {
         (s.namespace.as_str(), s.name.as_str()).cmp(&(key.namespace.as_str(), key.name.as_str()))
     })
 }
 
 /// Put a Service's report in its sorted place, replacing the one there.
-fn put_service(services: &mut Vec<ServiceReport>, fresh: ServiceReport) {
+fn put_service(services: &mut Vec<Arc<ServiceReport>>, fresh: ServiceReport) {
+    let fresh = Arc::new(fresh);
     match find_service(services, &service_ref(&fresh)) {
         Ok(at) => services[at] = fresh,
         Err(at) => services.insert(at, fresh),

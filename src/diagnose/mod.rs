@@ -42,6 +42,7 @@ mod step;
 pub(crate) mod testing;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use k8s_openapi::jiff::Timestamp;
 
@@ -82,7 +83,7 @@ pub fn diagnose(snap: &Snapshot, now: Timestamp, options: &Options) -> Report {
     let references = references
         .into_iter()
         .filter(|r| focus.is_none() || r.targets.iter().any(|t| keep.contains(t)))
-        .map(|r| r.report)
+        .map(|r| Arc::new(r.report))
         .collect();
 
     Report {
@@ -103,7 +104,7 @@ fn service_reports(
     cluster_dns: &dns::ClusterDns,
     references: &[&namespace::TracedReference],
     options: &Options,
-) -> Vec<ServiceReport> {
+) -> Vec<Arc<ServiceReport>> {
     let snap = idx.snap;
     let by_target = by_target(references, |_| true);
     let focus = options.service.as_deref();
@@ -125,7 +126,7 @@ fn service_reports(
         .collect();
     let mut services = parallel_map(&chosen, |(svc, key)| {
         let refs = by_target.get(key).cloned().unwrap_or_default();
-        walk(&ServiceCtx::new(idx, svc, refs, cluster_dns))
+        Arc::new(walk(&ServiceCtx::new(idx, svc, refs, cluster_dns)))
     });
 
     // Services that clients in scope name but that exist nowhere they could
@@ -141,7 +142,7 @@ fn service_reports(
     }
     for m in missing {
         let refs = by_target.get(&m).cloned().unwrap_or_default();
-        services.push(missing_service(idx, &m, &refs));
+        services.push(Arc::new(missing_service(idx, &m, &refs)));
     }
     services.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
     services

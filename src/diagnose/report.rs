@@ -3,6 +3,8 @@
 //! Field names and order are a contract: add fields freely, never rename or
 //! remove one without bumping [`SCHEMA`].
 
+use std::sync::Arc;
+
 use serde::Serialize;
 
 pub const SCHEMA: &str = "svc-doctor.report/v1";
@@ -297,6 +299,9 @@ pub struct Reference {
     pub fix: Option<Fix>,
 }
 
+/// Services and references are shared (`Arc`): the dashboard hands the
+/// report to the UI after every update, and a copy then costs one pointer
+/// per Service rather than every string of every finding.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Report {
     pub schema: &'static str,
@@ -304,8 +309,8 @@ pub struct Report {
     /// RFC 3339, UTC.
     pub generated_at: String,
     pub cluster: Vec<ClusterStep>,
-    pub services: Vec<ServiceReport>,
-    pub references: Vec<Reference>,
+    pub services: Vec<Arc<ServiceReport>>,
+    pub references: Vec<Arc<Reference>>,
 }
 
 impl Report {

@@ -683,6 +683,7 @@ mod tests {
             .services
             .into_iter()
             .find(|s| s.namespace == ns && s.name == name)
+            .map(std::sync::Arc::unwrap_or_clone)
             .unwrap_or_else(|| panic!("{ns}/{name} not reported"))
     }
 

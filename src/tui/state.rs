@@ -297,7 +297,7 @@ impl State {
     pub fn selected_service(&self) -> Option<&ServiceReport> {
         let report = self.report.as_deref()?;
         let index = *self.rows.get(self.list.cursor)?;
-        report.services.get(index)
+        report.services.get(index).map(|s| &**s)
     }
 
     /// The selected Service's tree and detail position.

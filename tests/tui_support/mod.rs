@@ -265,7 +265,7 @@ pub fn report() -> Report {
             summary: "cluster DNS has no ready endpoints".to_string(),
             findings: vec![dns_failure()],
         }],
-        services,
+        services: services.into_iter().map(std::sync::Arc::new).collect(),
         references: Vec::new(),
     }
 }
