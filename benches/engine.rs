@@ -22,7 +22,6 @@ mod support;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use std::hint::black_box;
-use svc_doctor::model::Pod;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -32,6 +31,7 @@ use std::sync::Arc;
 
 use svc_doctor::diagnose::incremental::{Change, Incremental};
 use svc_doctor::diagnose::{Options, diagnose};
+use svc_doctor::model::Pod;
 use svc_doctor::sandbox::synthetic::{Params, set_ready};
 use svc_doctor::snapshot::Scope;
 use svc_doctor::tui::state::{Init, State};

@@ -6,7 +6,6 @@
 //! Objects are behind `Arc` so that snapshots taken from reflector stores are
 //! cheap to build.
 
-use crate::model::{DaemonSet, Deployment, Pod, ReplicaSet, StatefulSet};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -14,6 +13,8 @@ use k8s_openapi::api::core::v1::{ConfigMap, Endpoints, Event, Namespace, Node, S
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
 use serde::Deserialize;
+
+use crate::model::{DaemonSet, Deployment, Pod, ReplicaSet, StatefulSet};
 
 pub mod history;
 pub mod manifests;

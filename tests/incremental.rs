@@ -8,7 +8,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
-use svc_doctor::model::Pod;
 
 use k8s_openapi::api::core::v1::{ContainerState, ContainerStateWaiting, Event};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
@@ -18,6 +17,7 @@ use rand::{Rng, SeedableRng};
 use svc_doctor::diagnose::incremental::{Change, Incremental};
 use svc_doctor::diagnose::report::Report;
 use svc_doctor::diagnose::{Options, diagnose};
+use svc_doctor::model::Pod;
 use svc_doctor::sandbox::synthetic::{self, Params, set_ready};
 use svc_doctor::snapshot::Snapshot;
 

@@ -9,7 +9,6 @@
 //! The only per-object reads are the previous-log tails of crashing
 //! containers, bounded in number and concurrency. Secrets are never read.
 
-use crate::model::{DaemonSet, Deployment, Pod, PodSpec, PodTemplateSpec, ReplicaSet, StatefulSet};
 use std::collections::BTreeSet;
 use std::fmt::Debug;
 use std::sync::Arc;
@@ -25,6 +24,7 @@ use serde::de::DeserializeOwned;
 
 use super::connect::{Connection, REQUEST_TIMEOUT, one_line};
 use super::reach::{self, KUBE_SYSTEM};
+use crate::model::{DaemonSet, Deployment, Pod, PodSpec, PodTemplateSpec, ReplicaSet, StatefulSet};
 use crate::snapshot::{ContainerLogs, ReadFailure, Resource, Scope, Snapshot};
 
 /// Objects per page: small enough to start decoding early, large enough to

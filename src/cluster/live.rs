@@ -8,7 +8,6 @@
 //! means the API is unreachable and the watcher retries with backoff).
 //! Nothing here blocks: the UI gets owned messages over a channel.
 
-use crate::model::{DaemonSet, Deployment, Pod, ReplicaSet, StatefulSet};
 use std::collections::BTreeMap;
 use std::fmt::Debug;
 use std::sync::{Arc, Mutex};
@@ -28,6 +27,7 @@ use tokio::task::JoinHandle;
 use super::connect::one_line;
 use super::fetch::Strip;
 use super::reach::{self, KUBE_SYSTEM};
+use crate::model::{DaemonSet, Deployment, Pod, ReplicaSet, StatefulSet};
 use crate::snapshot::{ReadFailure, Resource, Scope, Snapshot};
 
 /// Page size of the initial lists.

@@ -1,6 +1,5 @@
 //! What every step needs to know about one Service, computed once.
 
-use crate::model::Pod;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -10,6 +9,7 @@ use k8s_openapi::api::discovery::v1::EndpointSlice;
 use super::dns::ClusterDns;
 use super::index::Index;
 use super::namespace::TracedReference;
+use crate::model::Pod;
 
 /// One Service and the objects around it. Built by [`super::diagnose`]; the
 /// step modules only read it.

@@ -26,7 +26,6 @@ pub mod server;
 #[cfg(test)]
 pub(crate) mod test_support;
 
-use crate::model::Pod;
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::json;
@@ -38,6 +37,7 @@ use super::namespace::Client;
 use super::network::policy::{NamedPort, PodFacts};
 use super::permissions::not_evaluated;
 use super::report::{ClusterStep, Finding, ServiceRef, Severity, StepId, StepReport};
+use crate::model::Pod;
 use crate::safe_text::sanitize;
 use crate::snapshot::Resource;
 use server::{DNS_LABEL, DNS_NAMESPACE};

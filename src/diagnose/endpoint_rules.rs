@@ -7,13 +7,13 @@
 //! (kubernetes `pkg/controller/endpointslice/reconciler.go`,
 //! `pkg/api/v1/pod/util.go` `FindPort`, `endpointutil.ShouldPodBeInEndpoints`).
 
-use crate::model::{Container, Pod, PodSpec};
 use k8s_openapi::api::core::v1::{Service, ServicePort};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::context::ServiceCtx;
 use super::index::Index;
 use super::pod_status;
+use crate::model::{Container, Pod, PodSpec};
 use crate::snapshot::Resource;
 
 /// An IP family, as `ipFamilies` and `addressType` spell it.

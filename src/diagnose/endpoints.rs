@@ -14,7 +14,6 @@
 //! selector matches nothing — the pods carrying one of the selector's keys
 //! (index posting lists) and the workloads of the namespace.
 
-use crate::model::Pod;
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
@@ -27,6 +26,7 @@ use super::permissions;
 use super::pod_status;
 use super::report::{Finding, StepId, StepReport};
 use super::service::{REVISION_LABELS, json_patch, selector_text};
+use crate::model::Pod;
 use crate::snapshot::Resource;
 
 /// The label the EndpointSlice controller sets on the slices it manages.

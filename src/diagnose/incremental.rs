@@ -30,7 +30,6 @@
 //! dashboard's report always has: call [`Incremental::refresh`] now and then
 //! so that time-based checks (restarts within 10 minutes…) move on.
 
-use crate::model::Pod;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
@@ -47,6 +46,7 @@ use super::index::{Index, SERVICE_NAME_LABEL, Tables};
 use super::namespace::{self, TracedReference, reference_order};
 use super::report::{Report, SCHEMA, ServiceRef, ServiceReport};
 use super::{Options, missing_service, missing_services, service_reports, walk};
+use crate::model::Pod;
 use crate::snapshot::Snapshot;
 
 /// The namespace whose objects make cluster DNS.

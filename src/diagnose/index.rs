@@ -9,7 +9,6 @@
 //! posting list of the selector's `key=value` pairs instead of every pod in the
 //! namespace: a Service's cost is proportional to the pods it (nearly) selects.
 
-use crate::model::{DaemonSet, Deployment, Pod, PodTemplateSpec, ReplicaSet, StatefulSet};
 use std::collections::BTreeMap;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::Arc;
@@ -23,6 +22,7 @@ use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::jiff::Timestamp;
 
+use crate::model::{DaemonSet, Deployment, Pod, PodTemplateSpec, ReplicaSet, StatefulSet};
 use crate::snapshot::{ContainerLogs, Snapshot};
 
 /// The label the EndpointSlice controller puts on every slice of a Service.

@@ -21,7 +21,6 @@
 pub mod policy;
 pub mod selector;
 
-use crate::model::Pod;
 use std::collections::{BTreeMap, BTreeSet};
 
 use std::sync::Arc;
@@ -36,6 +35,7 @@ use super::fix::{Kubectl, fix};
 use super::namespace::Client;
 use super::permissions::not_evaluated;
 use super::report::{Finding, Fix, StepId, StepReport};
+use crate::model::Pod;
 use crate::safe_text::sanitize;
 use crate::snapshot::Resource;
 use policy::{Dest, Direction, NAMESPACE_NAME_LABEL, PodFacts, Verdict};

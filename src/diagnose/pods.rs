@@ -14,7 +14,6 @@
 //! one finding, not three. Cost: the selected pods, their events by uid, and
 //! the nodes only for Pending pods.
 
-use crate::model::{Container, Pod};
 use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::api::core::v1::Probe;
@@ -30,6 +29,7 @@ use super::pod_status::{self, ContainerView, human_duration, seconds_since};
 use super::report::{Finding, ServiceRef, StepId, StepReport};
 use super::scheduling;
 use super::service::{event_count, event_line, event_time, json_patch};
+use crate::model::{Container, Pod};
 use crate::snapshot::Resource;
 
 /// Waiting reasons that are normal for a while (POD-001 WARN after 5 minutes).

@@ -10,7 +10,6 @@
 //! Vec<Finding>` here, call it from [`check`], and document it in
 //! `docs/checks.md`.
 
-use crate::model::Pod;
 use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::api::core::v1::ServicePort;
@@ -24,6 +23,7 @@ use super::permissions;
 use super::pod_status;
 use super::report::{Finding, StepId, StepReport};
 use super::service::json_patch;
+use crate::model::Pod;
 use crate::snapshot::Resource;
 
 /// Evaluate step `ports` for one Service.

@@ -18,7 +18,6 @@
 //! removing them by hand does not last. When they are all that blocks, the
 //! cause is the node (NODE-001), not the DNS pods.
 
-use crate::model::{Pod, PodSpec};
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{Node, NodeSelectorRequirement, Taint, Toleration};
@@ -29,6 +28,7 @@ use crate::diagnose::index::Index;
 use crate::diagnose::permissions::not_evaluated;
 use crate::diagnose::report::Finding;
 use crate::diagnose::scheduling::{blocks, taint_text, tolerates};
+use crate::model::{Pod, PodSpec};
 use crate::safe_text::sanitize;
 use crate::snapshot::Resource;
 

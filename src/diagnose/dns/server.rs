@@ -1,6 +1,5 @@
 //! DNS-001..004: the DNS Service, its endpoints, its Deployment and its pods.
 
-use crate::model::{Deployment, Pod};
 use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::api::core::v1::Service;
@@ -10,6 +9,7 @@ use crate::diagnose::fix::{Kubectl, fix};
 use crate::diagnose::index::{Index, Workload, labels_match};
 use crate::diagnose::permissions::not_evaluated;
 use crate::diagnose::report::Finding;
+use crate::model::{Deployment, Pod};
 use crate::safe_text::{sanitize, sanitize_multiline};
 use crate::snapshot::Resource;
 

@@ -6,7 +6,6 @@
 //! pods are scanned only when no workload in the snapshot covers them (bare
 //! pods, Jobs, or owners we may not read), one pod per owner.
 
-use crate::model::{Container, Pod, PodSpec};
 use std::collections::BTreeMap;
 
 use foldhash::{HashMap, HashSet};
@@ -16,6 +15,7 @@ use super::extract::{self, Candidate, Form};
 use super::{Client, WorkloadRef};
 use crate::diagnose::index::{Index, Workload};
 use crate::diagnose::network::policy::{PodFacts, container_ports, pod_ips};
+use crate::model::{Container, Pod, PodSpec};
 use crate::snapshot::Resource;
 
 /// Where a string lives in the cluster, so a fix can change it there.

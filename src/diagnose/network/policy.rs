@@ -24,7 +24,6 @@
 //!   select them, and pod/namespace selectors never match them (only an
 //!   `ipBlock` holding the node IP does).
 
-use crate::model::{Pod, PodSpec};
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
@@ -34,6 +33,7 @@ use k8s_openapi::api::networking::v1::{NetworkPolicy, NetworkPolicyPeer, Network
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::selector;
+use crate::model::{Pod, PodSpec};
 
 /// The label the API server puts on every namespace (Kubernetes ≥ 1.21).
 pub const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
