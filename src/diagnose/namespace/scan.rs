@@ -15,6 +15,7 @@ use super::extract::{self, Candidate, Form};
 use super::{Client, WorkloadRef};
 use crate::diagnose::index::{Index, Workload};
 use crate::diagnose::network::policy::{PodFacts, container_ports, pod_ips};
+use crate::diagnose::pod_status::{is_ready, is_terminal, name as name_of};
 use crate::model::{Container, Pod, PodSpec};
 use crate::snapshot::Resource;
 
@@ -140,24 +141,6 @@ pub fn scan(idx: &Index<'_>, namespaces: &[&str]) -> Vec<Found> {
         }
     }
     out
-}
-
-fn name_of(pod: &Pod) -> &str {
-    pod.metadata.name.as_deref().unwrap_or("")
-}
-
-fn is_terminal(pod: &Pod) -> bool {
-    matches!(
-        pod.status.as_ref().and_then(|s| s.phase.as_deref()),
-        Some("Succeeded" | "Failed")
-    )
-}
-
-fn is_ready(pod: &Pod) -> bool {
-    pod.status
-        .as_ref()
-        .and_then(|s| s.conditions.as_ref())
-        .is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
 }
 
 /// The pod shown as `from`: a ready one if any, then the first by name.
