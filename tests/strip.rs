@@ -1,5 +1,5 @@
 //! Stripping objects as they arrive (`cluster::fetch::Strip`: managedFields,
-//! last-applied annotations, pod volumes outside kube-system) never changes
+//! annotations, pod volumes outside kube-system) never changes
 //! a diagnosis: every
 //! engine fixture, both demo clusters and a synthetic cluster give the same
 //! report before and after.

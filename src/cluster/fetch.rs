@@ -398,7 +398,7 @@ fn timeout_failure(resource: Resource, namespace: Option<String>) -> ReadFailure
 
 /// Dropping what the engine never reads as objects arrive keeps memory
 /// proportional to what matters: managedFields (often half an object) and
-/// the last-applied annotation everywhere, pod volumes outside kube-system.
+/// annotations everywhere, pod volumes outside kube-system.
 /// Pods and workloads are decoded into [`crate::model`] types, which skip
 /// every other unused field. `tests/strip.rs` proves that stripping never
 /// changes a diagnosis.
@@ -431,11 +431,11 @@ pub fn strip_snapshot(snap: &mut Snapshot) {
     each(&mut snap.ingresses);
 }
 
+/// No check reads `managedFields` or annotations (and the model types never
+/// decode them, see `crate::model`).
 fn strip_meta(meta: &mut ObjectMeta) {
     meta.managed_fields = None;
-    if let Some(a) = meta.annotations.as_mut() {
-        a.remove("kubectl.kubernetes.io/last-applied-configuration");
-    }
+    meta.annotations = None;
 }
 
 /// Volumes are read in kube-system only (the Corefile ConfigMap of the DNS

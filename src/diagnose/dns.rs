@@ -210,6 +210,7 @@ pub fn cluster(idx: &Index<'_>) -> ClusterDns {
                     .as_ref()?
                     .tolerations
                     .as_deref()
+                    .map(Vec::as_slice)
             })
             .unwrap_or_default();
         findings.extend(placement::dns005(

@@ -570,7 +570,7 @@ mod tests {
     #[test]
     fn named_port_resolves_by_name_and_protocol() {
         let spec = PodSpec {
-            containers: vec![container("dns", &[("dns", 53, "UDP")], false)],
+            containers: vec![container("dns", &[("dns", 53, "UDP")], false)].into(),
             ..Default::default()
         };
         let udp = sp(53, Some(IntOrString::String("dns".into())), Some("UDP"));
@@ -583,23 +583,26 @@ mod tests {
     #[test]
     fn named_port_on_sidecar_init_container_resolves_but_not_on_plain_init() {
         let mut spec = PodSpec {
-            containers: vec![container("app", &[], false)],
-            init_containers: Some(vec![container("proxy", &[("proxy", 15001, "TCP")], true)]),
+            containers: vec![container("app", &[], false)].into(),
+            init_containers: Some(
+                vec![container("proxy", &[("proxy", 15001, "TCP")], true)].into(),
+            ),
             ..Default::default()
         };
         let p = sp(80, Some(IntOrString::String("proxy".into())), None);
         let r = resolve(Some(&spec), &p).expect("sidecar port resolves");
         assert_eq!(r.number, 15001);
         assert!(r.declared.is_some_and(|d| d.sidecar));
-        spec.init_containers = Some(vec![container("proxy", &[("proxy", 15001, "TCP")], false)]);
+        spec.init_containers =
+            Some(vec![container("proxy", &[("proxy", 15001, "TCP")], false)].into());
         assert_eq!(resolve(Some(&spec), &p), None);
     }
 
     #[test]
     fn containers_win_over_sidecars() {
         let spec = PodSpec {
-            containers: vec![container("app", &[("http", 8080, "TCP")], false)],
-            init_containers: Some(vec![container("proxy", &[("http", 15001, "TCP")], true)]),
+            containers: vec![container("app", &[("http", 8080, "TCP")], false)].into(),
+            init_containers: Some(vec![container("proxy", &[("http", 15001, "TCP")], true)].into()),
             ..Default::default()
         };
         let p = sp(80, Some(IntOrString::String("http".into())), None);

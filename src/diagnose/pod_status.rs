@@ -128,7 +128,8 @@ impl<'p> ContainerView<'p> {
             .as_ref()?
             .limits
             .as_ref()?
-            .get("memory")
+            .memory
+            .as_ref()
             .map(|q| q.0.as_str())
     }
 }

@@ -813,6 +813,7 @@ fn pending_finding(idx: &Index<'_>, owner: &str, group: &[&Pod]) -> Finding {
     let spec = pod.spec.as_ref();
     let tolerations = spec
         .and_then(|s| s.tolerations.as_deref())
+        .map(Vec::as_slice)
         .unwrap_or_default();
     let node_selector = spec.and_then(|s| s.node_selector.as_ref());
     if let Some(nf) = permissions::not_evaluated(&idx.snap.access, "POD-002", Resource::Nodes, None)
@@ -1384,7 +1385,10 @@ fn check_probes(ctx: &ServiceCtx<'_>, pods: &[&Pod]) -> Vec<Finding> {
         }
         for ((sidecar, index), served) in serving {
             let list = if sidecar {
-                spec.init_containers.as_deref().unwrap_or_default()
+                spec.init_containers
+                    .as_deref()
+                    .map(Vec::as_slice)
+                    .unwrap_or_default()
             } else {
                 spec.containers.as_slice()
             };

@@ -23,9 +23,11 @@
 
 mod meta;
 pub mod pod;
+pub mod shared;
 pub mod workloads;
 
 pub use pod::{Container, ContainerStatus, EnvVar, Pod, PodSpec, PodStatus, PodTemplateSpec};
+pub use shared::Shared;
 pub use workloads::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
 
 /// `k8s_openapi::Resource` and `Metadata` for a namespaced kind, so that

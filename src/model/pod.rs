@@ -2,6 +2,7 @@
 //! `core/v1` that a check looks at, under their API names.
 
 use std::collections::BTreeMap;
+use std::hash::Hasher;
 
 use k8s_openapi::api::core::v1::{
     Affinity, ConfigMapVolumeSource, ContainerPort, ContainerState, EnvFromSource, EnvVarSource,
@@ -10,6 +11,36 @@ use k8s_openapi::api::core::v1::{
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
 use serde::Deserialize;
+
+use super::shared::{Fingerprint, Shared, feed, pooled};
+
+pooled!(Vec<Container>, Vec<Toleration>);
+
+/// What tells two workloads' containers apart: name, image, command line
+/// and environment (equality compares the rest).
+impl Fingerprint for Container {
+    fn fingerprint(&self, h: &mut dyn Hasher) {
+        feed(h, Some(&self.name));
+        feed(h, self.image.as_deref());
+        for arg in self.command.iter().chain(&self.args).flatten() {
+            feed(h, Some(arg));
+        }
+        for var in self.env.iter().flatten() {
+            feed(h, Some(&var.name));
+            feed(h, var.value.as_deref());
+        }
+    }
+}
+
+impl Fingerprint for Toleration {
+    fn fingerprint(&self, h: &mut dyn Hasher) {
+        feed(h, self.key.as_deref());
+        feed(h, self.operator.as_deref());
+        feed(h, self.value.as_deref());
+        feed(h, self.effect.as_deref());
+        h.write_i64(self.toleration_seconds.unwrap_or(-1));
+    }
+}
 
 /// `core/v1` Pod.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -38,12 +69,14 @@ pub struct PodTemplateSpec {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct PodSpec {
-    pub containers: Vec<Container>,
-    pub init_containers: Option<Vec<Container>>,
+    /// Shared with every pod and template whose containers are equal
+    /// (the replicas of one workload): see [`super::shared`].
+    pub containers: Shared<Vec<Container>>,
+    pub init_containers: Option<Shared<Vec<Container>>>,
     pub node_name: Option<String>,
     pub node_selector: Option<BTreeMap<String, String>>,
     pub affinity: Option<Box<Affinity>>,
-    pub tolerations: Option<Vec<Toleration>>,
+    pub tolerations: Option<Shared<Vec<Toleration>>>,
     pub host_network: Option<bool>,
     pub dns_policy: Option<String>,
     pub dns_config: Option<Box<PodDNSConfig>>,
@@ -85,7 +118,14 @@ pub struct EnvVar {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(default)]
 pub struct ResourceRequirements {
-    pub limits: Option<BTreeMap<String, Quantity>>,
+    pub limits: Option<Limits>,
+}
+
+/// `limits`: only the memory limit (the other resources are skipped).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct Limits {
+    pub memory: Option<Quantity>,
 }
 
 /// `core/v1` Volume: only the sources that can hold a Corefile.
@@ -193,7 +233,10 @@ mod tests {
                 .is_some_and(|p| p.http_get.is_some())
         );
         let limits = app.resources.as_ref().and_then(|r| r.limits.as_ref());
-        assert!(limits.is_some_and(|l| l.contains_key("memory")));
+        assert_eq!(
+            limits.and_then(|l| l.memory.as_ref()),
+            Some(&Quantity("128Mi".into()))
+        );
         let volumes = spec.volumes.expect("volumes");
         assert!(volumes[0].config_map.is_some());
 
@@ -207,5 +250,53 @@ mod tests {
         assert_eq!(last.map(|t| t.exit_code), Some(137));
         let init = &status.init_container_statuses.expect("init statuses")[0];
         assert!(init.state.as_ref().is_some_and(|s| s.running.is_some()));
+    }
+
+    /// The replicas of one workload, and its template, decode to one copy of
+    /// their containers; a pod whose containers differ in any field the model
+    /// keeps gets its own.
+    #[test]
+    fn equal_containers_are_decoded_once() {
+        let containers = |image: &str| {
+            serde_json::json!([{
+                "name": "app", "image": image,
+                "env": [{"name": "DB_HOST", "value": "postgres"}],
+                "readinessProbe": {"tcpSocket": {"port": 8080}},
+                "volumeMounts": [{"name": format!("kube-api-access-{image}"), "mountPath": "/var/run"}]
+            }])
+        };
+        let pod = |name: &str, node: &str, image: &str| -> Pod {
+            serde_json::from_value(serde_json::json!({
+                "metadata": {"name": name, "namespace": "shop"},
+                "spec": {"nodeName": node, "containers": containers(image),
+                         "tolerations": [{"key": "node.kubernetes.io/not-ready", "operator": "Exists",
+                                          "effect": "NoExecute", "tolerationSeconds": 300}]}
+            }))
+            .expect("a pod decodes")
+        };
+        let template: PodTemplateSpec = serde_json::from_value(serde_json::json!({
+            "metadata": {"labels": {"app": "web"}},
+            "spec": {"containers": containers("web:1")}
+        }))
+        .expect("a template decodes");
+        let (a, b, c) = (
+            pod("web-1", "node-1", "web:1"),
+            pod("web-2", "node-2", "web:1"),
+            pod("web-3", "node-1", "web:2"),
+        );
+        let spec = |p: &Pod| p.spec.clone().expect("spec");
+        let (a, b, c) = (spec(&a), spec(&b), spec(&c));
+        let t = template.spec.expect("template spec");
+        assert!(Shared::ptr_eq(&a.containers, &b.containers));
+        assert!(Shared::ptr_eq(&a.containers, &t.containers));
+        assert!(!Shared::ptr_eq(&a.containers, &c.containers));
+        assert_eq!(c.containers[0].image.as_deref(), Some("web:2"));
+        assert_eq!(
+            b.node_name.as_deref(),
+            Some("node-2"),
+            "per-pod fields stay per pod"
+        );
+        let tolerations = |s: &PodSpec| s.tolerations.clone().expect("tolerations");
+        assert!(Shared::ptr_eq(&tolerations(&a), &tolerations(&c)));
     }
 }

@@ -121,7 +121,11 @@ impl NodeFit<'_> {
 
 /// Where the scheduler may put a pod with `spec`, node by node.
 pub fn fit<'a>(spec: &PodSpec, nodes: &[&'a Node]) -> Vec<NodeFit<'a>> {
-    let tolerations = spec.tolerations.as_deref().unwrap_or_default();
+    let tolerations = spec
+        .tolerations
+        .as_deref()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
     let tolerated = |t: &Taint| tolerations.iter().any(|tol| tolerates(tol, t));
     nodes
         .iter()
