@@ -347,9 +347,26 @@ impl Tables {
             t.services_by_ns
                 .push(hash(&[ns]), svc, |o| in_ns(&o.metadata, ns));
         }
-        for pod in &snap.pods {
-            t.insert_pod(pod);
-        }
+        // The pod tables are most of the work: their two halves fill on two
+        // threads (each table in the order of `snap.pods`, as inserting one
+        // pod at a time would).
+        std::thread::scope(|s| {
+            let (by_pair, by_key) = (&mut t.pods_by_pair, &mut t.pods_by_label_key);
+            s.spawn(move || {
+                for pod in &snap.pods {
+                    index_pod_across(by_pair, by_key, pod, Op::Insert);
+                }
+            });
+            for pod in &snap.pods {
+                index_pod_by_name(
+                    &mut t.pods,
+                    &mut t.pods_by_ns,
+                    &mut t.pods_by_label,
+                    pod,
+                    Op::Insert,
+                );
+            }
+        });
         for slice in &snap.endpoint_slices {
             t.insert_slice(slice);
         }
@@ -464,36 +481,16 @@ impl Tables {
         })
     }
 
-    /// Every pod table under the pod's keys: the one place that says which.
+    /// Every pod table under the pod's keys.
     fn index_pod(&mut self, pod: &Arc<Pod>, op: Op) {
-        let (ns, name) = key_of(&pod.metadata);
-        let by_name = |o: &Pod| named(&o.metadata, ns, name);
-        match op {
-            Op::Insert => self.pods.put(hash(&[ns, name]), Arc::clone(pod), by_name),
-            Op::Remove => {
-                if self.pod(ns, name).is_some_and(|o| Arc::ptr_eq(o, pod)) {
-                    self.pods.remove(hash(&[ns, name]), |o| by_name(o));
-                }
-            }
-        }
-        self.pods_by_ns
-            .apply(op, hash(&[ns]), pod, |o| in_ns(&o.metadata, ns));
-        for (k, v) in pod.metadata.labels.iter().flatten() {
-            self.pods_by_label.apply(op, hash(&[ns, k, v]), pod, |o| {
-                in_ns(&o.metadata, ns) && label(&o.metadata, k) == Some(v)
-            });
-            self.pods_by_pair
-                .apply(op, hash(&[k, v]), pod, |o| label(&o.metadata, k) == Some(v));
-            self.pods_by_label_key
-                .apply(op, hash_lower(ns, k), pod, |o| {
-                    in_ns(&o.metadata, ns)
-                        && o.metadata
-                            .labels
-                            .iter()
-                            .flatten()
-                            .any(|(ok, _)| same_lower(ok, k))
-                });
-        }
+        index_pod_by_name(
+            &mut self.pods,
+            &mut self.pods_by_ns,
+            &mut self.pods_by_label,
+            pod,
+            op,
+        );
+        index_pod_across(&mut self.pods_by_pair, &mut self.pods_by_label_key, pod, op);
     }
 
     fn index_slice(&mut self, slice: &Arc<EndpointSlice>, op: Op) {
@@ -519,6 +516,61 @@ impl Tables {
             .apply(op, hash(&[key.0, key.1, key.2]), ev, |o| {
                 involved_key(o) == key
             });
+    }
+}
+
+/// The pod tables of the pod's own namespace: by name, by namespace and by
+/// label. With [`index_pod_across`], the one place that says which keys a
+/// pod is indexed under (two functions so that a full build fills the two
+/// halves on two threads).
+fn index_pod_by_name(
+    pods: &mut Table<Arc<Pod>>,
+    by_ns: &mut Table<Vec<Arc<Pod>>>,
+    by_label: &mut Table<Vec<Arc<Pod>>>,
+    pod: &Arc<Pod>,
+    op: Op,
+) {
+    let (ns, name) = key_of(&pod.metadata);
+    let h = hash(&[ns, name]);
+    let by_name = |o: &Pod| named(&o.metadata, ns, name);
+    match op {
+        Op::Insert => pods.put(h, Arc::clone(pod), by_name),
+        Op::Remove => {
+            if pods
+                .get(h, |o| by_name(o))
+                .is_some_and(|o| Arc::ptr_eq(o, pod))
+            {
+                pods.remove(h, |o| by_name(o));
+            }
+        }
+    }
+    by_ns.apply(op, hash(&[ns]), pod, |o| in_ns(&o.metadata, ns));
+    for (k, v) in pod.metadata.labels.iter().flatten() {
+        by_label.apply(op, hash(&[ns, k, v]), pod, |o| {
+            in_ns(&o.metadata, ns) && label(&o.metadata, k) == Some(v)
+        });
+    }
+}
+
+/// The pod tables across namespaces: by label pair in any namespace, and by
+/// label key in lower case (SEL-001's candidates).
+fn index_pod_across(
+    by_pair: &mut Table<Vec<Arc<Pod>>>,
+    by_key: &mut Table<Vec<Arc<Pod>>>,
+    pod: &Arc<Pod>,
+    op: Op,
+) {
+    let ns = ns_of(&pod.metadata);
+    for (k, v) in pod.metadata.labels.iter().flatten() {
+        by_pair.apply(op, hash(&[k, v]), pod, |o| label(&o.metadata, k) == Some(v));
+        by_key.apply(op, hash_lower(ns, k), pod, |o| {
+            in_ns(&o.metadata, ns)
+                && o.metadata
+                    .labels
+                    .iter()
+                    .flatten()
+                    .any(|(ok, _)| same_lower(ok, k))
+        });
     }
 }
 
