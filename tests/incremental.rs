@@ -167,13 +167,13 @@ fn mutate_pod(rng: &mut StdRng, snap: &Snapshot) -> (Change, String) {
             let status = pod.status.get_or_insert_default();
             for cs in status.container_statuses.iter_mut().flatten().take(1) {
                 cs.restart_count += 7;
-                cs.state = Some(ContainerState {
+                cs.state = Some(Box::new(ContainerState {
                     waiting: Some(ContainerStateWaiting {
                         reason: Some("CrashLoopBackOff".into()),
                         message: Some("back-off 5m0s restarting failed container".into()),
                     }),
                     ..ContainerState::default()
-                });
+                }));
             }
             "crash-looping"
         }

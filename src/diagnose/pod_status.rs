@@ -3,11 +3,10 @@
 //! Small accessors shared by `endpoints` (via [`super::endpoint_rules`]) and
 //! `pods`, so that "ready", "terminal" and "terminating" mean one thing.
 
-use k8s_openapi::api::core::v1::PodCondition;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::jiff::Timestamp;
 
-use crate::model::{Container, ContainerStatus, Pod};
+use crate::model::{Container, ContainerStatus, Pod, PodCondition};
 
 /// `status.phase`, `Pending` when the API has not set it yet.
 /// Waiting reasons that mean a container cannot run by itself (POD-001 ERR;

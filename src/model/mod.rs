@@ -26,7 +26,9 @@ pub mod pod;
 pub mod shared;
 pub mod workloads;
 
-pub use pod::{Container, ContainerStatus, EnvVar, Pod, PodSpec, PodStatus, PodTemplateSpec};
+pub use pod::{
+    Container, ContainerStatus, EnvVar, Pod, PodCondition, PodSpec, PodStatus, PodTemplateSpec,
+};
 pub use shared::Shared;
 pub use workloads::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
 

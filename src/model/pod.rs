@@ -6,7 +6,7 @@ use std::hash::Hasher;
 
 use k8s_openapi::api::core::v1::{
     Affinity, ConfigMapVolumeSource, ContainerPort, ContainerState, EnvFromSource, EnvVarSource,
-    PodCondition, PodDNSConfig, PodIP, PodReadinessGate, Probe, ProjectedVolumeSource, Toleration,
+    PodDNSConfig, PodIP, PodReadinessGate, Probe, ProjectedVolumeSource, Toleration,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
@@ -14,7 +14,11 @@ use serde::Deserialize;
 
 use super::shared::{Fingerprint, Shared, feed, pooled};
 
-pooled!(Vec<Container>, Vec<Toleration>);
+pooled!(
+    Vec<Container>,
+    Vec<Toleration>,
+    BTreeMap<String, String>
+);
 
 /// What tells two workloads' containers apart: name, image, command line
 /// and environment (equality compares the rest).
@@ -28,6 +32,15 @@ impl Fingerprint for Container {
         for var in self.env.iter().flatten() {
             feed(h, Some(&var.name));
             feed(h, var.value.as_deref());
+        }
+    }
+}
+
+impl Fingerprint for BTreeMap<String, String> {
+    fn fingerprint(&self, h: &mut dyn Hasher) {
+        for (k, v) in self {
+            feed(h, Some(k));
+            feed(h, Some(v));
         }
     }
 }
@@ -74,7 +87,7 @@ pub struct PodSpec {
     pub containers: Shared<Vec<Container>>,
     pub init_containers: Option<Shared<Vec<Container>>>,
     pub node_name: Option<String>,
-    pub node_selector: Option<BTreeMap<String, String>>,
+    pub node_selector: Option<Shared<BTreeMap<String, String>>>,
     pub affinity: Option<Box<Affinity>>,
     pub tolerations: Option<Shared<Vec<Toleration>>>,
     pub host_network: Option<bool>,
@@ -154,6 +167,18 @@ pub struct PodStatus {
     pub start_time: Option<Time>,
 }
 
+/// `core/v1` PodCondition, without `lastProbeTime` and `observedGeneration`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct PodCondition {
+    #[serde(rename = "type")]
+    pub type_: String,
+    pub status: String,
+    pub reason: Option<String>,
+    pub message: Option<String>,
+    pub last_transition_time: Option<Time>,
+}
+
 /// `core/v1` ContainerStatus.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
@@ -162,8 +187,9 @@ pub struct ContainerStatus {
     pub ready: bool,
     pub started: Option<bool>,
     pub restart_count: i32,
-    pub state: Option<ContainerState>,
-    pub last_state: Option<ContainerState>,
+    /// Boxed: an absent state costs one pointer, not a `ContainerState`.
+    pub state: Option<Box<ContainerState>>,
+    pub last_state: Option<Box<ContainerState>>,
 }
 
 #[cfg(test)]
@@ -200,7 +226,8 @@ mod tests {
             "status": {
                 "phase": "Running", "podIP": "10.0.0.7", "podIPs": [{"ip": "10.0.0.7"}],
                 "startTime": "2026-01-01T00:00:00Z",
-                "conditions": [{"type": "Ready", "status": "True"}],
+                "conditions": [{"type": "Ready", "status": "True", "reason": "r", "message": "m",
+                                "lastProbeTime": null, "lastTransitionTime": "2026-01-01T00:00:00Z"}],
                 "containerStatuses": [{"name": "app", "ready": true, "restartCount": 3,
                     "image": "web:1", "imageID": "sha256:0",
                     "lastState": {"terminated": {"exitCode": 137, "reason": "OOMKilled"}}}],
@@ -241,6 +268,16 @@ mod tests {
         assert!(volumes[0].config_map.is_some());
 
         let status = pod.status.expect("status");
+        let ready = &status.conditions.as_ref().expect("conditions")[0];
+        assert_eq!(
+            (ready.type_.as_str(), ready.status.as_str()),
+            ("Ready", "True")
+        );
+        assert_eq!(
+            (ready.reason.as_deref(), ready.message.as_deref()),
+            (Some("r"), Some("m"))
+        );
+        assert!(ready.last_transition_time.is_some());
         assert_eq!(status.pod_ip.as_deref(), Some("10.0.0.7"));
         assert_eq!(status.pod_ips.map(|ips| ips.len()), Some(1));
         assert!(status.start_time.is_some());
