@@ -4,8 +4,10 @@
 //! Service, the number of ready endpoints at each observation (for the
 //! sparkline) and, per endpoint (by targetRef uid, else address), the times
 //! its `ready` condition flipped. Everything older than [`WINDOW`] is dropped,
-//! so memory is bounded by endpoints × flips in five minutes plus
-//! [`MAX_SAMPLES`] counts per Service.
+//! so memory is bounded by endpoints × flips in five minutes plus the
+//! changes of each Service's count over the last [`MAX_SAMPLES`]
+//! observations (their times are kept once, for all Services: most counts
+//! never change, and 10,000 Services × 120 samples was 30 MB).
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
@@ -32,13 +34,30 @@ struct EndpointTrack {
 
 #[derive(Debug, Clone, Default)]
 struct ServiceTrack {
-    counts: VecDeque<(Timestamp, u32)>,
+    /// The ready count as it changed: `(observation, count)`, `None` from an
+    /// observation the Service was not in. The first entry may predate the
+    /// oldest observation kept: it gives the count there.
+    counts: VecDeque<(u64, Option<u32>)>,
+    /// The last observation the Service was in.
+    seen: u64,
     endpoints: HashMap<String, EndpointTrack>,
+}
+
+impl ServiceTrack {
+    fn record(&mut self, observation: u64, count: Option<u32>) {
+        if self.counts.back().map(|(_, c)| *c) != Some(count) {
+            self.counts.push_back((observation, count));
+        }
+    }
 }
 
 /// Readiness history per Service.
 #[derive(Debug, Clone, Default)]
 pub struct ReadinessHistory {
+    /// The times of the last [`MAX_SAMPLES`] observations, oldest first.
+    times: VecDeque<Timestamp>,
+    /// The number of the observation at `times[0]`.
+    first: u64,
     services: BTreeMap<ServiceKey, ServiceTrack>,
 }
 
@@ -92,16 +111,21 @@ impl ReadinessHistory {
             current.entry(key).or_default();
         }
 
+        let observation = self.first + self.times.len() as u64;
+        self.times.push_back(now);
+        if self.times.len() > MAX_SAMPLES {
+            self.times.pop_front();
+            self.first += 1;
+        }
         let horizon = now - WINDOW;
         for (key, endpoints) in current {
             let track = self.services.entry(key).or_default();
             let ready_count = endpoints.values().filter(|(r, _)| *r).count();
-            track
-                .counts
-                .push_back((now, u32::try_from(ready_count).unwrap_or(u32::MAX)));
-            while track.counts.len() > MAX_SAMPLES {
-                track.counts.pop_front();
-            }
+            track.record(
+                observation,
+                Some(u32::try_from(ready_count).unwrap_or(u32::MAX)),
+            );
+            track.seen = observation;
             for (id, (ready, pod)) in endpoints {
                 match track.endpoints.get_mut(&id) {
                     Some(ep) => {
@@ -133,14 +157,54 @@ impl ReadinessHistory {
             // Endpoints gone for longer than the window have nothing left to say.
             track.endpoints.retain(|_, ep| ep.seen >= horizon);
         }
+        let first = self.first;
+        self.services.retain(|_, track| {
+            if track.seen != observation {
+                track.record(observation, None);
+            }
+            // Changes before the oldest observation kept: only the last one counts.
+            while track.counts.get(1).is_some_and(|(o, _)| *o <= first) {
+                track.counts.pop_front();
+            }
+            // A Service gone from every observation kept: forget it.
+            track.seen >= first
+        });
+    }
+
+    /// `(time, ready count)` of each observation kept that the Service was
+    /// in, oldest first.
+    fn samples(&self, namespace: &str, name: &str) -> Vec<(Timestamp, u32)> {
+        let Some(track) = self
+            .services
+            .get(&(namespace.to_string(), name.to_string()))
+        else {
+            return Vec::new();
+        };
+        let mut change = 0;
+        let mut out = Vec::new();
+        for (observation, time) in (self.first..).zip(&self.times) {
+            while track
+                .counts
+                .get(change + 1)
+                .is_some_and(|(o, _)| *o <= observation)
+            {
+                change += 1;
+            }
+            if let Some((from, Some(count))) = track.counts.get(change)
+                && *from <= observation
+            {
+                out.push((*time, *count));
+            }
+        }
+        out
     }
 
     /// Ready-endpoint counts of a Service, oldest first (the sparkline).
     pub fn counts(&self, namespace: &str, name: &str) -> Vec<u32> {
-        self.services
-            .get(&(namespace.to_string(), name.to_string()))
-            .map(|t| t.counts.iter().map(|(_, c)| *c).collect())
-            .unwrap_or_default()
+        self.samples(namespace, name)
+            .into_iter()
+            .map(|(_, c)| c)
+            .collect()
     }
 
     /// Endpoints of a Service that flipped `ready` within the window before
@@ -174,17 +238,11 @@ impl ReadinessHistory {
     /// after having been above zero.
     pub fn dropped_to_zero(&self, namespace: &str, name: &str, now: Timestamp) -> bool {
         let horizon = now - WINDOW;
-        let Some(track) = self
-            .services
-            .get(&(namespace.to_string(), name.to_string()))
-        else {
-            return false;
-        };
-        let recent: Vec<u32> = track
-            .counts
-            .iter()
+        let recent: Vec<u32> = self
+            .samples(namespace, name)
+            .into_iter()
             .filter(|(t, _)| *t >= horizon)
-            .map(|(_, c)| *c)
+            .map(|(_, c)| c)
             .collect();
         recent.last() == Some(&0) && recent.iter().any(|c| *c > 0)
     }
@@ -242,5 +300,41 @@ mod tests {
         assert!(!h.dropped_to_zero("shop", "web", at(100)));
         h.observe(&slice(&[false, false]), at(110));
         assert!(h.dropped_to_zero("shop", "web", at(110)));
+        assert_eq!(h.counts("shop", "web"), [vec![2; 10], vec![0]].concat());
+    }
+
+    /// Only the last MAX_SAMPLES observations count, though a steady count
+    /// is stored once; a Service missing from some observations has no
+    /// sample for them, and one gone from all of them is forgotten.
+    #[test]
+    fn counts_cover_the_last_observations_and_the_services_in_them() {
+        let mut h = ReadinessHistory::default();
+        let none = manifests::from_yaml("", "t", Scope::All).unwrap();
+        h.observe(&slice(&[false, false]), at(0));
+        for t in 1..=MAX_SAMPLES as i64 {
+            h.observe(&slice(&[true, false]), at(t));
+        }
+        let counts = h.counts("shop", "web");
+        assert_eq!(counts.len(), MAX_SAMPLES);
+        assert!(
+            counts.iter().all(|c| *c == 1),
+            "the 0 of the first observation aged out"
+        );
+        assert!(!h.dropped_to_zero("shop", "web", at(MAX_SAMPLES as i64)));
+
+        h.observe(&none, at(200));
+        h.observe(&slice(&[true, true]), at(201));
+        let counts = h.counts("shop", "web");
+        assert_eq!(counts.len(), MAX_SAMPLES - 1, "no sample while it was gone");
+        assert_eq!(counts.last(), Some(&2));
+
+        for t in 0..MAX_SAMPLES as i64 {
+            h.observe(&none, at(300 + t));
+        }
+        assert!(h.counts("shop", "web").is_empty());
+        assert!(
+            h.services.is_empty(),
+            "a Service gone from every observation is forgotten"
+        );
     }
 }
