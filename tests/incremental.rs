@@ -9,7 +9,7 @@
 
 use std::sync::Arc;
 
-use k8s_openapi::api::core::v1::{ContainerState, ContainerStateWaiting, Event};
+use k8s_openapi::api::core::v1::{ContainerStateWaiting, Event};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::jiff::Timestamp;
 use rand::rngs::StdRng;
@@ -17,7 +17,7 @@ use rand::{Rng, SeedableRng};
 use svc_doctor::diagnose::incremental::{Change, Incremental};
 use svc_doctor::diagnose::report::Report;
 use svc_doctor::diagnose::{Options, diagnose};
-use svc_doctor::model::Pod;
+use svc_doctor::model::{ContainerState, Pod};
 use svc_doctor::sandbox::synthetic::{self, Params, set_ready};
 use svc_doctor::snapshot::Snapshot;
 
@@ -167,13 +167,13 @@ fn mutate_pod(rng: &mut StdRng, snap: &Snapshot) -> (Change, String) {
             let status = pod.status.get_or_insert_default();
             for cs in status.container_statuses.iter_mut().flatten().take(1) {
                 cs.restart_count += 7;
-                cs.state = Some(Box::new(ContainerState {
-                    waiting: Some(ContainerStateWaiting {
+                cs.state = Some(ContainerState {
+                    waiting: Some(Box::new(ContainerStateWaiting {
                         reason: Some("CrashLoopBackOff".into()),
                         message: Some("back-off 5m0s restarting failed container".into()),
-                    }),
+                    })),
                     ..ContainerState::default()
-                }));
+                });
             }
             "crash-looping"
         }

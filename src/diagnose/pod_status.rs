@@ -117,7 +117,7 @@ impl<'p> ContainerView<'p> {
     pub fn last_termination(
         &self,
     ) -> Option<&'p k8s_openapi::api::core::v1::ContainerStateTerminated> {
-        self.status.last_state.as_ref()?.terminated.as_ref()
+        self.status.last_state.as_ref()?.terminated.as_deref()
     }
 
     /// `limits.memory` of the container spec.

@@ -27,7 +27,8 @@ pub mod shared;
 pub mod workloads;
 
 pub use pod::{
-    Container, ContainerStatus, EnvVar, Pod, PodCondition, PodSpec, PodStatus, PodTemplateSpec,
+    Container, ContainerState, ContainerStatus, EnvVar, Pod, PodCondition, PodSpec, PodStatus,
+    PodTemplateSpec,
 };
 pub use shared::Shared;
 pub use workloads::{DaemonSet, Deployment, ReplicaSet, StatefulSet};

@@ -5,8 +5,9 @@ use std::collections::BTreeMap;
 use std::hash::Hasher;
 
 use k8s_openapi::api::core::v1::{
-    Affinity, ConfigMapVolumeSource, ContainerPort, ContainerState, EnvFromSource, EnvVarSource,
-    PodDNSConfig, PodIP, PodReadinessGate, Probe, ProjectedVolumeSource, Toleration,
+    Affinity, ConfigMapVolumeSource, ContainerPort, ContainerStateRunning,
+    ContainerStateTerminated, ContainerStateWaiting, EnvFromSource, EnvVarSource, PodDNSConfig,
+    PodIP, PodReadinessGate, Probe, ProjectedVolumeSource, Toleration,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
@@ -187,9 +188,19 @@ pub struct ContainerStatus {
     pub ready: bool,
     pub started: Option<bool>,
     pub restart_count: i32,
-    /// Boxed: an absent state costs one pointer, not a `ContainerState`.
-    pub state: Option<Box<ContainerState>>,
-    pub last_state: Option<Box<ContainerState>>,
+    pub state: Option<ContainerState>,
+    pub last_state: Option<ContainerState>,
+}
+
+/// `core/v1` ContainerState. The API sends a state for every container and
+/// an empty `lastState` for most: the common cases (running, or nothing)
+/// cost no allocation, the rare large ones (terminated, waiting) are boxed.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct ContainerState {
+    pub running: Option<ContainerStateRunning>,
+    pub terminated: Option<Box<ContainerStateTerminated>>,
+    pub waiting: Option<Box<ContainerStateWaiting>>,
 }
 
 #[cfg(test)]
