@@ -37,7 +37,7 @@ use super::namespace::Client;
 use super::network::policy::{NamedPort, PodFacts};
 use super::permissions::not_evaluated;
 use super::report::{ClusterStep, Finding, ServiceRef, Severity, StepId, StepReport};
-use crate::model::Pod;
+use crate::model::{Pod, shared};
 use crate::safe_text::sanitize;
 use crate::snapshot::Resource;
 use server::{DNS_LABEL, DNS_NAMESPACE};
@@ -202,17 +202,8 @@ pub fn cluster(idx: &Index<'_>) -> ClusterDns {
             .filter(|p| p.spec.as_ref().is_some_and(|s| s.node_name.is_none()))
             .collect();
         let tolerations = deployment
-            .and_then(|d| {
-                d.spec
-                    .as_ref()?
-                    .template
-                    .spec
-                    .as_ref()?
-                    .tolerations
-                    .as_deref()
-                    .map(Vec::as_slice)
-            })
-            .unwrap_or_default();
+            .and_then(|d| d.spec.as_ref()?.template.spec.as_ref())
+            .map_or(&[][..], |spec| shared::list(&spec.tolerations));
         findings.extend(placement::dns005(
             idx,
             DNS_NAMESPACE,

@@ -29,7 +29,7 @@ use super::pod_status::{self, ContainerView, human_duration, seconds_since};
 use super::report::{Finding, ServiceRef, StepId, StepReport};
 use super::scheduling;
 use super::service::{event_count, event_line, event_time, json_patch};
-use crate::model::{Container, Pod};
+use crate::model::{Container, Pod, shared};
 use crate::snapshot::Resource;
 
 /// Waiting reasons that are normal for a while (POD-001 WARN after 5 minutes).
@@ -811,10 +811,7 @@ fn pending_finding(idx: &Index<'_>, owner: &str, group: &[&Pod]) -> Finding {
     }
 
     let spec = pod.spec.as_ref();
-    let tolerations = spec
-        .and_then(|s| s.tolerations.as_deref())
-        .map(Vec::as_slice)
-        .unwrap_or_default();
+    let tolerations = spec.map_or(&[][..], |s| shared::list(&s.tolerations));
     let node_selector = spec.and_then(|s| s.node_selector.as_ref());
     if let Some(nf) = permissions::not_evaluated(&idx.snap.access, "POD-002", Resource::Nodes, None)
     {
@@ -1385,10 +1382,7 @@ fn check_probes(ctx: &ServiceCtx<'_>, pods: &[&Pod]) -> Vec<Finding> {
         }
         for ((sidecar, index), served) in serving {
             let list = if sidecar {
-                spec.init_containers
-                    .as_deref()
-                    .map(Vec::as_slice)
-                    .unwrap_or_default()
+                shared::list(&spec.init_containers)
             } else {
                 spec.containers.as_slice()
             };

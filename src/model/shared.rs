@@ -11,9 +11,9 @@
 //!
 //! The pool keys on a [`Fingerprint`]: a hash of the fields that tell values
 //! apart in practice (the k8s-openapi types inside have no `Hash`), and only
-//! `PartialEq` decides: a collision costs a comparison, never a wrong value. It holds weak references, so a
-//! value lives exactly as long as the objects that hold it; dead entries are
-//! swept as the pool grows.
+//! `PartialEq` decides: a collision costs a comparison, never a wrong value.
+//! It holds weak references, so a value lives exactly as long as the objects
+//! that hold it; dead entries are swept as the pool grows.
 
 use std::collections::HashMap;
 use std::fmt::{self, Debug};
@@ -73,6 +73,12 @@ where
     fn into_iter(self) -> Self::IntoIter {
         self.0.as_ref().into_iter()
     }
+}
+
+/// An optional shared list as a slice, empty when absent (`tolerations`,
+/// `initContainers`).
+pub fn list<T>(list: &Option<Shared<Vec<T>>>) -> &[T] {
+    list.as_deref().map_or(&[], Vec::as_slice)
 }
 
 /// Not pooled: only decoding pools (where the copies come from).
@@ -175,13 +181,9 @@ impl<T: Fingerprint + PartialEq> Pool<T> {
     }
 
     /// How many values the pool holds now (dead ones not yet swept included).
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    fn len(&self) -> usize {
         self.inner.lock().unwrap_or_else(|p| p.into_inner()).len
-    }
-
-    /// Whether the pool holds nothing.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 }
 

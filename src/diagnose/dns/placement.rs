@@ -28,7 +28,7 @@ use crate::diagnose::index::Index;
 use crate::diagnose::permissions::not_evaluated;
 use crate::diagnose::report::Finding;
 use crate::diagnose::scheduling::{blocks, taint_text, tolerates};
-use crate::model::{Pod, PodSpec};
+use crate::model::{Pod, PodSpec, shared};
 use crate::safe_text::sanitize;
 use crate::snapshot::Resource;
 
@@ -121,11 +121,7 @@ impl NodeFit<'_> {
 
 /// Where the scheduler may put a pod with `spec`, node by node.
 pub fn fit<'a>(spec: &PodSpec, nodes: &[&'a Node]) -> Vec<NodeFit<'a>> {
-    let tolerations = spec
-        .tolerations
-        .as_deref()
-        .map(Vec::as_slice)
-        .unwrap_or_default();
+    let tolerations = shared::list(&spec.tolerations);
     let tolerated = |t: &Taint| tolerations.iter().any(|tol| tolerates(tol, t));
     nodes
         .iter()
