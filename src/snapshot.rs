@@ -9,12 +9,12 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use k8s_openapi::api::core::v1::{ConfigMap, Endpoints, Event, Namespace, Node, Service};
-use k8s_openapi::api::discovery::v1::EndpointSlice;
-use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
 use serde::Deserialize;
 
-use crate::model::{DaemonSet, Deployment, Pod, ReplicaSet, StatefulSet};
+use crate::model::{
+    ConfigMap, DaemonSet, Deployment, EndpointSlice, Endpoints, Event, Ingress, Namespace,
+    NetworkPolicy, Node, Pod, ReplicaSet, Service, StatefulSet,
+};
 
 pub mod history;
 pub mod manifests;

@@ -9,15 +9,14 @@
 
 use std::sync::Arc;
 
-use k8s_openapi::api::core::v1::{ContainerStateWaiting, Event};
-use k8s_openapi::api::discovery::v1::EndpointSlice;
+use k8s_openapi::api::core::v1::ContainerStateWaiting;
 use k8s_openapi::jiff::Timestamp;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use svc_doctor::diagnose::incremental::{Change, Incremental};
 use svc_doctor::diagnose::report::Report;
 use svc_doctor::diagnose::{Options, diagnose};
-use svc_doctor::model::{ContainerState, Pod};
+use svc_doctor::model::{ContainerState, EndpointSlice, Event, Pod};
 use svc_doctor::sandbox::synthetic::{self, Params, set_ready};
 use svc_doctor::snapshot::Snapshot;
 
@@ -85,19 +84,22 @@ fn key(pod: &Pod) -> (String, String) {
     )
 }
 
-/// Namespaces with a Service whose selector matches nothing (SEL-001): pod
-/// changes there move its near misses.
+/// Namespaces with a Service whose selector matches no pod there (SEL-001):
+/// pod changes there move its near misses.
 fn namespaces_with_mismatch(snap: &Snapshot) -> Vec<String> {
     snap.services
         .iter()
-        .filter(|s| {
-            s.metadata
-                .annotations
-                .as_ref()
-                .and_then(|a| a.get(synthetic::EXPECT_ANNOTATION))
-                .is_some_and(|e| e.contains("SEL-001"))
+        .filter_map(|s| {
+            let ns = s.metadata.namespace.as_deref()?;
+            let selector = s.spec.as_ref()?.selector.as_deref()?;
+            let matched = snap.pods.iter().any(|p| {
+                p.metadata.namespace.as_deref() == Some(ns)
+                    && selector
+                        .iter()
+                        .all(|(k, v)| p.metadata.label(k) == Some(v.as_str()))
+            });
+            (!selector.is_empty() && !matched).then(|| ns.to_string())
         })
-        .filter_map(|s| s.metadata.namespace.clone())
         .collect()
 }
 

@@ -14,17 +14,17 @@ use std::fmt::Debug;
 use std::sync::Arc;
 
 use futures::StreamExt;
-use k8s_openapi::api::core::v1::{ConfigMap, Endpoints, Event, Namespace, Node, Service};
-use k8s_openapi::api::discovery::v1::EndpointSlice;
-use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use k8s_openapi::{ClusterResourceScope, NamespaceResourceScope};
 use kube::api::{Api, ListParams, LogParams};
-use kube::core::NamespaceResourceScope;
 use serde::de::DeserializeOwned;
 
 use super::connect::{Connection, REQUEST_TIMEOUT, one_line};
 use super::reach::{self, KUBE_SYSTEM};
-use crate::model::{DaemonSet, Deployment, Pod, PodSpec, PodTemplateSpec, ReplicaSet, StatefulSet};
+use crate::model::{
+    ConfigMap, DaemonSet, Deployment, EndpointSlice, Endpoints, Event, Ingress, Namespace,
+    NetworkPolicy, Node, Object, Pod, PodSpec, PodTemplateSpec, ReplicaSet, Service, StatefulSet,
+    Wire,
+};
 use crate::snapshot::{ContainerLogs, ReadFailure, Resource, Scope, Snapshot};
 
 /// Objects per page: small enough to start decoding early, large enough to
@@ -151,14 +151,9 @@ async fn read_cluster<K>(
     resource: Resource,
 ) -> (Vec<Arc<K>>, Vec<ReadFailure>)
 where
-    K: kube::Resource<Scope = kube::core::ClusterResourceScope>
-        + Clone
-        + DeserializeOwned
-        + Debug
-        + Strip,
-    K::DynamicType: Default,
+    K: k8s_openapi::Resource<Scope = ClusterResourceScope> + Kind,
 {
-    match list_pages(Api::<K>::all(client.clone())).await {
+    match list_pages(Api::<Wire<K>>::all(client.clone())).await {
         Ok(items) => (items, Vec::new()),
         Err(err) => (Vec::new(), vec![failure(resource, None, &err)]),
     }
@@ -171,24 +166,25 @@ async fn read<K>(
     plan: Plan,
 ) -> (Vec<Arc<K>>, Vec<ReadFailure>)
 where
-    K: kube::Resource<Scope = NamespaceResourceScope> + Clone + DeserializeOwned + Debug + Strip,
-    K::DynamicType: Default,
+    K: k8s_openapi::Resource<Scope = NamespaceResourceScope> + Kind,
 {
     let namespaces = match plan {
-        Plan::Everywhere { fallback } => match list_pages(Api::<K>::all(client.clone())).await {
-            Ok(items) => return (items, Vec::new()),
-            // Forbidden cluster-wide: read the namespaces we may, one by one.
-            Err(err) if status_code(&err) == Some(403) => {
-                let mut failures = vec![];
-                if fallback.is_empty() {
-                    failures.push(failure(resource, None, &err));
+        Plan::Everywhere { fallback } => {
+            match list_pages(Api::<Wire<K>>::all(client.clone())).await {
+                Ok(items) => return (items, Vec::new()),
+                // Forbidden cluster-wide: read the namespaces we may, one by one.
+                Err(err) if status_code(&err) == Some(403) => {
+                    let mut failures = vec![];
+                    if fallback.is_empty() {
+                        failures.push(failure(resource, None, &err));
+                    }
+                    let (items, more) = read_each::<K>(client, resource, &fallback).await;
+                    failures.extend(more);
+                    return (items, failures);
                 }
-                let (items, more) = read_each::<K>(client, resource, &fallback).await;
-                failures.extend(more);
-                return (items, failures);
+                Err(err) => return (Vec::new(), vec![failure(resource, None, &err)]),
             }
-            Err(err) => return (Vec::new(), vec![failure(resource, None, &err)]),
-        },
+        }
         Plan::Namespaces(namespaces) => namespaces,
     };
     read_each::<K>(client, resource, &namespaces).await
@@ -200,13 +196,12 @@ async fn read_each<K>(
     namespaces: &[String],
 ) -> (Vec<Arc<K>>, Vec<ReadFailure>)
 where
-    K: kube::Resource<Scope = NamespaceResourceScope> + Clone + DeserializeOwned + Debug + Strip,
-    K::DynamicType: Default,
+    K: k8s_openapi::Resource<Scope = NamespaceResourceScope> + Kind,
 {
     let results = futures::stream::iter(namespaces.iter().cloned())
         .map(|ns| async move {
             (
-                list_pages(Api::<K>::namespaced(client.clone(), &ns)).await,
+                list_pages(Api::<Wire<K>>::namespaced(client.clone(), &ns)).await,
                 ns,
             )
         })
@@ -233,12 +228,9 @@ async fn read_config_maps(
 ) -> (Vec<Arc<ConfigMap>>, Vec<ReadFailure>) {
     let (mut items, mut failures) = read::<ConfigMap>(client, Resource::Configmaps, plan).await;
     if matches!(scope, Scope::Namespace(ns) if ns != KUBE_SYSTEM) {
-        let api = Api::<ConfigMap>::namespaced(client.clone(), KUBE_SYSTEM);
+        let api = Api::<Wire<ConfigMap>>::namespaced(client.clone(), KUBE_SYSTEM);
         match tokio::time::timeout(REQUEST_TIMEOUT, api.get_opt("coredns")).await {
-            Ok(Ok(Some(mut cm))) => {
-                cm.strip();
-                items.push(Arc::new(cm));
-            }
+            Ok(Ok(Some(cm))) => items.push(Arc::new(cm.into_object())),
             Ok(Ok(None)) => {}
             Ok(Err(err)) => failures.push(failure(
                 Resource::Configmaps,
@@ -255,9 +247,9 @@ async fn read_config_maps(
 }
 
 /// Every page of a list, each request bounded in time.
-async fn list_pages<K>(api: Api<K>) -> Result<Vec<Arc<K>>, ReadError>
+async fn list_pages<K: Kind>(api: Api<Wire<K>>) -> Result<Vec<Arc<K>>, ReadError>
 where
-    K: kube::Resource + Clone + DeserializeOwned + Debug + Strip,
+    Wire<K>: kube::Resource<DynamicType = ()>,
 {
     let mut items = Vec::new();
     let mut token: Option<String> = None;
@@ -270,7 +262,8 @@ where
             .await
             .map_err(|_| ReadError::Timeout)?
             .map_err(ReadError::Kube)?;
-        items.extend(page.items.into_iter().map(|mut o| {
+        items.extend(page.items.into_iter().map(|o| {
+            let mut o = o.into_object();
             o.strip();
             Arc::new(o)
         }));
@@ -396,14 +389,20 @@ fn timeout_failure(resource: Resource, namespace: Option<String>) -> ReadFailure
     }
 }
 
+/// A kind `check` and the dashboard read: decoded through [`Wire`],
+/// stripped as it arrives.
+pub trait Kind: Object + DeserializeOwned + Clone + Debug + Send + Sync + Strip + 'static {}
+
+impl<K: Object + DeserializeOwned + Clone + Debug + Send + Sync + Strip + 'static> Kind for K {}
+
 /// Dropping what the engine never reads as objects arrive keeps memory
-/// proportional to what matters: managedFields (often half an object) and
-/// annotations everywhere, pod volumes outside kube-system.
-/// Pods and workloads are decoded into [`crate::model`] types, which skip
-/// every other unused field. `tests/strip.rs` proves that stripping never
-/// changes a diagnosis.
+/// proportional to what matters. Most of it is never decoded at all (the
+/// [`crate::model`] types skip `managedFields`, annotations and every field no
+/// check reads); what is left to drop after decoding is the pod volumes
+/// outside kube-system. `tests/strip.rs` proves that stripping never changes
+/// a diagnosis.
 pub trait Strip {
-    fn strip(&mut self);
+    fn strip(&mut self) {}
 }
 
 /// Strip every object of `snap` as `check` and the dashboard strip objects
@@ -415,32 +414,15 @@ pub fn strip_snapshot(snap: &mut Snapshot) {
             Arc::make_mut(o).strip();
         }
     }
-    each(&mut snap.namespaces);
-    each(&mut snap.nodes);
-    each(&mut snap.services);
-    each(&mut snap.endpoint_slices);
-    each(&mut snap.endpoints);
     each(&mut snap.pods);
-    each(&mut snap.events);
-    each(&mut snap.config_maps);
     each(&mut snap.deployments);
     each(&mut snap.replica_sets);
     each(&mut snap.stateful_sets);
     each(&mut snap.daemon_sets);
-    each(&mut snap.network_policies);
-    each(&mut snap.ingresses);
-}
-
-/// No check reads `managedFields` or annotations (and the model types never
-/// decode them, see `crate::model`).
-fn strip_meta(meta: &mut ObjectMeta) {
-    meta.managed_fields = None;
-    meta.annotations = None;
 }
 
 /// Volumes are read in kube-system only (the Corefile ConfigMap of the DNS
-/// pods, DNS-006); everything else a check does not read is never decoded
-/// (see [`crate::model`]).
+/// pods, DNS-006).
 fn strip_pod_spec(spec: &mut PodSpec, namespace: Option<&str>) {
     if namespace != Some(KUBE_SYSTEM) {
         spec.volumes = None;
@@ -448,9 +430,6 @@ fn strip_pod_spec(spec: &mut PodSpec, namespace: Option<&str>) {
 }
 
 fn strip_template(template: &mut PodTemplateSpec, namespace: Option<&str>) {
-    if let Some(meta) = template.metadata.as_mut() {
-        strip_meta(meta);
-    }
     if let Some(spec) = template.spec.as_mut() {
         strip_pod_spec(spec, namespace);
     }
@@ -458,40 +437,26 @@ fn strip_template(template: &mut PodTemplateSpec, namespace: Option<&str>) {
 
 impl Strip for Pod {
     fn strip(&mut self) {
-        strip_meta(&mut self.metadata);
         if let Some(spec) = self.spec.as_mut() {
             strip_pod_spec(spec, self.metadata.namespace.as_deref());
         }
     }
 }
 
-macro_rules! strip_metadata {
-    ($($t:ty),*) => {$(
-        impl Strip for $t {
-            fn strip(&mut self) {
-                strip_meta(&mut self.metadata);
-            }
-        }
-    )*};
-}
-
-strip_metadata!(
-    Namespace,
-    Node,
-    Service,
-    EndpointSlice,
-    Endpoints,
-    Event,
-    ConfigMap,
-    NetworkPolicy,
-    Ingress
-);
+impl Strip for Namespace {}
+impl Strip for Node {}
+impl Strip for Service {}
+impl Strip for EndpointSlice {}
+impl Strip for Endpoints {}
+impl Strip for Event {}
+impl Strip for ConfigMap {}
+impl Strip for NetworkPolicy {}
+impl Strip for Ingress {}
 
 macro_rules! strip_workload {
     ($($t:ty),*) => {$(
         impl Strip for $t {
             fn strip(&mut self) {
-                strip_meta(&mut self.metadata);
                 let namespace = self.metadata.namespace.as_deref();
                 if let Some(spec) = self.spec.as_mut() {
                     strip_template(&mut spec.template, namespace);
@@ -505,7 +470,6 @@ strip_workload!(Deployment, StatefulSet, DaemonSet);
 
 impl Strip for ReplicaSet {
     fn strip(&mut self) {
-        strip_meta(&mut self.metadata);
         let namespace = self.metadata.namespace.as_deref();
         if let Some(template) = self.spec.as_mut().and_then(|s| s.template.as_mut()) {
             strip_template(template, namespace);

@@ -1,6 +1,8 @@
 //! Keeping a live copy of the cluster for the dashboard: one kube-rs
-//! reflector per resource kind and scope (`watcher(...).default_backoff()
-//! .modify(strip).reflect(writer)`), and snapshots read from their stores.
+//! watcher per resource kind and scope (`watcher(...).default_backoff()`)
+//! feeding a [`Store`] of the engine's own types, and snapshots read from
+//! the stores. (kube-rs's reflector stores hold k8s-openapi metadata per
+//! object; ours hold [`crate::model`] types, a fraction of the memory.)
 //!
 //! Each watcher task reports what happens to it as [`LiveEvent`]s: list
 //! progress while the first lists load, "something changed", and errors
@@ -9,25 +11,25 @@
 //! Nothing here blocks: the UI gets owned messages over a channel.
 
 use std::collections::BTreeMap;
-use std::fmt::Debug;
-use std::sync::{Arc, Mutex};
+use std::hash::{BuildHasher, Hasher};
+use std::sync::{Arc, Mutex, RwLock};
 
+use foldhash::fast::FixedState;
 use futures::StreamExt;
-use k8s_openapi::api::core::v1::{ConfigMap, Event, Namespace, Node, Service};
-use k8s_openapi::api::discovery::v1::EndpointSlice;
-use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
-use kube::ResourceExt;
+use hashbrown::HashTable;
+use k8s_openapi::{ClusterResourceScope, NamespaceResourceScope};
 use kube::api::Api;
-use kube::runtime::reflector::{self, ObjectRef, Store};
 use kube::runtime::{WatchStreamExt, watcher};
-use serde::de::DeserializeOwned;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::JoinHandle;
 
 use super::connect::one_line;
-use super::fetch::Strip;
+use super::fetch::Kind;
 use super::reach::{self, KUBE_SYSTEM};
-use crate::model::{DaemonSet, Deployment, Pod, ReplicaSet, StatefulSet};
+use crate::model::{
+    ConfigMap, DaemonSet, Deployment, EndpointSlice, Event, Ingress, Meta, Namespace,
+    NetworkPolicy, Node, Pod, ReplicaSet, Service, StatefulSet, Wire,
+};
 use crate::snapshot::{ReadFailure, Resource, Scope, Snapshot};
 
 /// Page size of the initial lists.
@@ -240,24 +242,139 @@ impl LiveCluster {
 }
 
 /// Every object the stores of one kind hold.
-fn collect<K: kube::Resource + Clone + 'static>(stores: &Stores<K>) -> Vec<Arc<K>>
-where
-    K::DynamicType: Eq + std::hash::Hash + Clone,
-{
-    stores.iter().flat_map(|s| s.state()).collect()
+fn collect<K: Kind>(stores: &Stores<K>) -> Vec<Arc<K>> {
+    let mut out = Vec::new();
+    for store in stores {
+        store.extend_into(&mut out);
+    }
+    out
 }
 
 /// The object `namespace/name` in whichever store holds it.
-fn find<K: kube::Resource + Clone + 'static>(
-    stores: &Stores<K>,
-    namespace: &str,
-    name: &str,
-) -> Option<Arc<K>>
-where
-    K::DynamicType: Default + Eq + std::hash::Hash + Clone,
-{
-    let key = ObjectRef::<K>::new(name).within(namespace);
-    stores.iter().find_map(|s| s.get(&key))
+fn find<K: Kind>(stores: &Stores<K>, namespace: &str, name: &str) -> Option<Arc<K>> {
+    stores.iter().find_map(|s| s.get(namespace, name))
+}
+
+/// The objects of one kind in one place, as its watcher last reported them:
+/// replaced whole when a (re)list completes, changed one object at a time by
+/// watch events. Keyed by namespace and name without storing keys (each
+/// entry is compared against its object's own metadata).
+pub struct Store<K> {
+    inner: Arc<RwLock<StoreState<K>>>,
+}
+
+impl<K> Clone for Store<K> {
+    fn clone(&self) -> Self {
+        Store {
+            inner: Arc::clone(&self.inner),
+        }
+    }
+}
+
+struct StoreState<K> {
+    objects: HashTable<Arc<K>>,
+    /// A list in progress: it replaces `objects` when complete.
+    listing: Option<HashTable<Arc<K>>>,
+}
+
+fn key_hash(namespace: &str, name: &str) -> u64 {
+    let mut h = FixedState::with_seed(0x5707_e000_0000_0001).build_hasher();
+    h.write(namespace.as_bytes());
+    h.write_u8(0xff);
+    h.write(name.as_bytes());
+    h.finish()
+}
+
+fn meta_key(meta: &Meta) -> (&str, &str) {
+    (
+        meta.namespace.as_deref().unwrap_or(""),
+        meta.name.as_deref().unwrap_or(""),
+    )
+}
+
+fn hash_of<K: Kind>(obj: &K) -> u64 {
+    let (ns, name) = meta_key(obj.meta());
+    key_hash(ns, name)
+}
+
+/// Put `obj` in `table`, in place of the object of the same name.
+fn put<K: Kind>(table: &mut HashTable<Arc<K>>, obj: Arc<K>) {
+    let (ns, name) = meta_key(obj.meta());
+    let h = key_hash(ns, name);
+    match table.entry(
+        h,
+        |o| meta_key(o.meta()) == (ns, name),
+        |o| hash_of(o.as_ref()),
+    ) {
+        hashbrown::hash_table::Entry::Occupied(mut e) => *e.get_mut() = obj,
+        hashbrown::hash_table::Entry::Vacant(e) => {
+            e.insert(obj);
+        }
+    }
+}
+
+impl<K: Kind> Store<K> {
+    fn new() -> Self {
+        Store {
+            inner: Arc::new(RwLock::new(StoreState {
+                objects: HashTable::new(),
+                listing: None,
+            })),
+        }
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, StoreState<K>> {
+        // A poisoned lock only means a writer panicked between whole-object
+        // updates: every entry is still a complete object.
+        self.inner.write().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, StoreState<K>> {
+        self.inner.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Apply one watcher event.
+    fn apply(&self, event: &watcher::Event<Arc<K>>) {
+        let mut state = self.write();
+        match event {
+            watcher::Event::Init => state.listing = Some(HashTable::new()),
+            watcher::Event::InitApply(obj) => {
+                if let Some(listing) = state.listing.as_mut() {
+                    put(listing, Arc::clone(obj));
+                }
+            }
+            watcher::Event::InitDone => {
+                if let Some(listing) = state.listing.take() {
+                    state.objects = listing;
+                }
+            }
+            watcher::Event::Apply(obj) => put(&mut state.objects, Arc::clone(obj)),
+            watcher::Event::Delete(obj) => {
+                let (ns, name) = meta_key(obj.meta());
+                if let Ok(e) = state
+                    .objects
+                    .find_entry(key_hash(ns, name), |o| meta_key(o.meta()) == (ns, name))
+                {
+                    e.remove();
+                }
+            }
+        }
+    }
+
+    fn get(&self, namespace: &str, name: &str) -> Option<Arc<K>> {
+        self.read()
+            .objects
+            .find(key_hash(namespace, name), |o| {
+                meta_key(o.meta()) == (namespace, name)
+            })
+            .cloned()
+    }
+
+    fn extend_into(&self, out: &mut Vec<Arc<K>>) {
+        let state = self.read();
+        out.reserve(state.objects.len());
+        out.extend(state.objects.iter().cloned());
+    }
 }
 
 /// Spawns watcher tasks; a helper for [`LiveCluster::start`].
@@ -271,18 +388,10 @@ struct Watchers<'a> {
 impl Watchers<'_> {
     fn cluster<K>(&mut self, resource: Resource) -> Stores<K>
     where
-        K: kube::Resource<Scope = kube::core::ClusterResourceScope>
-            + Clone
-            + DeserializeOwned
-            + Debug
-            + Send
-            + Sync
-            + Strip
-            + 'static,
-        K::DynamicType: Default + Eq + std::hash::Hash + Clone,
+        K: k8s_openapi::Resource<Scope = ClusterResourceScope> + Kind,
     {
         vec![self.spawn(
-            Api::<K>::all(self.client.clone()),
+            Api::<Wire<K>>::all(self.client.clone()),
             resource,
             Place::Everywhere,
         )]
@@ -290,42 +399,37 @@ impl Watchers<'_> {
 
     fn namespaced<K>(&mut self, resource: Resource, places: &[Place]) -> Stores<K>
     where
-        K: kube::Resource<Scope = kube::core::NamespaceResourceScope>
-            + Clone
-            + DeserializeOwned
-            + Debug
-            + Send
-            + Sync
-            + Strip
-            + 'static,
-        K::DynamicType: Default + Eq + std::hash::Hash + Clone,
+        K: k8s_openapi::Resource<Scope = NamespaceResourceScope> + Kind,
     {
         places
             .iter()
             .map(|place| {
                 let api = match place {
-                    Place::Everywhere => Api::<K>::all(self.client.clone()),
-                    Place::Namespace(ns) => Api::<K>::namespaced(self.client.clone(), ns),
+                    Place::Everywhere => Api::<Wire<K>>::all(self.client.clone()),
+                    Place::Namespace(ns) => Api::<Wire<K>>::namespaced(self.client.clone(), ns),
                 };
                 self.spawn(api, resource, place.clone())
             })
             .collect()
     }
 
-    fn spawn<K>(&mut self, api: Api<K>, resource: Resource, place: Place) -> Store<K>
+    fn spawn<K: Kind>(&mut self, api: Api<Wire<K>>, resource: Resource, place: Place) -> Store<K>
     where
-        K: kube::Resource + Clone + DeserializeOwned + Debug + Send + Sync + Strip + 'static,
-        K::DynamicType: Default + Eq + std::hash::Hash + Clone,
+        Wire<K>: kube::Resource<DynamicType = ()>,
     {
-        let (store, writer) = reflector::store();
+        let store = Store::new();
+        let writer = store.clone();
         let events = self.events.clone();
         let failures = Arc::clone(self.failures);
         let config = watcher::Config::default().page_size(PAGE_SIZE);
         let task = tokio::spawn(async move {
-            let stream = watcher(api, config)
-                .default_backoff()
-                .modify(|obj: &mut K| obj.strip())
-                .reflect(writer);
+            let stream = watcher(api, config).default_backoff().map(|event| {
+                event.map(|event| {
+                    let event = arrived(event);
+                    writer.apply(&event);
+                    event
+                })
+            });
             futures::pin_mut!(stream);
             let namespace = place.namespace();
             let mut listed = 0usize;
@@ -372,12 +476,10 @@ impl Watchers<'_> {
                                 })
                             }
                             watcher::Event::Apply(obj) | watcher::Event::Delete(obj) => {
+                                let (ns, name) = meta_key(obj.meta());
                                 Some(LiveEvent::Changed {
                                     resource,
-                                    object: Some((
-                                        obj.namespace().unwrap_or_default(),
-                                        obj.name_any(),
-                                    )),
+                                    object: Some((ns.to_string(), name.to_string())),
                                 })
                             }
                         }
@@ -405,6 +507,22 @@ impl Watchers<'_> {
         });
         self.tasks.push(task);
         store
+    }
+}
+
+/// A watcher event with its object (if any) as the engine keeps it.
+fn arrived<K: Kind>(event: watcher::Event<Wire<K>>) -> watcher::Event<Arc<K>> {
+    let keep = |wire: Wire<K>| {
+        let mut obj = wire.into_object();
+        obj.strip();
+        Arc::new(obj)
+    };
+    match event {
+        watcher::Event::Init => watcher::Event::Init,
+        watcher::Event::InitApply(o) => watcher::Event::InitApply(keep(o)),
+        watcher::Event::InitDone => watcher::Event::InitDone,
+        watcher::Event::Apply(o) => watcher::Event::Apply(keep(o)),
+        watcher::Event::Delete(o) => watcher::Event::Delete(keep(o)),
     }
 }
 

@@ -3,13 +3,10 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use k8s_openapi::api::core::v1::Service;
-use k8s_openapi::api::discovery::v1::EndpointSlice;
-
 use super::dns::ClusterDns;
 use super::index::Index;
 use super::namespace::TracedReference;
-use crate::model::Pod;
+use crate::model::{EndpointSlice, Pod, Service};
 
 /// One Service and the objects around it. Built by [`super::diagnose`]; the
 /// step modules only read it.
@@ -45,7 +42,7 @@ impl<'a> ServiceCtx<'a> {
         let selector = svc
             .spec
             .as_ref()
-            .and_then(|s| s.selector.as_ref())
+            .and_then(|s| s.selector.as_deref())
             .filter(|s| !s.is_empty());
         let pods = match (selector, svc.spec.as_ref().and_then(|s| s.type_.as_deref())) {
             (_, Some("ExternalName")) | (None, _) => Vec::new(),

@@ -169,7 +169,7 @@ pub fn cluster(idx: &Index<'_>) -> ClusterDns {
     };
     let selector = svc
         .and_then(|s| s.spec.as_ref())
-        .and_then(|s| s.selector.as_ref())
+        .and_then(|s| s.selector.as_deref())
         .filter(|s| !s.is_empty());
     let deployment = server::find_deployment(idx, selector);
     let default_selector = BTreeMap::from([(DNS_LABEL.0.to_string(), DNS_LABEL.1.to_string())]);

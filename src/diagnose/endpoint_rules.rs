@@ -7,7 +7,9 @@
 //! (kubernetes `pkg/controller/endpointslice/reconciler.go`,
 //! `pkg/api/v1/pod/util.go` `FindPort`, `endpointutil.ShouldPodBeInEndpoints`).
 
-use k8s_openapi::api::core::v1::{Service, ServicePort};
+use k8s_openapi::api::core::v1::ServicePort;
+
+use crate::model::Service;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::context::ServiceCtx;
@@ -530,7 +532,8 @@ impl<'a> Backends<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use k8s_openapi::api::core::v1::{ContainerPort, ServiceSpec};
+    use crate::model::ServiceSpec;
+    use k8s_openapi::api::core::v1::ContainerPort;
 
     fn sp(port: i32, target: Option<IntOrString>, proto: Option<&str>) -> ServicePort {
         ServicePort {

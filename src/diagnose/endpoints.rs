@@ -137,7 +137,7 @@ struct NearMiss<'a> {
 }
 
 fn diff_pod<'a>(pod: &'a Pod, sel: &'a BTreeMap<String, String>) -> NearMiss<'a> {
-    let labels = pod.metadata.labels.as_ref();
+    let labels = pod.metadata.labels.as_deref();
     let diffs: Vec<_> = sel
         .iter()
         .map(|(k, v)| {
@@ -749,10 +749,10 @@ fn check_owners(ctx: &ServiceCtx<'_>, sel: &BTreeMap<String, String>) -> Vec<Fin
         .filter(|(k, _)| !sel.contains_key(*k) && !REVISION_LABELS.contains(&k.as_str()))
         .find(|(k, v)| {
             main.iter()
-                .all(|p| p.metadata.labels.as_ref().and_then(|l| l.get(*k)) == Some(*v))
+                .all(|p| p.metadata.labels.as_deref().and_then(|l| l.get(*k)) == Some(*v))
                 && others
                     .iter()
-                    .all(|p| p.metadata.labels.as_ref().and_then(|l| l.get(*k)) != Some(*v))
+                    .all(|p| p.metadata.labels.as_deref().and_then(|l| l.get(*k)) != Some(*v))
         });
     if let Some((k, v)) = distinguishing {
         let patch = json!([{
@@ -1014,7 +1014,7 @@ fn check_selectorless(ctx: &ServiceCtx<'_>, backends: &Backends<'_>) -> Vec<Find
                 ),
             )
             .evidence("v1 Endpoints is deprecated since Kubernetes 1.33; the mirroring controller copies custom Endpoints into slices unless told not to");
-            if ep.metadata.labels.as_ref().is_some_and(|l| {
+            if ep.metadata.labels.as_deref().is_some_and(|l| {
                 l.get("endpointslice.kubernetes.io/skip-mirror")
                     .map(String::as_str)
                     == Some("true")
@@ -1728,7 +1728,7 @@ mod tests {
         let mut snap = snapshot(&[BASE]);
         snap.serves_endpoint_slices = false;
         snap.endpoint_slices.clear();
-        let ep: k8s_openapi::api::core::v1::Endpoints = serde_json::from_value(serde_json::json!({
+        let ep: crate::model::Endpoints = serde_json::from_value(serde_json::json!({
             "metadata": {"name": "web", "namespace": "shop"},
             "subsets": [{
                 "addresses": [

@@ -34,10 +34,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use foldhash::{HashMap, HashSet};
-use k8s_openapi::Metadata;
-use k8s_openapi::api::core::v1::{Event, Service};
-use k8s_openapi::api::discovery::v1::EndpointSlice;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::jiff::Timestamp;
 
 use super::context::ServiceCtx;
@@ -46,7 +42,7 @@ use super::index::{Index, SERVICE_NAME_LABEL, Tables};
 use super::namespace::{self, TracedReference, reference_order};
 use super::report::{Report, SCHEMA, ServiceRef, ServiceReport};
 use super::{Options, missing_service, missing_services, service_reports, walk};
-use crate::model::Pod;
+use crate::model::{EndpointSlice, Event, Object, Pod, Service};
 use crate::snapshot::Snapshot;
 
 /// The namespace whose objects make cluster DNS.
@@ -111,7 +107,7 @@ fn ns_name(svc: &Service) -> (&str, &str) {
 fn selector_of(svc: &Service) -> Option<&BTreeMap<String, String>> {
     svc.spec
         .as_ref()
-        .and_then(|s| s.selector.as_ref())
+        .and_then(|s| s.selector.as_deref())
         .filter(|s| !s.is_empty())
 }
 
@@ -369,7 +365,7 @@ impl Incremental {
                                 if let Some(labels) = self
                                     .tables
                                     .pod(ns, about_name)
-                                    .and_then(|p| p.metadata.labels.as_ref())
+                                    .and_then(|p| p.metadata.labels.as_deref())
                                 {
                                     self.selectors.selecting(
                                         &self.snap.services,
@@ -583,14 +579,10 @@ fn everything(
 }
 
 /// The object named `namespace/name` in `list`.
-fn find<T: Metadata<Ty = ObjectMeta>>(
-    list: &[Arc<T>],
-    namespace: &str,
-    name: &str,
-) -> Option<Arc<T>> {
+fn find<T: Object>(list: &[Arc<T>], namespace: &str, name: &str) -> Option<Arc<T>> {
     list.iter()
         .find(|o| {
-            let meta = o.metadata();
+            let meta = o.meta();
             meta.namespace.as_deref() == Some(namespace) && meta.name.as_deref() == Some(name)
         })
         .cloned()

@@ -16,13 +16,12 @@ use std::sync::Arc;
 use foldhash::fast::FixedState;
 use hashbrown::HashTable;
 
-use k8s_openapi::api::core::v1::{ConfigMap, Endpoints, Event, Namespace, Node, Service};
-use k8s_openapi::api::discovery::v1::EndpointSlice;
-use k8s_openapi::api::networking::v1::{Ingress, NetworkPolicy};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::jiff::Timestamp;
 
-use crate::model::{DaemonSet, Deployment, Pod, PodTemplateSpec, ReplicaSet, StatefulSet};
+use crate::model::{
+    ConfigMap, DaemonSet, Deployment, EndpointSlice, Endpoints, Event, Ingress, Meta, Namespace,
+    NetworkPolicy, Node, Pod, PodTemplateSpec, ReplicaSet, Service, StatefulSet,
+};
 use crate::snapshot::{ContainerLogs, Snapshot};
 
 /// The label the EndpointSlice controller puts on every slice of a Service.
@@ -31,15 +30,15 @@ pub const SERVICE_NAME_LABEL: &str = "kubernetes.io/service-name";
 /// `(namespace, name)` of a namespaced object.
 pub type Key<'a> = (&'a str, &'a str);
 
-fn name_of(meta: &ObjectMeta) -> &str {
+fn name_of(meta: &Meta) -> &str {
     meta.name.as_deref().unwrap_or("")
 }
 
-fn ns_of(meta: &ObjectMeta) -> &str {
+fn ns_of(meta: &Meta) -> &str {
     meta.namespace.as_deref().unwrap_or("")
 }
 
-fn key_of(meta: &ObjectMeta) -> Key<'_> {
+fn key_of(meta: &Meta) -> Key<'_> {
     (ns_of(meta), name_of(meta))
 }
 
@@ -72,7 +71,7 @@ impl<'a> Workload<'a> {
         }
     }
 
-    pub fn meta(&self) -> &'a ObjectMeta {
+    pub fn meta(&self) -> &'a Meta {
         match self {
             Workload::Deployment(o) => &o.metadata,
             Workload::StatefulSet(o) => &o.metadata,
@@ -102,7 +101,7 @@ impl<'a> Workload<'a> {
     pub fn template_labels(&self) -> Option<&'a BTreeMap<String, String>> {
         self.template()
             .and_then(|t| t.metadata.as_ref())
-            .and_then(|m| m.labels.as_ref())
+            .and_then(|m| m.labels.as_deref())
     }
 
     /// Desired replicas (`None` for DaemonSets, which have no such field).
@@ -254,16 +253,16 @@ fn same_lower(a: &str, b: &str) -> bool {
     }
 }
 
-fn in_ns(meta: &ObjectMeta, ns: &str) -> bool {
+fn in_ns(meta: &Meta, ns: &str) -> bool {
     ns_of(meta) == ns
 }
 
-fn named(meta: &ObjectMeta, ns: &str, name: &str) -> bool {
+fn named(meta: &Meta, ns: &str, name: &str) -> bool {
     name_of(meta) == name && ns_of(meta) == ns
 }
 
-fn label<'m>(meta: &'m ObjectMeta, key: &str) -> Option<&'m str> {
-    meta.labels.as_ref()?.get(key).map(String::as_str)
+fn label<'m>(meta: &'m Meta, key: &str) -> Option<&'m str> {
+    meta.labels.as_deref()?.get(key).map(String::as_str)
 }
 
 /// A workload as the tables keep it.
@@ -686,7 +685,7 @@ impl<'a> Index<'a> {
         candidates
             .iter()
             .map(|p| &**p)
-            .filter(|pod| labels_match(pod.metadata.labels.as_ref(), selector))
+            .filter(|pod| labels_match(pod.metadata.labels.as_deref(), selector))
             .collect()
     }
 
@@ -707,7 +706,7 @@ impl<'a> Index<'a> {
             .iter()
             .map(|p| &**p)
             .filter(|p| ns_of(&p.metadata) != namespace)
-            .filter(|p| labels_match(p.metadata.labels.as_ref(), selector))
+            .filter(|p| labels_match(p.metadata.labels.as_deref(), selector))
             .collect();
         out.sort_by_key(|p| key_of(&p.metadata));
         out
@@ -758,7 +757,7 @@ impl<'a> Index<'a> {
     /// Events about one object. When the object's uid is known, only events
     /// carrying that uid count (never match by name alone: a recreated object
     /// has the same name and a new uid); otherwise kind, namespace and name.
-    pub fn events_for(&self, kind: &str, meta: &ObjectMeta) -> Vec<&'a Event> {
+    pub fn events_for(&self, kind: &str, meta: &Meta) -> Vec<&'a Event> {
         let list = if let Some(uid) = meta.uid.as_deref() {
             self.t.events_by_uid.list(hash(&[uid]), |o| {
                 o.involved_object.uid.as_deref() == Some(uid)
@@ -910,7 +909,7 @@ impl<'a> Index<'a> {
 }
 
 /// `(kind, name)` of the controlling owner reference.
-pub fn controller_of(meta: &ObjectMeta) -> Option<(&str, &str)> {
+pub fn controller_of(meta: &Meta) -> Option<(&str, &str)> {
     meta.owner_references
         .as_ref()?
         .iter()

@@ -46,7 +46,7 @@ use std::sync::Arc;
 
 use k8s_openapi::jiff::Timestamp;
 
-use k8s_openapi::api::core::v1::Service;
+use crate::model::Service;
 
 use crate::snapshot::Snapshot;
 use context::ServiceCtx;

@@ -26,7 +26,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use k8s_openapi::api::core::v1::ServicePort;
-use k8s_openapi::api::networking::v1::NetworkPolicy;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde_json::{Value, json};
 
@@ -35,7 +34,7 @@ use super::fix::{Kubectl, fix};
 use super::namespace::Client;
 use super::permissions::not_evaluated;
 use super::report::{Finding, Fix, StepId, StepReport};
-use crate::model::Pod;
+use crate::model::{NetworkPolicy, Pod};
 use crate::safe_text::sanitize;
 use crate::snapshot::Resource;
 use policy::{Dest, Direction, NAMESPACE_NAME_LABEL, PodFacts, Verdict};
@@ -138,7 +137,7 @@ pub fn check(ctx: &ServiceCtx<'_>) -> StepReport {
     let ns_labels = |ns: &str| {
         let mut labels = idx
             .namespace(ns)
-            .and_then(|n| n.metadata.labels.clone())
+            .and_then(|n| n.metadata.labels().cloned())
             .unwrap_or_default();
         labels.insert(NAMESPACE_NAME_LABEL.to_string(), ns.to_string());
         labels

@@ -29,7 +29,7 @@ use super::pod_status::{self, ContainerView, human_duration, seconds_since};
 use super::report::{Finding, ServiceRef, StepId, StepReport};
 use super::scheduling;
 use super::service::{event_count, event_line, event_time, json_patch};
-use crate::model::{Container, Pod, shared};
+use crate::model::{Container, Event, Node, Pod, shared};
 use crate::snapshot::Resource;
 
 /// Waiting reasons that are normal for a while (POD-001 WARN after 5 minutes).
@@ -180,11 +180,7 @@ fn ns_of(pod: &Pod) -> &str {
 
 /// Events about a pod with `reason`, newest first; `Err` carries the line to
 /// show when events may not be read (they are evidence here, not the input).
-fn pod_events<'a>(
-    idx: &Index<'a>,
-    pod: &Pod,
-    reason: &str,
-) -> Result<Vec<&'a k8s_openapi::api::core::v1::Event>, String> {
+fn pod_events<'a>(idx: &Index<'a>, pod: &Pod, reason: &str) -> Result<Vec<&'a Event>, String> {
     if let Some(f) = permissions::not_evaluated(
         &idx.snap.access,
         "events",
@@ -812,7 +808,7 @@ fn pending_finding(idx: &Index<'_>, owner: &str, group: &[&Pod]) -> Finding {
 
     let spec = pod.spec.as_ref();
     let tolerations = spec.map_or(&[][..], |s| shared::list(&s.tolerations));
-    let node_selector = spec.and_then(|s| s.node_selector.as_ref());
+    let node_selector = spec.and_then(|s| s.node_selector.as_deref());
     if let Some(nf) = permissions::not_evaluated(&idx.snap.access, "POD-002", Resource::Nodes, None)
     {
         return f.evidence(format!("node taints not shown: {}", nf.message));
@@ -831,7 +827,7 @@ fn pending_finding(idx: &Index<'_>, owner: &str, group: &[&Pod]) -> Finding {
             .as_ref()
             .and_then(|s| s.unschedulable)
             .unwrap_or(false);
-        let labels = node.metadata.labels.as_ref();
+        let labels = node.metadata.labels.as_deref();
         let unmatched: Vec<String> = node_selector
             .into_iter()
             .flatten()
@@ -1276,7 +1272,7 @@ fn check_stuck_deletions(ctx: &ServiceCtx<'_>, pods: &[&Pod]) -> Vec<Finding> {
     out
 }
 
-fn node_ready(node: &k8s_openapi::api::core::v1::Node) -> bool {
+fn node_ready(node: &Node) -> bool {
     node.status
         .as_ref()
         .and_then(|s| s.conditions.as_ref())

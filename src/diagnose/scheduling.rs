@@ -6,7 +6,9 @@
 //! key and the value to match; `Exists` ignores the value. Only `NoSchedule`
 //! and `NoExecute` keep a pod off a node: `PreferNoSchedule` never blocks.
 
-use k8s_openapi::api::core::v1::{Node, Taint, Toleration};
+use k8s_openapi::api::core::v1::{Taint, Toleration};
+
+use crate::model::Node;
 
 /// Whether one toleration tolerates one taint.
 pub fn tolerates(t: &Toleration, taint: &Taint) -> bool {
@@ -60,7 +62,7 @@ pub fn is_condition_taint(taint: &Taint) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use k8s_openapi::api::core::v1::NodeSpec;
+    use crate::model::NodeSpec;
 
     fn taint(key: &str, value: Option<&str>, effect: &str) -> Taint {
         Taint {

@@ -17,6 +17,7 @@ use super::namespace::TracedReference;
 use super::permissions;
 use super::pod_status::{human_duration, seconds_since};
 use super::report::{Finding, ServiceRef, StepId, StepReport};
+use crate::model::Event;
 use crate::snapshot::Resource;
 
 /// A LoadBalancer gets this long to receive an address before SVC-004 warns.
@@ -74,7 +75,7 @@ fn check_shape(ctx: &ServiceCtx<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     if ctx.is_external_name() {
         let mut ignored = Vec::new();
-        if spec.selector.as_ref().is_some_and(|s| !s.is_empty()) {
+        if spec.selector.as_deref().is_some_and(|s| !s.is_empty()) {
             ignored.push("selector");
         }
         if spec.ports.as_ref().is_some_and(|p| !p.is_empty()) {
@@ -90,7 +91,7 @@ fn check_shape(ctx: &ServiceCtx<'_>) -> Vec<Finding> {
                 ),
             ));
         }
-    } else if spec.selector.as_ref().is_some_and(BTreeMap::is_empty) {
+    } else if spec.selector.as_deref().is_some_and(BTreeMap::is_empty) {
         let patch = json!([{"op": "remove", "path": "/spec/selector"}]);
         out.push(
             Finding::warning(
@@ -303,7 +304,7 @@ fn check_events(ctx: &ServiceCtx<'_>) -> Vec<Finding> {
 }
 
 /// When an event last happened (series, lastTimestamp, eventTime, creation).
-pub fn event_time(e: &k8s_openapi::api::core::v1::Event) -> Option<k8s_openapi::jiff::Timestamp> {
+pub fn event_time(e: &Event) -> Option<k8s_openapi::jiff::Timestamp> {
     e.series
         .as_ref()
         .and_then(|s| s.last_observed_time.as_ref())
@@ -314,7 +315,7 @@ pub fn event_time(e: &k8s_openapi::api::core::v1::Event) -> Option<k8s_openapi::
 }
 
 /// How many times an event happened (`series.count`, else `count`, else 1).
-pub fn event_count(e: &k8s_openapi::api::core::v1::Event) -> i32 {
+pub fn event_count(e: &Event) -> i32 {
     e.series
         .as_ref()
         .and_then(|s| s.count)
@@ -324,7 +325,7 @@ pub fn event_count(e: &k8s_openapi::api::core::v1::Event) -> i32 {
 }
 
 /// `Warning FailedScheduling ×4, 2m ago: 0/1 nodes are available…`.
-pub fn event_line(idx: &Index<'_>, e: &k8s_openapi::api::core::v1::Event) -> String {
+pub fn event_line(idx: &Index<'_>, e: &Event) -> String {
     let when = event_time(e)
         .map(|t| {
             format!(

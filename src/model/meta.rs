@@ -1,66 +1,138 @@
-//! Decoding `metadata` without `managedFields` and `annotations`.
+//! `metadata` as the engine keeps it, for every kind it reads.
 //!
-//! `managedFields` is often half of an object's JSON, and no check reads it
-//! (nor annotations, which cost a map per object).
-//! Clearing it after decoding (as [`crate::cluster::fetch::Strip`] does for
-//! the k8s-openapi kinds) still allocates it first, scattered among the
-//! objects that stay, which leaves memory fragmented; skipping it while
-//! decoding never allocates it at all.
+//! A k8s-openapi `ObjectMeta` is 360 bytes inline before any string, and
+//! holds labels as an owned B-tree per object. On a large cluster most
+//! label sets are repeated: every pod of a ReplicaSet carries its
+//! template's labels, and the ReplicaSet's selector is the same set again.
+//! [`Meta`] keeps only the fields a check reads, with the label set and the
+//! owner references [`Shared`] with every object that carries equal ones.
+//! `managedFields` (often half an object's JSON) and annotations are skipped
+//! while decoding and never allocated.
+//!
+//! kube-rs reads one thing of an object's metadata itself: the
+//! `resourceVersion` of each watch event. [`Wire`] is the type it lists and
+//! watches; it hands that version to kube-rs and the object to us.
 
 use std::collections::BTreeMap;
+use std::hash::Hasher;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference, Time};
 use serde::{Deserialize, Deserializer};
 
-/// `ObjectMeta` minus `managedFields` and `annotations` (skipped by serde as
-/// unknown fields).
-#[derive(Default, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
-struct Meta {
-    creation_timestamp: Option<Time>,
-    deletion_grace_period_seconds: Option<i64>,
-    deletion_timestamp: Option<Time>,
-    finalizers: Option<Vec<String>>,
-    generate_name: Option<String>,
-    generation: Option<i64>,
-    labels: Option<BTreeMap<String, String>>,
-    name: Option<String>,
-    namespace: Option<String>,
-    owner_references: Option<Vec<OwnerReference>>,
-    resource_version: Option<String>,
-    uid: Option<String>,
-}
+use super::shared::{Fingerprint, Shared, feed, pooled};
 
-impl From<Meta> for ObjectMeta {
-    fn from(m: Meta) -> Self {
-        ObjectMeta {
-            annotations: None,
-            creation_timestamp: m.creation_timestamp,
-            deletion_grace_period_seconds: m.deletion_grace_period_seconds,
-            deletion_timestamp: m.deletion_timestamp,
-            finalizers: m.finalizers,
-            generate_name: m.generate_name,
-            generation: m.generation,
-            labels: m.labels,
-            managed_fields: None,
-            name: m.name,
-            namespace: m.namespace,
-            owner_references: m.owner_references,
-            resource_version: m.resource_version,
-            self_link: None,
-            uid: m.uid,
+/// A label set (or a selector's `matchLabels`), shared with every object
+/// that carries an equal one.
+pub type Labels = Shared<BTreeMap<String, String>>;
+
+pooled!(BTreeMap<String, String>, Vec<OwnerReference>);
+
+impl Fingerprint for BTreeMap<String, String> {
+    fn fingerprint(&self, h: &mut dyn Hasher) {
+        for (k, v) in self {
+            feed(h, Some(k));
+            feed(h, Some(v));
         }
     }
 }
 
-/// `#[serde(deserialize_with = "meta::object")]` for a `metadata` field.
-pub fn object<'de, D: Deserializer<'de>>(d: D) -> Result<ObjectMeta, D::Error> {
-    Meta::deserialize(d).map(ObjectMeta::from)
+impl Fingerprint for OwnerReference {
+    fn fingerprint(&self, h: &mut dyn Hasher) {
+        feed(h, Some(&self.uid));
+        feed(h, Some(&self.name));
+    }
 }
 
-/// The same for an optional `metadata` (a pod template's).
-pub fn optional<'de, D: Deserializer<'de>>(d: D) -> Result<Option<ObjectMeta>, D::Error> {
-    Option::<Meta>::deserialize(d).map(|m| m.map(ObjectMeta::from))
+/// `ObjectMeta`, minus what no check reads (`managedFields`, annotations,
+/// generation, …). Field names and types are the API's, so the engine reads
+/// `pod.metadata.name.as_deref()` as it would on k8s-openapi types.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct Meta {
+    pub name: Option<String>,
+    pub namespace: Option<String>,
+    pub uid: Option<String>,
+    pub labels: Option<Labels>,
+    pub owner_references: Option<Shared<Vec<OwnerReference>>>,
+    pub creation_timestamp: Option<Time>,
+    pub deletion_timestamp: Option<Time>,
+    pub finalizers: Option<Vec<String>>,
+    /// Read by kube-rs's watcher (through [`Wire`]), then dropped.
+    pub resource_version: Option<String>,
+}
+
+impl Meta {
+    /// The labels as a map (`None` when the object has none).
+    pub fn labels(&self) -> Option<&BTreeMap<String, String>> {
+        self.labels.as_deref()
+    }
+
+    /// The value of label `key`.
+    pub fn label(&self, key: &str) -> Option<&str> {
+        self.labels.as_ref()?.get(key).map(String::as_str)
+    }
+
+    /// The owner references (empty when none).
+    pub fn owners(&self) -> &[OwnerReference] {
+        super::shared::list(&self.owner_references)
+    }
+}
+
+/// A kind the engine keeps: its metadata.
+pub trait Object {
+    fn meta(&self) -> &Meta;
+    fn meta_mut(&mut self) -> &mut Meta;
+}
+
+/// An object as kube-rs lists and watches it: the engine's type, plus the
+/// `ObjectMeta` kube-rs reads of it (only its `resourceVersion`; kube-rs
+/// needs it to resume a watch). [`Wire::into_object`] keeps the first.
+#[derive(Debug, Clone)]
+pub struct Wire<T> {
+    api: ObjectMeta,
+    object: T,
+}
+
+impl<T> Wire<T> {
+    pub fn into_object(self) -> T {
+        self.object
+    }
+
+    pub fn object(&self) -> &T {
+        &self.object
+    }
+}
+
+impl<'de, T: Deserialize<'de> + Object> Deserialize<'de> for Wire<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let mut object = T::deserialize(d)?;
+        let api = ObjectMeta {
+            resource_version: object.meta_mut().resource_version.take(),
+            ..ObjectMeta::default()
+        };
+        Ok(Wire { api, object })
+    }
+}
+
+impl<T: k8s_openapi::Resource> k8s_openapi::Resource for Wire<T> {
+    const API_VERSION: &'static str = T::API_VERSION;
+    const GROUP: &'static str = T::GROUP;
+    const KIND: &'static str = T::KIND;
+    const VERSION: &'static str = T::VERSION;
+    const URL_PATH_SEGMENT: &'static str = T::URL_PATH_SEGMENT;
+    type Scope = T::Scope;
+}
+
+impl<T: k8s_openapi::Resource> k8s_openapi::Metadata for Wire<T> {
+    type Ty = ObjectMeta;
+
+    fn metadata(&self) -> &ObjectMeta {
+        &self.api
+    }
+
+    fn metadata_mut(&mut self) -> &mut ObjectMeta {
+        &mut self.api
+    }
 }
 
 #[cfg(test)]
@@ -68,7 +140,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn keeps_everything_but_managed_fields_and_annotations() {
+    fn keeps_what_checks_read_and_skips_the_rest() {
         let json = serde_json::json!({
             "name": "web-1", "namespace": "shop", "uid": "u1", "resourceVersion": "42",
             "generateName": "web-", "generation": 3, "finalizers": ["f"],
@@ -81,12 +153,44 @@ mod tests {
                                "fieldsType": "FieldsV1", "fieldsV1": {"f:metadata": {}}}],
             "selfLink": "/api/v1/namespaces/shop/pods/web-1"
         });
-        let mut expected: ObjectMeta = serde_json::from_value(json.clone()).expect("ObjectMeta");
-        assert!(expected.managed_fields.is_some());
-        expected.managed_fields = None;
-        expected.annotations = None;
-        expected.self_link = None;
-        let slim = object(json).expect("slim metadata");
-        assert_eq!(slim, expected);
+        let api: ObjectMeta = serde_json::from_value(json.clone()).expect("ObjectMeta");
+        let meta: Meta = serde_json::from_value(json).expect("Meta");
+        assert_eq!(meta.name, api.name);
+        assert_eq!(meta.namespace, api.namespace);
+        assert_eq!(meta.uid, api.uid);
+        assert_eq!(meta.labels(), api.labels.as_ref());
+        assert_eq!(
+            meta.owners(),
+            api.owner_references.as_deref().unwrap_or_default()
+        );
+        assert_eq!(meta.creation_timestamp, api.creation_timestamp);
+        assert_eq!(meta.deletion_timestamp, api.deletion_timestamp);
+        assert_eq!(meta.finalizers, api.finalizers);
+        assert_eq!(meta.resource_version, api.resource_version);
+    }
+
+    #[test]
+    fn equal_label_sets_and_owners_are_held_once() {
+        let pod = |name: &str| {
+            serde_json::json!({"name": name, "labels": {"app": "web", "pod-template-hash": "abc"},
+                "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet",
+                                     "name": "web-abc", "uid": "u0", "controller": true}]})
+        };
+        let a: Meta = serde_json::from_value(pod("web-abc-1")).expect("Meta");
+        let b: Meta = serde_json::from_value(pod("web-abc-2")).expect("Meta");
+        let (Some(la), Some(lb)) = (&a.labels, &b.labels) else {
+            panic!("labels decoded")
+        };
+        assert!(Shared::ptr_eq(la, lb));
+        let (Some(oa), Some(ob)) = (&a.owner_references, &b.owner_references) else {
+            panic!("owners decoded")
+        };
+        assert!(Shared::ptr_eq(oa, ob));
+        // A different label value gets its own copy.
+        let mut other = pod("web-def-1");
+        other["labels"]["pod-template-hash"] = "def".into();
+        let c: Meta = serde_json::from_value(other).expect("Meta");
+        assert!(!Shared::ptr_eq(la, c.labels.as_ref().expect("labels")));
+        assert_eq!(c.label("pod-template-hash"), Some("def"));
     }
 }

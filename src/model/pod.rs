@@ -1,7 +1,6 @@
 //! Pods and pod templates as the engine reads them: the fields of
 //! `core/v1` that a check looks at, under their API names.
 
-use std::collections::BTreeMap;
 use std::hash::Hasher;
 
 use k8s_openapi::api::core::v1::{
@@ -10,16 +9,13 @@ use k8s_openapi::api::core::v1::{
     PodIP, PodReadinessGate, Probe, ProjectedVolumeSource, Toleration,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use serde::Deserialize;
 
+use super::meta::{Labels, Meta};
 use super::shared::{Fingerprint, Shared, feed, pooled};
 
-pooled!(
-    Vec<Container>,
-    Vec<Toleration>,
-    BTreeMap<String, String>
-);
+pooled!(Vec<Container>, Vec<Toleration>);
 
 /// What tells two workloads' containers apart: name, image, command line
 /// and environment (equality compares the rest).
@@ -33,15 +29,6 @@ impl Fingerprint for Container {
         for var in self.env.iter().flatten() {
             feed(h, Some(&var.name));
             feed(h, var.value.as_deref());
-        }
-    }
-}
-
-impl Fingerprint for BTreeMap<String, String> {
-    fn fingerprint(&self, h: &mut dyn Hasher) {
-        for (k, v) in self {
-            feed(h, Some(k));
-            feed(h, Some(v));
         }
     }
 }
@@ -60,20 +47,19 @@ impl Fingerprint for Toleration {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct Pod {
-    #[serde(deserialize_with = "super::meta::object")]
-    pub metadata: ObjectMeta,
+    #[serde(deserialize_with = "super::or_default")]
+    pub metadata: Meta,
     pub spec: Option<PodSpec>,
     pub status: Option<PodStatus>,
 }
 
-super::namespaced_resource!(Pod, "", "v1", "v1", "Pod", "pods");
+super::resource!(Pod, NamespaceResourceScope, "", "v1", "v1", "Pod", "pods");
 
 /// `core/v1` PodTemplateSpec (the template of a workload).
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct PodTemplateSpec {
-    #[serde(deserialize_with = "super::meta::optional")]
-    pub metadata: Option<ObjectMeta>,
+    pub metadata: Option<Meta>,
     pub spec: Option<PodSpec>,
 }
 
@@ -85,10 +71,11 @@ pub struct PodTemplateSpec {
 pub struct PodSpec {
     /// Shared with every pod and template whose containers are equal
     /// (the replicas of one workload): see [`super::shared`].
+    #[serde(deserialize_with = "super::or_default")]
     pub containers: Shared<Vec<Container>>,
     pub init_containers: Option<Shared<Vec<Container>>>,
     pub node_name: Option<String>,
-    pub node_selector: Option<Shared<BTreeMap<String, String>>>,
+    pub node_selector: Option<Labels>,
     pub affinity: Option<Box<Affinity>>,
     pub tolerations: Option<Shared<Vec<Toleration>>>,
     pub host_network: Option<bool>,
@@ -105,6 +92,7 @@ pub struct PodSpec {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct Container {
+    #[serde(deserialize_with = "super::or_default")]
     pub name: String,
     pub image: Option<String>,
     pub ports: Option<Vec<ContainerPort>>,
@@ -123,6 +111,7 @@ pub struct Container {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct EnvVar {
+    #[serde(deserialize_with = "super::or_default")]
     pub name: String,
     pub value: Option<String>,
     pub value_from: Option<Box<EnvVarSource>>,
@@ -146,6 +135,7 @@ pub struct Limits {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct Volume {
+    #[serde(deserialize_with = "super::or_default")]
     pub name: String,
     pub config_map: Option<ConfigMapVolumeSource>,
     pub projected: Option<Box<ProjectedVolumeSource>>,
@@ -173,7 +163,9 @@ pub struct PodStatus {
 #[serde(default, rename_all = "camelCase")]
 pub struct PodCondition {
     #[serde(rename = "type")]
+    #[serde(deserialize_with = "super::or_default")]
     pub type_: String,
+    #[serde(deserialize_with = "super::or_default")]
     pub status: String,
     pub reason: Option<String>,
     pub message: Option<String>,
@@ -184,9 +176,12 @@ pub struct PodCondition {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct ContainerStatus {
+    #[serde(deserialize_with = "super::or_default")]
     pub name: String,
+    #[serde(deserialize_with = "super::or_default")]
     pub ready: bool,
     pub started: Option<bool>,
+    #[serde(deserialize_with = "super::or_default")]
     pub restart_count: i32,
     pub state: Option<ContainerState>,
     pub last_state: Option<ContainerState>,

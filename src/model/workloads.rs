@@ -3,9 +3,10 @@
 //! fix, and where NS-001 finds the names clients use).
 
 use k8s_openapi::api::apps::v1::DeploymentCondition;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use serde::Deserialize;
 
+use super::meta::Meta;
 use super::pod::PodTemplateSpec;
 
 /// An `apps/v1` workload: metadata, the spec type of its kind, the status.
@@ -15,13 +16,13 @@ macro_rules! workload {
         #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
         #[serde(default)]
         pub struct $t {
-            #[serde(deserialize_with = "super::meta::object")]
-            pub metadata: ObjectMeta,
+            #[serde(deserialize_with = "super::or_default")]
+            pub metadata: Meta,
             pub spec: Option<$spec>,
             pub status: Option<WorkloadStatus>,
         }
 
-        super::namespaced_resource!($t, "apps", "v1", "apps/v1", $kind, $plural);
+        super::resource!($t, NamespaceResourceScope, "apps", "v1", "apps/v1", $kind, $plural);
     };
 }
 
@@ -59,7 +60,9 @@ workload!(
 #[serde(default)]
 pub struct WorkloadSpec {
     pub replicas: Option<i32>,
+    #[serde(deserialize_with = "super::or_default")]
     pub selector: LabelSelector,
+    #[serde(deserialize_with = "super::or_default")]
     pub template: PodTemplateSpec,
 }
 
@@ -68,6 +71,7 @@ pub struct WorkloadSpec {
 #[serde(default)]
 pub struct ReplicaSetSpec {
     pub replicas: Option<i32>,
+    #[serde(deserialize_with = "super::or_default")]
     pub selector: LabelSelector,
     pub template: Option<PodTemplateSpec>,
 }

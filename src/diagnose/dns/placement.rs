@@ -20,7 +20,7 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::core::v1::{Node, NodeSelectorRequirement, Taint, Toleration};
+use k8s_openapi::api::core::v1::{NodeSelectorRequirement, Taint, Toleration};
 use serde_json::json;
 
 use crate::diagnose::fix::{Kubectl, fix};
@@ -28,7 +28,7 @@ use crate::diagnose::index::Index;
 use crate::diagnose::permissions::not_evaluated;
 use crate::diagnose::report::Finding;
 use crate::diagnose::scheduling::{blocks, taint_text, tolerates};
-use crate::model::{Pod, PodSpec, shared};
+use crate::model::{Node, Pod, PodSpec, shared};
 use crate::safe_text::sanitize;
 use crate::snapshot::Resource;
 

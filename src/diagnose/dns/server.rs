@@ -2,14 +2,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use k8s_openapi::api::core::v1::Service;
 use serde_json::json;
 
 use crate::diagnose::fix::{Kubectl, fix};
 use crate::diagnose::index::{Index, Workload, labels_match};
 use crate::diagnose::permissions::not_evaluated;
 use crate::diagnose::report::Finding;
-use crate::model::{Deployment, Pod};
+use crate::model::{Deployment, Pod, Service};
 use crate::safe_text::{sanitize, sanitize_multiline};
 use crate::snapshot::Resource;
 
@@ -125,7 +124,7 @@ pub fn find_deployment<'a>(
                 .spec
                 .as_ref()
                 .and_then(|s| s.template.metadata.as_ref())
-                .and_then(|m| m.labels.as_ref());
+                .and_then(|m| m.labels.as_deref());
             match selector {
                 Some(sel) => labels_match(template, sel),
                 None => {

@@ -2,14 +2,14 @@
 //! not exist. An Ingress routes only to Services in its own namespace; a
 //! backend port is a Service port (by number or by name), never a pod port.
 
-use k8s_openapi::api::core::v1::Service;
-use k8s_openapi::api::networking::v1::{Ingress, IngressBackend};
+use k8s_openapi::api::networking::v1::IngressBackend;
 use serde_json::json;
 
 use super::TracedReference;
 use crate::diagnose::fix::{Kubectl, fix};
 use crate::diagnose::index::Index;
 use crate::diagnose::report::{Finding, Fix, Reference, ReferenceSource, ServiceRef, Status};
+use crate::model::{Ingress, Service};
 use crate::safe_text::sanitize;
 
 /// Every Service backend of every Ingress in `namespaces`, resolved.

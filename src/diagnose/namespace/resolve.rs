@@ -9,7 +9,6 @@
 //! - `a.b.c` → hostname a of Service b in namespace c (when that Service exists);
 //! - `a.b.svc[.<d>]`, `h.a.b.svc[.<d>]` → Service a in namespace b.
 
-use k8s_openapi::api::core::v1::Service;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde_json::json;
 
@@ -22,6 +21,7 @@ use crate::diagnose::index::Index;
 use crate::diagnose::report::{
     Finding, Fix, Reference, ReferenceSource, ServiceRef, Severity, Status,
 };
+use crate::model::Service;
 use crate::safe_text::sanitize;
 use crate::snapshot::Scope;
 

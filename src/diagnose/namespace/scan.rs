@@ -126,7 +126,7 @@ pub fn scan(idx: &Index<'_>, namespaces: &[&str]) -> Vec<Found> {
             let Some(spec) = &pod.spec else {
                 continue;
             };
-            let labels = pod.metadata.labels.clone().unwrap_or_default();
+            let labels = pod.metadata.labels().cloned().unwrap_or_default();
             let selector = stable(&labels);
             let client = Arc::new(client(
                 ns,
