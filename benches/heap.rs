@@ -1,0 +1,142 @@
+//! Where the memory goes: live heap bytes of a synthetic cluster's snapshot,
+//! kind by kind, and of what the engine builds on it (the index, a report,
+//! the dashboard's incremental engine). Exact bytes in use, counted by a
+//! counting global allocator, so
+//! allocator slack and fragmentation are not in these numbers: resident
+//! memory is measured by `benches/dashboard.sh`.
+//!
+//! `cargo bench --bench heap` (L scale; `BENCH_SCALE=services=2000,pods=10000`
+//! for another). Prints one line per part: bytes, allocations, bytes per object.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use stats_alloc::{INSTRUMENTED_SYSTEM, StatsAlloc};
+use std::alloc::System;
+
+use svc_doctor::diagnose::incremental::Incremental;
+use svc_doctor::diagnose::index::Tables;
+use svc_doctor::diagnose::{Options, diagnose};
+use svc_doctor::sandbox::synthetic::Params;
+use svc_doctor::snapshot::Snapshot;
+
+/// Counts every allocation. The system allocator underneath: live bytes are
+/// the sizes asked for, whichever allocator serves them.
+#[global_allocator]
+static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
+
+/// (bytes, allocations) live now.
+fn live() -> (isize, isize) {
+    let s = GLOBAL.stats();
+    (
+        s.bytes_allocated as isize - s.bytes_deallocated as isize,
+        s.allocations as isize - s.deallocations as isize,
+    )
+}
+
+fn line(part: &str, objects: usize, before: (isize, isize), after: (isize, isize)) {
+    let bytes = (before.0 - after.0).abs();
+    let blocks = (before.1 - after.1).abs();
+    let per = if objects > 0 {
+        format!("{:>8.0} B/object", bytes as f64 / objects as f64)
+    } else {
+        String::new()
+    };
+    println!(
+        "{part:<28} {objects:>8} objects {:>10.1} MB {blocks:>10} allocations {per}",
+        bytes as f64 / 1e6
+    );
+}
+
+/// Drop one kind of the snapshot and print what it held.
+fn drop_kind<T>(part: &str, list: &mut Vec<T>) {
+    let n = list.len();
+    let before = live();
+    drop(std::mem::take(list));
+    line(part, n, before, live());
+}
+
+fn main() {
+    let params: Params = match std::env::var("BENCH_SCALE") {
+        Ok(spec) => spec.parse().expect("BENCH_SCALE"),
+        Err(_) => support::large(),
+    };
+    sizes();
+    let start = live();
+    let mut snap: Snapshot = support::snapshot(&params);
+    let loaded = live();
+    println!("{params}");
+    line("snapshot (stripped)", 0, start, loaded);
+
+    let before = live();
+    let tables = Tables::build(&snap);
+    line("index tables", snap.pods.len(), before, live());
+    drop(tables);
+
+    let before = live();
+    let mut report = diagnose(&snap, support::now(), &Options::default());
+    line("report", report.services.len(), before, live());
+    let json = serde_json::to_vec(&report).unwrap().len();
+    let refs = report.references.len();
+    let b2 = live();
+    let services = std::mem::take(&mut report.services);
+    line("  report: services", services.len(), b2, live());
+    drop(services);
+    line("  report: services dropped", 0, b2, live());
+    let b3 = live();
+    drop(report);
+    line("  report: references etc", refs, b3, live());
+    line("  report: residual after drop", 0, before, live());
+    println!("  report as JSON: {:.1} MB", json as f64 / 1e6);
+
+    let before = live();
+    let engine = Incremental::new(snap.clone(), support::now());
+    line("incremental engine", snap.pods.len(), before, live());
+    drop(engine);
+
+    drop_kind("pods", &mut snap.pods);
+    drop_kind("replicasets", &mut snap.replica_sets);
+    drop_kind("deployments", &mut snap.deployments);
+    drop_kind("statefulsets", &mut snap.stateful_sets);
+    drop_kind("daemonsets", &mut snap.daemon_sets);
+    drop_kind("services", &mut snap.services);
+    drop_kind("endpointslices", &mut snap.endpoint_slices);
+    drop_kind("endpoints", &mut snap.endpoints);
+    drop_kind("events", &mut snap.events);
+    drop_kind("configmaps", &mut snap.config_maps);
+    drop_kind("namespaces", &mut snap.namespaces);
+    drop_kind("nodes", &mut snap.nodes);
+    drop_kind("networkpolicies", &mut snap.network_policies);
+    drop_kind("ingresses", &mut snap.ingresses);
+    let before = live();
+    drop(snap);
+    line("rest (logs, access)", 0, before, live());
+}
+
+/// Inline sizes of the types the snapshot holds most of: an absent field
+/// still costs its inline bytes.
+fn sizes() {
+    use std::mem::size_of;
+    use svc_doctor::model;
+    let sizes = [
+        ("Meta", size_of::<model::Meta>()),
+        ("Pod", size_of::<model::Pod>()),
+        ("PodSpec", size_of::<model::PodSpec>()),
+        ("PodStatus", size_of::<model::PodStatus>()),
+        ("ContainerStatus", size_of::<model::ContainerStatus>()),
+        ("PodCondition", size_of::<model::PodCondition>()),
+        ("Container", size_of::<model::Container>()),
+        ("Deployment", size_of::<model::Deployment>()),
+        ("ReplicaSet", size_of::<model::ReplicaSet>()),
+        ("Service", size_of::<model::Service>()),
+        ("EndpointSlice", size_of::<model::EndpointSlice>()),
+        ("Endpoint", size_of::<model::Endpoint>()),
+        ("Event", size_of::<model::Event>()),
+        ("ConfigMap", size_of::<model::ConfigMap>()),
+        ("Node", size_of::<model::Node>()),
+    ];
+    for (name, size) in sizes {
+        println!("size_of {name:<24} {size:>6} B");
+    }
+}
