@@ -174,7 +174,7 @@ pub fn cluster(idx: &Index<'_>) -> ClusterDns {
     let deployment = server::find_deployment(idx, selector);
     let default_selector = BTreeMap::from([(DNS_LABEL.0.to_string(), DNS_LABEL.1.to_string())]);
     let pod_selector = selector
-        .or_else(|| deployment.and_then(|d| d.spec.as_ref()?.selector.match_labels.as_ref()))
+        .or_else(|| deployment.and_then(|d| d.spec.as_ref()?.selector.match_labels.as_deref()))
         .unwrap_or(&default_selector);
     let pods: Vec<&Pod> = idx
         .select_pods(DNS_NAMESPACE, pod_selector)
@@ -242,7 +242,7 @@ pub fn cluster(idx: &Index<'_>) -> ClusterDns {
     if pod_facts.is_empty() {
         pod_facts.push(PodFacts {
             namespace: DNS_NAMESPACE.to_string(),
-            labels: pod_selector.clone(),
+            labels: pod_selector.clone().into(),
             ips: Vec::new(),
             host_network: false,
             ports: vec![

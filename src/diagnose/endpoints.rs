@@ -482,12 +482,7 @@ fn label_fixes(
 
 /// The workload's `spec.selector.matchLabels` (immutable for apps/v1 workloads).
 fn workload_match_labels<'a>(w: &Workload<'a>) -> Option<&'a BTreeMap<String, String>> {
-    match w {
-        Workload::Deployment(d) => d.spec.as_ref()?.selector.match_labels.as_ref(),
-        Workload::StatefulSet(s) => s.spec.as_ref()?.selector.match_labels.as_ref(),
-        Workload::DaemonSet(d) => d.spec.as_ref()?.selector.match_labels.as_ref(),
-        Workload::ReplicaSet(r) => r.spec.as_ref()?.selector.match_labels.as_ref(),
-    }
+    w.match_labels().map(|m| &**m)
 }
 
 /// The pods exist, in another namespace: create the Service there (a copy of

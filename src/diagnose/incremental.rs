@@ -573,7 +573,7 @@ fn everything(
         generated_at: now.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
         cluster: dns.report_steps(),
         services,
-        references: all.iter().map(|r| Arc::new(r.report.clone())).collect(),
+        references: all.iter().map(|r| Arc::clone(&r.report)).collect(),
     };
     (dns, refs, report)
 }
@@ -663,7 +663,7 @@ fn splice_references(
         .sum();
     report.references.splice(
         start..start + old_len,
-        fresh.iter().map(|r| Arc::new(r.report.clone())),
+        fresh.iter().map(|r| Arc::clone(&r.report)),
     );
 }
 

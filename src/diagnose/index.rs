@@ -19,7 +19,8 @@ use hashbrown::HashTable;
 use k8s_openapi::jiff::Timestamp;
 
 use crate::model::{
-    ConfigMap, DaemonSet, Deployment, EndpointSlice, Endpoints, Event, Ingress, Meta, Namespace,
+    ConfigMap, DaemonSet, Deployment, EndpointSlice, Endpoints, Event, Ingress, LabelSelector,
+    Labels, Meta, Namespace,
     NetworkPolicy, Node, Pod, PodTemplateSpec, ReplicaSet, Service, StatefulSet,
 };
 use crate::snapshot::{ContainerLogs, Snapshot};
@@ -102,6 +103,21 @@ impl<'a> Workload<'a> {
         self.template()
             .and_then(|t| t.metadata.as_ref())
             .and_then(|m| m.labels.as_deref())
+    }
+
+    /// The workload's selector.
+    pub fn selector(&self) -> Option<&'a LabelSelector> {
+        match self {
+            Workload::Deployment(o) => o.spec.as_ref().map(|s| &s.selector),
+            Workload::StatefulSet(o) => o.spec.as_ref().map(|s| &s.selector),
+            Workload::DaemonSet(o) => o.spec.as_ref().map(|s| &s.selector),
+            Workload::ReplicaSet(o) => o.spec.as_ref().map(|s| &s.selector),
+        }
+    }
+
+    /// The selector's `matchLabels` (shared with equal label sets).
+    pub fn match_labels(&self) -> Option<&'a Labels> {
+        self.selector()?.match_labels.as_ref()
     }
 
     /// Desired replicas (`None` for DaemonSets, which have no such field).

@@ -83,7 +83,7 @@ pub fn diagnose(snap: &Snapshot, now: Timestamp, options: &Options) -> Report {
     let references = references
         .into_iter()
         .filter(|r| focus.is_none() || r.targets.iter().any(|t| keep.contains(t)))
-        .map(|r| Arc::new(r.report))
+        .map(|r| r.report)
         .collect();
 
     Report {

@@ -23,7 +23,6 @@ mod ingress;
 mod resolve;
 mod scan;
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::context::ServiceCtx;
@@ -32,12 +31,14 @@ use super::index::Index;
 use super::network::policy::PodFacts;
 use super::permissions::not_evaluated;
 use super::report::{Finding, Reference, ServiceRef, Status, StepId, StepReport};
+use crate::model::Labels;
 use crate::snapshot::Resource;
 
 /// A reference with what the engine needs beyond the report's fields.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TracedReference {
-    pub report: Reference,
+    /// Shared with the report's `references`.
+    pub report: Arc<Reference>,
     /// Services this reference names: the one it resolves to, or the ones it
     /// was probably meant for (same name in other namespaces). Their
     /// `namespace` step carries the reference's finding.
@@ -65,7 +66,7 @@ pub struct Client {
     pub facts: PodFacts,
     /// Labels that select the client's pods and no others, for proposed policies
     /// (the workload's `matchLabels`; hash labels dropped).
-    pub selector: BTreeMap<String, String>,
+    pub selector: Labels,
     /// `dnsPolicy` (`ClusterFirst` when unset, as the API defaults it).
     pub dns_policy: String,
     pub host_network: bool,
@@ -140,9 +141,11 @@ pub fn references_in(
             .collect();
         refs.extend(ingress::references(idx, ns));
         for r in &mut refs {
-            r.report.message = crate::safe_text::sanitize(&r.report.message).into_owned();
-            r.report.host = crate::safe_text::sanitize(&r.report.host).into_owned();
-            if let Some(fix) = &mut r.report.fix {
+            // Not yet shared: no copy is made.
+            let report = Arc::make_mut(&mut r.report);
+            report.message = crate::safe_text::sanitize(&report.message).into_owned();
+            report.host = crate::safe_text::sanitize(&report.host).into_owned();
+            if let Some(fix) = &mut report.fix {
                 fix.summary = crate::safe_text::sanitize(&fix.summary).into_owned();
             }
         }

@@ -34,7 +34,7 @@ use super::fix::{Kubectl, fix};
 use super::namespace::Client;
 use super::permissions::not_evaluated;
 use super::report::{Finding, Fix, StepId, StepReport};
-use crate::model::{NetworkPolicy, Pod};
+use crate::model::{Labels, NetworkPolicy, Pod};
 use crate::safe_text::sanitize;
 use crate::snapshot::Resource;
 use policy::{Dest, Direction, NAMESPACE_NAME_LABEL, PodFacts, Verdict};
@@ -74,7 +74,7 @@ fn groups(ctx: &ServiceCtx<'_>) -> Vec<Group> {
         .as_ref()
         .and_then(|s| s.ports.as_deref())
         .unwrap_or_default();
-    let mut by_key: BTreeMap<(BTreeMap<String, String>, Vec<PortDest>), Group> = BTreeMap::new();
+    let mut by_key: BTreeMap<(Labels, Vec<PortDest>), Group> = BTreeMap::new();
     for pod in ctx.pods.iter().filter(|p| is_live(p)) {
         let facts = PodFacts::of_pod(pod);
         let dests: Vec<PortDest> = ports

@@ -587,24 +587,7 @@ fn create_fix(
 /// The workload's own selector (matchLabels), else its template labels
 /// without the per-revision hashes.
 fn workload_selector(w: &Workload<'_>) -> BTreeMap<String, String> {
-    let match_labels = match w {
-        Workload::StatefulSet(s) => s
-            .spec
-            .as_ref()
-            .and_then(|s| s.selector.match_labels.clone()),
-        Workload::DaemonSet(d) => d
-            .spec
-            .as_ref()
-            .and_then(|s| s.selector.match_labels.clone()),
-        Workload::Deployment(d) => d
-            .spec
-            .as_ref()
-            .and_then(|s| s.selector.match_labels.clone()),
-        Workload::ReplicaSet(r) => r
-            .spec
-            .as_ref()
-            .and_then(|s| s.selector.match_labels.clone()),
-    };
+    let match_labels = w.match_labels().map(|m| (**m).clone());
     match_labels.filter(|m| !m.is_empty()).unwrap_or_else(|| {
         w.template_labels()
             .cloned()
@@ -758,7 +741,7 @@ mod tests {
 
     fn reference(fix: Option<Fix>) -> TracedReference {
         TracedReference {
-            report: Reference {
+            report: std::sync::Arc::new(Reference {
                 from: ReferenceSource {
                     kind: "Deployment".into(),
                     namespace: "production".into(),
@@ -774,7 +757,7 @@ mod tests {
                 check: "NS-002",
                 message: "postgres-service does not exist in production".into(),
                 fix,
-            },
+            }),
             targets: vec![],
             missing: Some(ServiceRef {
                 namespace: "production".into(),

@@ -16,7 +16,9 @@
 use std::collections::BTreeMap;
 use std::hash::Hasher;
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference, Time};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{
+    LabelSelectorRequirement, ObjectMeta, OwnerReference, Time,
+};
 use serde::{Deserialize, Deserializer};
 
 use super::shared::{Fingerprint, Shared, feed, pooled};
@@ -41,6 +43,15 @@ impl Fingerprint for OwnerReference {
         feed(h, Some(&self.uid));
         feed(h, Some(&self.name));
     }
+}
+
+/// `LabelSelector` of a workload: its `matchLabels` shared (a Deployment's
+/// is usually its Service's selector), its expressions as the API has them.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct LabelSelector {
+    pub match_labels: Option<Labels>,
+    pub match_expressions: Option<Vec<LabelSelectorRequirement>>,
 }
 
 /// `ObjectMeta`, minus what no check reads (`managedFields`, annotations,

@@ -38,7 +38,7 @@ pub use cluster::{Namespace, Node, NodeSpec, NodeStatus};
 pub use config_map::ConfigMap;
 pub use discovery::{Endpoint, EndpointSlice, Endpoints, ObjectRef};
 pub use event::Event;
-pub use meta::{Labels, Meta, Object, Wire};
+pub use meta::{LabelSelector, Labels, Meta, Object, Wire};
 pub use networking::{Ingress, NetworkPolicy};
 pub use pod::{
     Container, ContainerState, ContainerStatus, EnvVar, Pod, PodCondition, PodSpec, PodStatus,

@@ -3,10 +3,9 @@
 //! fix, and where NS-001 finds the names clients use).
 
 use k8s_openapi::api::apps::v1::DeploymentCondition;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use serde::Deserialize;
 
-use super::meta::Meta;
+use super::meta::{LabelSelector, Meta};
 use super::pod::PodTemplateSpec;
 
 /// An `apps/v1` workload: metadata, the spec type of its kind, the status.

@@ -57,7 +57,7 @@ fn missing_service(idx: &Index<'_>) -> Finding {
     let deployment = find_deployment(idx, None);
     let selector = deployment
         .and_then(|d| d.spec.as_ref())
-        .and_then(|s| s.selector.match_labels.clone())
+        .and_then(|s| s.selector.match_labels.as_deref().cloned())
         .unwrap_or_else(|| BTreeMap::from([(DNS_LABEL.0.to_string(), DNS_LABEL.1.to_string())]));
     let cluster_ip = idx
         .service("default", "kubernetes")

@@ -2,6 +2,8 @@
 //! not exist. An Ingress routes only to Services in its own namespace; a
 //! backend port is a Service port (by number or by name), never a pod port.
 
+use std::sync::Arc;
+
 use k8s_openapi::api::networking::v1::IngressBackend;
 use serde_json::json;
 
@@ -115,7 +117,7 @@ fn reference(
         f
     });
     Some(TracedReference {
-        report: Reference {
+        report: Arc::new(Reference {
             from: ReferenceSource {
                 kind: "Ingress".into(),
                 namespace: ns.to_string(),
@@ -131,7 +133,7 @@ fn reference(
             check: "NS-003",
             message,
             fix,
-        },
+        }),
         targets: vec![target],
         missing,
         client: None,

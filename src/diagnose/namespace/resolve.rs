@@ -9,6 +9,8 @@
 //! - `a.b.c` → hostname a of Service b in namespace c (when that Service exists);
 //! - `a.b.svc[.<d>]`, `h.a.b.svc[.<d>]` → Service a in namespace b.
 
+use std::sync::Arc;
+
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde_json::json;
 
@@ -514,7 +516,7 @@ impl Graded {
             f
         });
         TracedReference {
-            report: Reference {
+            report: Arc::new(Reference {
                 from: ReferenceSource {
                     kind: client.kind.clone(),
                     namespace: client.namespace.clone(),
@@ -530,7 +532,7 @@ impl Graded {
                 check: "NS-002",
                 message: self.message,
                 fix: self.fix,
-            },
+            }),
             targets: self.targets,
             missing: self.missing,
             client: Some(found.client),

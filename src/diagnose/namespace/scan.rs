@@ -16,7 +16,7 @@ use super::{Client, WorkloadRef};
 use crate::diagnose::index::{Index, Workload};
 use crate::diagnose::network::policy::{PodFacts, container_ports, pod_ips};
 use crate::diagnose::pod_status::{is_ready, is_terminal, name as name_of};
-use crate::model::{Container, Pod, PodSpec};
+use crate::model::{Container, Labels, Pod, PodSpec};
 use crate::snapshot::Resource;
 
 /// Where a string lives in the cluster, so a fix can change it there.
@@ -103,7 +103,11 @@ pub fn scan(idx: &Index<'_>, namespaces: &[&str]) -> Vec<Found> {
                 .get(&(w.kind(), w.name()))
                 .map_or(&[][..], Vec::as_slice);
             let rep = representative(pods);
-            let labels = w.template_labels().cloned().unwrap_or_default();
+            let labels = w
+                .template()
+                .and_then(|t| t.metadata.as_ref())
+                .and_then(|m| m.labels.clone())
+                .unwrap_or_default();
             let selector = workload_selector(&w).unwrap_or_else(|| stable(&labels));
             let client = Arc::new(client(
                 ns,
@@ -126,7 +130,7 @@ pub fn scan(idx: &Index<'_>, namespaces: &[&str]) -> Vec<Found> {
             let Some(spec) = &pod.spec else {
                 continue;
             };
-            let labels = pod.metadata.labels().cloned().unwrap_or_default();
+            let labels = pod.metadata.labels.clone().unwrap_or_default();
             let selector = stable(&labels);
             let client = Arc::new(client(
                 ns,
@@ -150,22 +154,18 @@ fn representative<'a>(pods: &[&'a Pod]) -> Option<&'a Pod> {
         .min_by_key(|p| (!is_ready(p), name_of(p)))
 }
 
-fn stable(labels: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+fn stable(labels: &BTreeMap<String, String>) -> Labels {
     labels
         .iter()
         .filter(|(k, _)| !HASH_LABELS.contains(&k.as_str()))
         .map(|(k, v)| (k.clone(), v.clone()))
-        .collect()
+        .collect::<BTreeMap<_, _>>()
+        .into()
 }
 
 /// The workload's `matchLabels`, when its selector has no expressions.
-fn workload_selector(w: &Workload<'_>) -> Option<BTreeMap<String, String>> {
-    let sel = match w {
-        Workload::Deployment(o) => o.spec.as_ref().map(|s| &s.selector),
-        Workload::StatefulSet(o) => o.spec.as_ref().map(|s| &s.selector),
-        Workload::DaemonSet(o) => o.spec.as_ref().map(|s| &s.selector),
-        Workload::ReplicaSet(o) => o.spec.as_ref().map(|s| &s.selector),
-    }?;
+fn workload_selector(w: &Workload<'_>) -> Option<Labels> {
+    let sel = w.selector()?;
     if sel
         .match_expressions
         .as_ref()
@@ -181,8 +181,8 @@ fn client(
     (kind, name): (&str, &str),
     workload: Option<WorkloadRef>,
     spec: &PodSpec,
-    labels: BTreeMap<String, String>,
-    selector: BTreeMap<String, String>,
+    labels: Labels,
+    selector: Labels,
     rep: Option<&Pod>,
 ) -> Client {
     let host_network = spec.host_network.unwrap_or(false);

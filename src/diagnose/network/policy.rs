@@ -33,7 +33,7 @@ use k8s_openapi::api::networking::v1::{NetworkPolicyPeer, NetworkPolicyPort};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::selector;
-use crate::model::{NetworkPolicy, Pod, PodSpec};
+use crate::model::{Labels, NetworkPolicy, Pod, PodSpec};
 
 /// The label the API server puts on every namespace (Kubernetes ≥ 1.21).
 pub const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
@@ -42,7 +42,7 @@ pub const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PodFacts {
     pub namespace: String,
-    pub labels: BTreeMap<String, String>,
+    pub labels: Labels,
     pub ips: Vec<IpAddr>,
     pub host_network: bool,
     /// Container ports (containers and sidecar init containers), for named ports.
@@ -62,7 +62,7 @@ impl PodFacts {
         let spec = pod.spec.as_ref();
         PodFacts {
             namespace: pod.metadata.namespace.clone().unwrap_or_default(),
-            labels: pod.metadata.labels().cloned().unwrap_or_default(),
+            labels: pod.metadata.labels.clone().unwrap_or_default(),
             ips: pod_ips(pod),
             host_network: spec.and_then(|s| s.host_network).unwrap_or(false),
             ports: spec.map(container_ports).unwrap_or_default(),
