@@ -786,10 +786,10 @@ fn pending_finding(idx: &Index<'_>, owner: &str, group: &[&Pod]) -> Finding {
     let ns = ns_of(pod);
     let cond = pod_status::condition(pod, "PodScheduled");
     let why = cond
-        .and_then(|c| c.message.as_deref())
+        .and_then(|c| c.message())
         .map(str::trim)
         .filter(|m| !m.is_empty())
-        .or(cond.and_then(|c| c.reason.as_deref()))
+        .or(cond.and_then(|c| c.reason()))
         .unwrap_or("no reason given");
     let verb = if group.len() == 1 { "is" } else { "are" };
     let mut f = Finding::error(

@@ -32,6 +32,7 @@ mod networking;
 pub mod pod;
 mod service;
 pub mod shared;
+mod word;
 pub mod workloads;
 
 pub use cluster::{Namespace, Node, NodeSpec, NodeStatus};
@@ -46,6 +47,8 @@ pub use pod::{
 };
 pub use service::{Service, ServiceSpec, ServiceStatus};
 pub use shared::Shared;
+pub use word::Word;
+pub(crate) use word::{optional_word, word};
 pub use workloads::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
 
 /// `#[serde(deserialize_with = "super::or_default")]` for a field the API

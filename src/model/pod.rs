@@ -13,6 +13,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use serde::Deserialize;
 
 use super::meta::{Labels, Meta};
+use super::word::Word;
 use super::shared::{Fingerprint, Shared, feed, pooled};
 
 pooled!(Vec<Container>, Vec<Toleration>);
@@ -145,7 +146,8 @@ pub struct Volume {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct PodStatus {
-    pub phase: Option<String>,
+    #[serde(deserialize_with = "super::optional_word")]
+    pub phase: Option<Word>,
     pub reason: Option<String>,
     pub message: Option<String>,
     pub conditions: Option<Vec<PodCondition>>,
@@ -159,17 +161,82 @@ pub struct PodStatus {
 }
 
 /// `core/v1` PodCondition, without `lastProbeTime` and `observedGeneration`.
+/// Every pod carries four or five of them: the usual types and statuses
+/// cost no allocation ([`Word`]), and the reason and message, which only a
+/// condition that is not met usually has, sit behind one box.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
+#[serde(from = "RawPodCondition")]
 pub struct PodCondition {
-    #[serde(rename = "type")]
-    #[serde(deserialize_with = "super::or_default")]
-    pub type_: String,
-    #[serde(deserialize_with = "super::or_default")]
-    pub status: String,
-    pub reason: Option<String>,
-    pub message: Option<String>,
+    pub type_: Word,
+    pub status: Word,
     pub last_transition_time: Option<Time>,
+    detail: Option<Box<ConditionDetail>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+struct ConditionDetail {
+    reason: Option<String>,
+    message: Option<String>,
+}
+
+impl PodCondition {
+    pub fn new(type_: impl Into<Word>, status: impl Into<Word>) -> Self {
+        PodCondition {
+            type_: type_.into(),
+            status: status.into(),
+            ..PodCondition::default()
+        }
+    }
+
+    pub fn reason(&self) -> Option<&str> {
+        self.detail.as_ref()?.reason.as_deref()
+    }
+
+    pub fn message(&self) -> Option<&str> {
+        self.detail.as_ref()?.message.as_deref()
+    }
+}
+
+/// PodCondition as the API sends it.
+#[derive(Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct RawPodCondition {
+    #[serde(rename = "type", deserialize_with = "super::word")]
+    type_: Word,
+    #[serde(deserialize_with = "super::word")]
+    status: Word,
+    reason: Option<String>,
+    message: Option<String>,
+    last_transition_time: Option<Time>,
+}
+
+impl Default for RawPodCondition {
+    fn default() -> Self {
+        RawPodCondition {
+            type_: Word::Borrowed(""),
+            status: Word::Borrowed(""),
+            reason: None,
+            message: None,
+            last_transition_time: None,
+        }
+    }
+}
+
+impl From<RawPodCondition> for PodCondition {
+    fn from(raw: RawPodCondition) -> Self {
+        let detail = (raw.reason.is_some() || raw.message.is_some()).then(|| {
+            Box::new(ConditionDetail {
+                reason: raw.reason,
+                message: raw.message,
+            })
+        });
+        PodCondition {
+            type_: raw.type_,
+            status: raw.status,
+            last_transition_time: raw.last_transition_time,
+            detail,
+        }
+    }
 }
 
 /// `core/v1` ContainerStatus.
@@ -276,11 +343,11 @@ mod tests {
         let status = pod.status.expect("status");
         let ready = &status.conditions.as_ref().expect("conditions")[0];
         assert_eq!(
-            (ready.type_.as_str(), ready.status.as_str()),
+            (&*ready.type_, &*ready.status),
             ("Ready", "True")
         );
         assert_eq!(
-            (ready.reason.as_deref(), ready.message.as_deref()),
+            (ready.reason(), ready.message()),
             (Some("r"), Some("m"))
         );
         assert!(ready.last_transition_time.is_some());

@@ -11,6 +11,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::{ContainerLogs, ReadFailure, Resource, Scope, Snapshot};
+use crate::model::Object;
 
 /// Parse `text` into a snapshot for `context` and `scope`.
 pub fn from_yaml(text: &str, context: &str, scope: Scope) -> Result<Snapshot, String> {
@@ -108,8 +109,10 @@ pub fn add_value(snap: &mut Snapshot, doc: Value, n: &mut usize) -> Result<(), S
     Ok(())
 }
 
-fn typed<T: DeserializeOwned>(doc: Value) -> Result<Arc<T>, String> {
-    serde_json::from_value(doc)
-        .map(Arc::new)
-        .map_err(|e| e.to_string())
+/// One object as the engine keeps it (as `check` and the dashboard keep
+/// what they read: without the `resourceVersion` only the watcher needs).
+fn typed<T: DeserializeOwned + Object>(doc: Value) -> Result<Arc<T>, String> {
+    let mut object: T = serde_json::from_value(doc).map_err(|e| e.to_string())?;
+    object.meta_mut().resource_version = None;
+    Ok(Arc::new(object))
 }
