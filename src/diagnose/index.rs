@@ -20,8 +20,8 @@ use k8s_openapi::jiff::Timestamp;
 
 use crate::model::{
     ConfigMap, DaemonSet, Deployment, EndpointSlice, Endpoints, Event, Ingress, LabelSelector,
-    Labels, Meta, Namespace,
-    NetworkPolicy, Node, Pod, PodTemplateSpec, ReplicaSet, Service, StatefulSet,
+    Labels, Meta, Namespace, NetworkPolicy, Node, Pod, PodTemplateSpec, ReplicaSet, Service,
+    StatefulSet,
 };
 use crate::snapshot::{ContainerLogs, Snapshot};
 

@@ -22,6 +22,7 @@ super::resource!(Node, ClusterResourceScope, "", "v1", "v1", "Node", "nodes");
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(default)]
 pub struct NodeSpec {
+    #[serde(deserialize_with = "super::optional_exact")]
     pub taints: Option<Vec<Taint>>,
     pub unschedulable: Option<bool>,
 }
@@ -30,7 +31,9 @@ pub struct NodeSpec {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(default)]
 pub struct NodeStatus {
+    #[serde(deserialize_with = "super::optional_exact")]
     pub conditions: Option<Vec<NodeCondition>>,
+    #[serde(deserialize_with = "super::optional_exact")]
     pub addresses: Option<Vec<NodeAddress>>,
 }
 

@@ -15,8 +15,9 @@ pub struct EndpointSlice {
     pub metadata: Meta,
     #[serde(deserialize_with = "super::or_default")]
     pub address_type: String,
-    #[serde(deserialize_with = "super::or_default")]
+    #[serde(deserialize_with = "super::exact")]
     pub endpoints: Vec<Endpoint>,
+    #[serde(deserialize_with = "super::optional_exact")]
     pub ports: Option<Vec<EndpointPort>>,
 }
 
@@ -34,7 +35,7 @@ super::resource!(
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct Endpoint {
-    #[serde(deserialize_with = "super::or_default")]
+    #[serde(deserialize_with = "super::exact")]
     pub addresses: Vec<String>,
     pub conditions: Option<EndpointConditions>,
     pub hostname: Option<String>,
@@ -59,6 +60,7 @@ pub struct ObjectRef {
 pub struct Endpoints {
     #[serde(deserialize_with = "super::or_default")]
     pub metadata: Meta,
+    #[serde(deserialize_with = "super::optional_exact")]
     pub subsets: Option<Vec<EndpointSubset>>,
 }
 

@@ -51,6 +51,7 @@ impl Fingerprint for OwnerReference {
 #[serde(default, rename_all = "camelCase")]
 pub struct LabelSelector {
     pub match_labels: Option<Labels>,
+    #[serde(deserialize_with = "super::optional_exact")]
     pub match_expressions: Option<Vec<LabelSelectorRequirement>>,
 }
 
@@ -67,6 +68,7 @@ pub struct Meta {
     pub owner_references: Option<Shared<Vec<OwnerReference>>>,
     pub creation_timestamp: Option<Time>,
     pub deletion_timestamp: Option<Time>,
+    #[serde(deserialize_with = "super::optional_exact")]
     pub finalizers: Option<Vec<String>>,
     /// Read by kube-rs's watcher (through [`Wire`]), then dropped.
     pub resource_version: Option<String>,

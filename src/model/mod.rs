@@ -27,6 +27,7 @@ mod cluster;
 mod config_map;
 mod discovery;
 mod event;
+mod exact;
 pub mod meta;
 mod networking;
 pub mod pod;
@@ -39,6 +40,7 @@ pub use cluster::{Namespace, Node, NodeSpec, NodeStatus};
 pub use config_map::ConfigMap;
 pub use discovery::{Endpoint, EndpointSlice, Endpoints, ObjectRef};
 pub use event::Event;
+pub(crate) use exact::{exact, optional_exact};
 pub use meta::{LabelSelector, Labels, Meta, Object, Wire};
 pub use networking::{Ingress, NetworkPolicy};
 pub use pod::{

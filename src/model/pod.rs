@@ -13,8 +13,8 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use serde::Deserialize;
 
 use super::meta::{Labels, Meta};
-use super::word::Word;
 use super::shared::{Fingerprint, Shared, feed, pooled};
+use super::word::Word;
 
 pooled!(Vec<Container>, Vec<Toleration>);
 
@@ -84,7 +84,9 @@ pub struct PodSpec {
     pub dns_config: Option<Box<PodDNSConfig>>,
     pub hostname: Option<String>,
     pub subdomain: Option<String>,
+    #[serde(deserialize_with = "super::optional_exact")]
     pub readiness_gates: Option<Vec<PodReadinessGate>>,
+    #[serde(deserialize_with = "super::optional_exact")]
     pub volumes: Option<Vec<Volume>>,
 }
 
@@ -96,10 +98,15 @@ pub struct Container {
     #[serde(deserialize_with = "super::or_default")]
     pub name: String,
     pub image: Option<String>,
+    #[serde(deserialize_with = "super::optional_exact")]
     pub ports: Option<Vec<ContainerPort>>,
+    #[serde(deserialize_with = "super::optional_exact")]
     pub env: Option<Vec<EnvVar>>,
+    #[serde(deserialize_with = "super::optional_exact")]
     pub env_from: Option<Vec<EnvFromSource>>,
+    #[serde(deserialize_with = "super::optional_exact")]
     pub command: Option<Vec<String>>,
+    #[serde(deserialize_with = "super::optional_exact")]
     pub args: Option<Vec<String>>,
     pub readiness_probe: Option<Box<Probe>>,
     pub liveness_probe: Option<Box<Probe>>,
@@ -150,12 +157,16 @@ pub struct PodStatus {
     pub phase: Option<Word>,
     pub reason: Option<String>,
     pub message: Option<String>,
+    #[serde(deserialize_with = "super::optional_exact")]
     pub conditions: Option<Vec<PodCondition>>,
+    #[serde(deserialize_with = "super::optional_exact")]
     pub container_statuses: Option<Vec<ContainerStatus>>,
+    #[serde(deserialize_with = "super::optional_exact")]
     pub init_container_statuses: Option<Vec<ContainerStatus>>,
     #[serde(rename = "podIP")]
     pub pod_ip: Option<String>,
     #[serde(rename = "podIPs")]
+    #[serde(deserialize_with = "super::optional_exact")]
     pub pod_ips: Option<Vec<PodIP>>,
     pub start_time: Option<Time>,
 }
@@ -342,14 +353,8 @@ mod tests {
 
         let status = pod.status.expect("status");
         let ready = &status.conditions.as_ref().expect("conditions")[0];
-        assert_eq!(
-            (&*ready.type_, &*ready.status),
-            ("Ready", "True")
-        );
-        assert_eq!(
-            (ready.reason(), ready.message()),
-            (Some("r"), Some("m"))
-        );
+        assert_eq!((&*ready.type_, &*ready.status), ("Ready", "True"));
+        assert_eq!((ready.reason(), ready.message()), (Some("r"), Some("m")));
         assert!(ready.last_transition_time.is_some());
         assert_eq!(status.pod_ip.as_deref(), Some("10.0.0.7"));
         assert_eq!(status.pod_ips.map(|ips| ips.len()), Some(1));

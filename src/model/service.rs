@@ -34,12 +34,15 @@ pub struct ServiceSpec {
     pub type_: Option<String>,
     /// Shared with the label sets and selectors equal to it.
     pub selector: Option<Labels>,
+    #[serde(deserialize_with = "super::optional_exact")]
     pub ports: Option<Vec<ServicePort>>,
     #[serde(rename = "clusterIP")]
     pub cluster_ip: Option<String>,
     #[serde(rename = "clusterIPs")]
+    #[serde(deserialize_with = "super::optional_exact")]
     pub cluster_ips: Option<Vec<String>>,
     pub external_name: Option<String>,
+    #[serde(deserialize_with = "super::optional_exact")]
     pub ip_families: Option<Vec<String>>,
     pub load_balancer_class: Option<String>,
     pub publish_not_ready_addresses: Option<bool>,

@@ -22,6 +22,8 @@ use std::ops::{Deref, DerefMut};
 use std::sync::{Arc, Mutex, Weak};
 
 use foldhash::fast::FixedState;
+
+pub use super::exact::Compact;
 use serde::{Deserialize, Deserializer};
 
 /// A value shared with every other object that holds an equal one.
@@ -122,7 +124,7 @@ impl<'de, T: Deserialize<'de> + Pooled> Deserialize<'de> for Shared<T> {
 }
 
 /// A type with a pool of its live values.
-pub trait Pooled: Fingerprint + PartialEq + Sized + 'static {
+pub trait Pooled: Fingerprint + PartialEq + Compact + Sized + 'static {
     fn pool() -> &'static Pool<Self>;
 }
 
@@ -167,7 +169,7 @@ struct Entries<T> {
 /// Sweep no more often than every this many new entries.
 const MIN_SWEEP: usize = 1024;
 
-impl<T: Fingerprint + PartialEq> Pool<T> {
+impl<T: Fingerprint + PartialEq + Compact> Pool<T> {
     pub fn new() -> Self {
         Pool {
             inner: Mutex::new(Entries {
@@ -192,7 +194,8 @@ impl<T: Fingerprint + PartialEq> Pool<T> {
         {
             return live;
         }
-        let value = Arc::new(value);
+        // Kept: without the slack decoding may have left.
+        let value = Arc::new(value.compact());
         bucket.retain(|w| w.strong_count() > 0);
         bucket.push(Arc::downgrade(&value));
         e.len += 1;
@@ -214,7 +217,7 @@ impl<T: Fingerprint + PartialEq> Pool<T> {
     }
 }
 
-impl<T: Fingerprint + PartialEq> Default for Pool<T> {
+impl<T: Fingerprint + PartialEq + Compact> Default for Pool<T> {
     fn default() -> Self {
         Self::new()
     }
@@ -251,6 +254,12 @@ mod tests {
         args: Vec<String>,
     }
     pooled!(Probe);
+
+    impl Compact for Probe {
+        fn compact(self) -> Self {
+            self
+        }
+    }
 
     impl Fingerprint for Probe {
         fn fingerprint(&self, h: &mut dyn Hasher) {

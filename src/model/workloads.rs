@@ -82,6 +82,7 @@ pub struct ReplicaSetSpec {
 #[serde(default, rename_all = "camelCase")]
 pub struct WorkloadStatus {
     pub available_replicas: Option<i32>,
+    #[serde(deserialize_with = "super::optional_exact")]
     pub conditions: Option<Vec<DeploymentCondition>>,
 }
 

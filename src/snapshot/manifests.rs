@@ -109,10 +109,15 @@ pub fn add_value(snap: &mut Snapshot, doc: Value, n: &mut usize) -> Result<(), S
     Ok(())
 }
 
-/// One object as the engine keeps it (as `check` and the dashboard keep
-/// what they read: without the `resourceVersion` only the watcher needs).
+/// One object as the engine keeps it, decoded as `check` and the dashboard
+/// decode what they read: from JSON text (where a list does not announce its
+/// length, unlike a parsed value), without the `resourceVersion` only the
+/// watcher needs. Memory measured on a loaded snapshot is then what the
+/// client path keeps.
 fn typed<T: DeserializeOwned + Object>(doc: Value) -> Result<Arc<T>, String> {
-    let mut object: T = serde_json::from_value(doc).map_err(|e| e.to_string())?;
+    let text = serde_json::to_string(&doc).map_err(|e| e.to_string())?;
+    drop(doc);
+    let mut object: T = serde_json::from_str(&text).map_err(|e| e.to_string())?;
     object.meta_mut().resource_version = None;
     Ok(Arc::new(object))
 }
