@@ -44,8 +44,8 @@ pub(crate) use exact::{exact, optional_exact};
 pub use meta::{LabelSelector, Labels, Meta, Object, Wire};
 pub use networking::{Ingress, NetworkPolicy};
 pub use pod::{
-    Container, ContainerState, ContainerStatus, EnvVar, Pod, PodCondition, PodSpec, PodStatus,
-    PodTemplateSpec,
+    Container, ContainerState, ContainerStatus, EnvVar, EnvVarSource, Pod, PodCondition, PodSpec,
+    PodStatus, PodTemplateSpec,
 };
 pub use service::{Service, ServiceSpec, ServiceStatus};
 pub use shared::Shared;

@@ -4,9 +4,10 @@
 use std::hash::Hasher;
 
 use k8s_openapi::api::core::v1::{
-    Affinity, ConfigMapVolumeSource, ContainerPort, ContainerStateRunning,
-    ContainerStateTerminated, ContainerStateWaiting, EnvFromSource, EnvVarSource, PodDNSConfig,
-    PodIP, PodReadinessGate, Probe, ProjectedVolumeSource, Toleration,
+    Affinity, ConfigMapKeySelector, ConfigMapVolumeSource, ContainerPort, ContainerStateRunning,
+    ContainerStateTerminated, ContainerStateWaiting, EnvFromSource, ObjectFieldSelector,
+    PodDNSConfig, PodIP, PodReadinessGate, Probe, ProjectedVolumeSource, SecretKeySelector,
+    Toleration,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
@@ -123,6 +124,18 @@ pub struct EnvVar {
     pub name: String,
     pub value: Option<String>,
     pub value_from: Option<Box<EnvVarSource>>,
+}
+
+/// `core/v1` EnvVarSource: the sources a check reads, each boxed (a
+/// variable has one). Any other source (`resourceFieldRef`) decodes as a
+/// source with none of these, which still marks the variable as not a
+/// literal value.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct EnvVarSource {
+    pub config_map_key_ref: Option<Box<ConfigMapKeySelector>>,
+    pub field_ref: Option<Box<ObjectFieldSelector>>,
+    pub secret_key_ref: Option<Box<SecretKeySelector>>,
 }
 
 /// `core/v1` ResourceRequirements: only the limits (OOMKilled evidence).
@@ -298,7 +311,10 @@ mod tests {
                     "name": "app", "image": "web:1",
                     "ports": [{"name": "http", "containerPort": 8080}],
                     "env": [{"name": "DB_HOST", "value": "postgres"},
-                            {"name": "NODE", "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}}],
+                            {"name": "NODE", "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}},
+                            {"name": "API", "valueFrom": {"configMapKeyRef": {"name": "app", "key": "api"}}},
+                            {"name": "PW", "valueFrom": {"secretKeyRef": {"name": "db", "key": "pw"}}},
+                            {"name": "CPU", "valueFrom": {"resourceFieldRef": {"resource": "limits.cpu"}}}],
                     "envFrom": [{"configMapRef": {"name": "app"}}],
                     "args": ["--db=postgres:5432"],
                     "readinessProbe": {"httpGet": {"port": "http", "path": "/ready"}},
@@ -331,12 +347,19 @@ mod tests {
         assert_eq!(app.ports.as_ref().map(Vec::len), Some(1));
         let env = app.env.as_ref().expect("env");
         assert_eq!(env[0].value.as_deref(), Some("postgres"));
-        assert!(
-            env[1]
-                .value_from
-                .as_ref()
-                .is_some_and(|v| v.field_ref.is_some())
+        let from = |i: usize| env[i].value_from.as_deref().expect("valueFrom");
+        assert_eq!(
+            from(1).field_ref.as_ref().map(|f| f.field_path.as_str()),
+            Some("spec.nodeName")
         );
+        let cm = from(2)
+            .config_map_key_ref
+            .as_ref()
+            .expect("configMapKeyRef");
+        assert_eq!((cm.name.as_str(), cm.key.as_str()), ("app", "api"));
+        assert!(from(3).secret_key_ref.is_some());
+        // A source no check reads still marks the variable as not a literal.
+        assert_eq!(from(4), &EnvVarSource::default());
         assert_eq!(app.env_from.as_ref().map(Vec::len), Some(1));
         assert!(
             app.readiness_probe
