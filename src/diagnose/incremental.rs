@@ -207,7 +207,7 @@ pub struct Incremental {
     refs: BTreeMap<String, Vec<TracedReference>>,
     /// The client namespaces whose references name a Service (or a missing
     /// one), with how many: where to look for a Service's references.
-    named_from: HashMap<ServiceRef, BTreeMap<String, usize>>,
+    named_from: HashMap<ServiceRef, Namers>,
     selectors: Selectors,
     report: Report,
 }
@@ -474,7 +474,7 @@ impl Incremental {
                 continue;
             };
             let list: Vec<&TracedReference> = from
-                .keys()
+                .namespaces()
                 .filter_map(|ns| self.refs.get(ns))
                 .flatten()
                 // Once per time it names the Service, as `diagnose` counts.
@@ -518,10 +518,37 @@ impl Incremental {
     }
 }
 
+/// The client namespaces naming one Service, each with how many of its
+/// references do, in namespace order. A sorted list rather than a map: most
+/// Services are named from one or two namespaces, and a B-tree node is half
+/// a kilobyte.
+#[derive(Default)]
+struct Namers(Vec<(String, usize)>);
+
+impl Namers {
+    /// Count `by` more (or fewer) references from `ns`; a namespace whose
+    /// count reaches zero leaves.
+    fn add(&mut self, ns: &str, by: isize) {
+        match self.0.binary_search_by(|(n, _)| n.as_str().cmp(ns)) {
+            Ok(i) => {
+                let count = &mut self.0[i].1;
+                *count = count.saturating_add_signed(by);
+                if *count == 0 {
+                    self.0.remove(i);
+                }
+            }
+            Err(i) if by > 0 => self.0.insert(i, (ns.to_string(), by.unsigned_abs())),
+            Err(_) => {}
+        }
+    }
+
+    fn namespaces(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(|(ns, _)| ns.as_str())
+    }
+}
+
 /// For each Service that references name, the client namespaces naming it.
-fn named_from(
-    refs: &BTreeMap<String, Vec<TracedReference>>,
-) -> HashMap<ServiceRef, BTreeMap<String, usize>> {
+fn named_from(refs: &BTreeMap<String, Vec<TracedReference>>) -> HashMap<ServiceRef, Namers> {
     let mut out = HashMap::default();
     for (ns, list) in refs {
         count_named(&mut out, ns, list, 1);
@@ -531,7 +558,7 @@ fn named_from(
 
 /// Add (`by` 1) or take away (-1) the targets of `list`, references from `ns`.
 fn count_named(
-    named_from: &mut HashMap<ServiceRef, BTreeMap<String, usize>>,
+    named_from: &mut HashMap<ServiceRef, Namers>,
     ns: &str,
     list: &[TracedReference],
     by: isize,
@@ -539,13 +566,9 @@ fn count_named(
     for r in list {
         for t in &r.targets {
             let from = named_from.entry(t.clone()).or_default();
-            let count = from.entry(ns.to_string()).or_default();
-            *count = count.saturating_add_signed(by);
-            if *count == 0 {
-                from.remove(ns);
-                if from.is_empty() {
-                    named_from.remove(t);
-                }
+            from.add(ns, by);
+            if from.0.is_empty() {
+                named_from.remove(t);
             }
         }
     }
