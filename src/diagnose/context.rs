@@ -1,11 +1,11 @@
 //! What every step needs to know about one Service, computed once.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::dns::ClusterDns;
 use super::index::Index;
 use super::namespace::TracedReference;
+use crate::model::StringMap;
 use crate::model::{EndpointSlice, Pod, Service};
 
 /// One Service and the objects around it. Built by [`super::diagnose`]; the
@@ -18,7 +18,7 @@ pub struct ServiceCtx<'a> {
     /// The Service's selector when it has a non-empty one. `None` means the
     /// Service is selector-less (endpoints managed by hand, SEL-005); an empty
     /// map in a manifest is also `None` here (SVC-002 reports it).
-    pub selector: Option<&'a BTreeMap<String, String>>,
+    pub selector: Option<&'a StringMap>,
     /// Pods in the Service's namespace that the selector matches, any phase.
     pub pods: Vec<&'a Pod>,
     /// EndpointSlices labelled `kubernetes.io/service-name=<name>`.

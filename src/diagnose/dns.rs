@@ -37,7 +37,7 @@ use super::namespace::Client;
 use super::network::policy::{NamedPort, PodFacts};
 use super::permissions::not_evaluated;
 use super::report::{ClusterStep, Finding, ServiceRef, Severity, StepId, StepReport};
-use crate::model::{Pod, shared};
+use crate::model::{Pod, StringMap, shared};
 use crate::safe_text::sanitize;
 use crate::snapshot::Resource;
 use server::{DNS_LABEL, DNS_NAMESPACE};
@@ -172,7 +172,7 @@ pub fn cluster(idx: &Index<'_>) -> ClusterDns {
         .and_then(|s| s.selector.as_deref())
         .filter(|s| !s.is_empty());
     let deployment = server::find_deployment(idx, selector);
-    let default_selector = BTreeMap::from([(DNS_LABEL.0.to_string(), DNS_LABEL.1.to_string())]);
+    let default_selector = StringMap::from([(DNS_LABEL.0.to_string(), DNS_LABEL.1.to_string())]);
     let pod_selector = selector
         .or_else(|| deployment.and_then(|d| d.spec.as_ref()?.selector.match_labels.as_deref()))
         .unwrap_or(&default_selector);

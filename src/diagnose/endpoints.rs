@@ -27,6 +27,7 @@ use super::pod_status;
 use super::report::{Finding, StepId, StepReport};
 use super::service::{REVISION_LABELS, json_patch, selector_text};
 use crate::model::Pod;
+use crate::model::StringMap;
 use crate::snapshot::Resource;
 
 /// The label the EndpointSlice controller sets on the slices it manages.
@@ -136,7 +137,7 @@ struct NearMiss<'a> {
     satisfied: usize,
 }
 
-fn diff_pod<'a>(pod: &'a Pod, sel: &'a BTreeMap<String, String>) -> NearMiss<'a> {
+fn diff_pod<'a>(pod: &'a Pod, sel: &'a StringMap) -> NearMiss<'a> {
     let labels = pod.metadata.labels.as_deref();
     let diffs: Vec<_> = sel
         .iter()
@@ -230,7 +231,7 @@ impl NearMiss<'_> {
     }
 
     /// The selector rewritten to what this pod carries (pairs it lacks dropped).
-    fn selector_for_pod(&self) -> BTreeMap<String, String> {
+    fn selector_for_pod(&self) -> StringMap {
         self.diffs
             .iter()
             .filter_map(|(k, v, d)| match d {
@@ -246,7 +247,7 @@ impl NearMiss<'_> {
 }
 
 /// SEL-001: zero pods in the Service's namespace match its selector.
-fn check_selector(ctx: &ServiceCtx<'_>, sel: &BTreeMap<String, String>) -> Vec<Finding> {
+fn check_selector(ctx: &ServiceCtx<'_>, sel: &StringMap) -> Vec<Finding> {
     if !ctx.pods.is_empty() {
         return Vec::new();
     }
@@ -422,7 +423,7 @@ fn label_fixes(
             .iter()
             .filter_map(|(k, v)| {
                 pinned
-                    .and_then(|m| m.get(*k))
+                    .and_then(|m| m.get(k))
                     .filter(|have| have.as_str() != *v)
                     .map(|have| format!("{k}={have}"))
             })
@@ -481,7 +482,7 @@ fn label_fixes(
 }
 
 /// The workload's `spec.selector.matchLabels` (immutable for apps/v1 workloads).
-fn workload_match_labels<'a>(w: &Workload<'a>) -> Option<&'a BTreeMap<String, String>> {
+fn workload_match_labels<'a>(w: &Workload<'a>) -> Option<&'a StringMap> {
     w.match_labels().map(|m| &**m)
 }
 
@@ -540,7 +541,7 @@ fn move_fix(ctx: &ServiceCtx<'_>, other: &str) -> super::report::Fix {
 /// `availableReplicas < replicas` warns here only when pods are *missing*
 /// (fewer exist than desired): pods that exist but are not ready are the
 /// `pods` step's to explain (DESIGN §2: readiness belongs to `pods`).
-fn check_workloads(ctx: &ServiceCtx<'_>, sel: &BTreeMap<String, String>) -> Vec<Finding> {
+fn check_workloads(ctx: &ServiceCtx<'_>, sel: &StringMap) -> Vec<Finding> {
     let idx = ctx.idx;
     let mut workloads: Vec<Workload<'_>> = if ctx.pods.is_empty() {
         idx.workloads_in(ctx.namespace)
@@ -693,7 +694,7 @@ fn check_workloads(ctx: &ServiceCtx<'_>, sel: &BTreeMap<String, String>) -> Vec<
 // ---------------------------------------------------------------- SEL-003
 
 /// SEL-003: the selected pods belong to more than one top-level owner.
-fn check_owners(ctx: &ServiceCtx<'_>, sel: &BTreeMap<String, String>) -> Vec<Finding> {
+fn check_owners(ctx: &ServiceCtx<'_>, sel: &StringMap) -> Vec<Finding> {
     let idx = ctx.idx;
     let mut groups: BTreeMap<String, Vec<&Pod>> = BTreeMap::new();
     for p in ctx.pods.iter().filter(|p| !pod_status::is_terminal(p)) {
@@ -741,13 +742,13 @@ fn check_owners(ctx: &ServiceCtx<'_>, sel: &BTreeMap<String, String>) -> Vec<Fin
         .labels
         .iter()
         .flatten()
-        .filter(|(k, _)| !sel.contains_key(*k) && !REVISION_LABELS.contains(&k.as_str()))
+        .filter(|(k, _)| !sel.contains_key(k) && !REVISION_LABELS.contains(&k.as_str()))
         .find(|(k, v)| {
             main.iter()
-                .all(|p| p.metadata.labels.as_deref().and_then(|l| l.get(*k)) == Some(*v))
+                .all(|p| p.metadata.labels.as_deref().and_then(|l| l.get(k)) == Some(*v))
                 && others
                     .iter()
-                    .all(|p| p.metadata.labels.as_deref().and_then(|l| l.get(*k)) != Some(*v))
+                    .all(|p| p.metadata.labels.as_deref().and_then(|l| l.get(k)) != Some(*v))
         });
     if let Some((k, v)) = distinguishing {
         let patch = json!([{

@@ -42,6 +42,7 @@ use super::index::{Index, SERVICE_NAME_LABEL, Tables};
 use super::namespace::{self, TracedReference, reference_order};
 use super::report::{Report, SCHEMA, ServiceRef, ServiceReport};
 use super::{Options, missing_service, missing_services, service_reports, walk};
+use crate::model::StringMap;
 use crate::model::{EndpointSlice, Event, Object, Pod, Service};
 use crate::snapshot::Snapshot;
 
@@ -104,7 +105,7 @@ fn ns_name(svc: &Service) -> (&str, &str) {
 }
 
 /// The selector the engine reads: a non-empty one (`ServiceCtx::selector`).
-fn selector_of(svc: &Service) -> Option<&BTreeMap<String, String>> {
+fn selector_of(svc: &Service) -> Option<&StringMap> {
     svc.spec
         .as_ref()
         .and_then(|s| s.selector.as_deref())
@@ -145,7 +146,7 @@ impl Selectors {
         &self,
         services: &[Arc<Service>],
         ns: &str,
-        labels: &BTreeMap<String, String>,
+        labels: &StringMap,
         out: &mut BTreeSet<usize>,
     ) {
         let matches = |i: &usize| {
@@ -179,7 +180,7 @@ impl Selectors {
         &self,
         services: &[Arc<Service>],
         ns: &str,
-        labels: &BTreeMap<String, String>,
+        labels: &StringMap,
         out: &mut BTreeSet<usize>,
     ) {
         for (k, v) in labels {

@@ -9,7 +9,6 @@
 //! posting list of the selector's `key=value` pairs instead of every pod in the
 //! namespace: a Service's cost is proportional to the pods it (nearly) selects.
 
-use std::collections::BTreeMap;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::Arc;
 
@@ -18,6 +17,7 @@ use hashbrown::HashTable;
 
 use k8s_openapi::jiff::Timestamp;
 
+use crate::model::StringMap;
 use crate::model::{
     ConfigMap, DaemonSet, Deployment, EndpointSlice, Endpoints, Event, Ingress, LabelSelector,
     Labels, Meta, Namespace, NetworkPolicy, Node, Pod, PodTemplateSpec, ReplicaSet, Service,
@@ -99,7 +99,7 @@ impl<'a> Workload<'a> {
     }
 
     /// Labels of the pod template.
-    pub fn template_labels(&self) -> Option<&'a BTreeMap<String, String>> {
+    pub fn template_labels(&self) -> Option<&'a StringMap> {
         self.template()
             .and_then(|t| t.metadata.as_ref())
             .and_then(|m| m.labels.as_deref())
@@ -679,11 +679,7 @@ impl<'a> Index<'a> {
     /// Pods in `namespace` whose labels satisfy every pair of `selector`.
     /// An empty selector selects nothing here: for a Service it means "no
     /// selector" (the API drops an empty map), never "every pod".
-    pub fn select_pods(
-        &self,
-        namespace: &str,
-        selector: &BTreeMap<String, String>,
-    ) -> Vec<&'a Pod> {
+    pub fn select_pods(&self, namespace: &str, selector: &StringMap) -> Vec<&'a Pod> {
         let mut shortest: Option<&'a [Arc<Pod>]> = None;
         for (k, v) in selector {
             match self.pods_labelled(namespace, k, v) {
@@ -707,11 +703,7 @@ impl<'a> Index<'a> {
 
     /// Pods in any namespace other than `namespace` that `selector` matches
     /// exactly (evidence for SEL-001: selectors never cross namespaces).
-    pub fn select_pods_elsewhere(
-        &self,
-        namespace: &str,
-        selector: &BTreeMap<String, String>,
-    ) -> Vec<&'a Pod> {
+    pub fn select_pods_elsewhere(&self, namespace: &str, selector: &StringMap) -> Vec<&'a Pod> {
         let Some((k, v)) = selector.iter().next() else {
             return Vec::new();
         };
@@ -934,10 +926,7 @@ pub fn controller_of(meta: &Meta) -> Option<(&str, &str)> {
 }
 
 /// Whether `labels` has every `key=value` of `selector` (equality selector).
-pub fn labels_match(
-    labels: Option<&BTreeMap<String, String>>,
-    selector: &BTreeMap<String, String>,
-) -> bool {
+pub fn labels_match(labels: Option<&StringMap>, selector: &StringMap) -> bool {
     selector
         .iter()
         .all(|(k, v)| labels.and_then(|l| l.get(k)) == Some(v))

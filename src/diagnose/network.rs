@@ -34,6 +34,7 @@ use super::fix::{Kubectl, fix};
 use super::namespace::Client;
 use super::permissions::not_evaluated;
 use super::report::{Finding, Fix, StepId, StepReport};
+use crate::model::StringMap;
 use crate::model::{Labels, NetworkPolicy, Pod};
 use crate::safe_text::sanitize;
 use crate::snapshot::Resource;
@@ -666,7 +667,7 @@ fn dns007(
     }
     let dns_pods = ctx.dns.pods.first();
     if let Some(dns_pod) = dns_pods {
-        let dns_selector: BTreeMap<String, String> = dns_pod
+        let dns_selector: StringMap = dns_pod
             .labels
             .iter()
             .filter(|(k, _)| k.as_str() != "pod-template-hash")

@@ -831,7 +831,7 @@ fn pending_finding(idx: &Index<'_>, owner: &str, group: &[&Pod]) -> Finding {
         let unmatched: Vec<String> = node_selector
             .into_iter()
             .flatten()
-            .filter(|(k, v)| labels.and_then(|l| l.get(*k)) != Some(*v))
+            .filter(|(k, v)| labels.and_then(|l| l.get(k)) != Some(*v))
             .map(|(k, v)| format!("{k}={v}"))
             .collect();
         let mut reasons = Vec::new();

@@ -5,8 +5,6 @@
 //! address). To add a check: write `fn check_xxx(ctx) -> Vec<Finding>` here,
 //! call it from [`check`], and document it in `docs/checks.md`.
 
-use std::collections::BTreeMap;
-
 use serde_json::{Value, json};
 
 use super::context::ServiceCtx;
@@ -18,6 +16,7 @@ use super::permissions;
 use super::pod_status::{human_duration, seconds_since};
 use super::report::{Finding, ServiceRef, StepId, StepReport};
 use crate::model::Event;
+use crate::model::StringMap;
 use crate::snapshot::Resource;
 
 /// A LoadBalancer gets this long to receive an address before SVC-004 warns.
@@ -59,7 +58,7 @@ fn pass_summary(ctx: &ServiceCtx<'_>) -> String {
 }
 
 /// `app=backend,tier=api`.
-pub fn selector_text(sel: &BTreeMap<String, String>) -> String {
+pub fn selector_text(sel: &StringMap) -> String {
     sel.iter()
         .map(|(k, v)| format!("{k}={v}"))
         .collect::<Vec<_>>()
@@ -91,7 +90,7 @@ fn check_shape(ctx: &ServiceCtx<'_>) -> Vec<Finding> {
                 ),
             ));
         }
-    } else if spec.selector.as_deref().is_some_and(BTreeMap::is_empty) {
+    } else if spec.selector.as_deref().is_some_and(StringMap::is_empty) {
         let patch = json!([{"op": "remove", "path": "/spec/selector"}]);
         out.push(
             Finding::warning(
@@ -508,7 +507,7 @@ fn likely_backend<'a>(idx: &Index<'a>, ns: &str, name: &str) -> Option<Workload<
         let labels = w.template_labels();
         let app = ["app", "app.kubernetes.io/name", "k8s-app"]
             .iter()
-            .filter_map(|k| labels.and_then(|l| l.get(*k)))
+            .filter_map(|k| labels.and_then(|l| l.get(k)))
             .any(|v| v == stem || v == name);
         if app {
             return Some(1);
@@ -573,8 +572,7 @@ fn create_fix(
             fix(summary, [apply_service(ns, name, &selector, port, target)])
         }
         None => {
-            let mut selector = BTreeMap::new();
-            selector.insert("app".to_string(), stem(name).to_string());
+            let selector = StringMap::from([("app".to_string(), stem(name).to_string())]);
             let summary = format!(
                 "no workload in {ns} looks like {name}'s backend: deploy it, then create the Service (adjust the selector app={} to its pod labels)",
                 stem(name)
@@ -586,7 +584,7 @@ fn create_fix(
 
 /// The workload's own selector (matchLabels), else its template labels
 /// without the per-revision hashes.
-fn workload_selector(w: &Workload<'_>) -> BTreeMap<String, String> {
+fn workload_selector(w: &Workload<'_>) -> StringMap {
     let match_labels = w.match_labels().map(|m| (**m).clone());
     match_labels.filter(|m| !m.is_empty()).unwrap_or_else(|| {
         w.template_labels()
@@ -606,13 +604,7 @@ pub const REVISION_LABELS: [&str; 4] = [
     "statefulset.kubernetes.io/pod-name",
 ];
 
-fn apply_service(
-    ns: &str,
-    name: &str,
-    selector: &BTreeMap<String, String>,
-    port: i32,
-    target: i32,
-) -> Kubectl {
+fn apply_service(ns: &str, name: &str, selector: &StringMap, port: i32, target: i32) -> Kubectl {
     let manifest = json!({
         "apiVersion": "v1",
         "kind": "Service",

@@ -91,12 +91,6 @@ impl<T> Compact for Vec<T> {
     }
 }
 
-impl<K, V> Compact for std::collections::BTreeMap<K, V> {
-    fn compact(self) -> Self {
-        self
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

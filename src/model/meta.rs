@@ -13,7 +13,6 @@
 //! `resourceVersion` of each watch event. [`Wire`] is the type it lists and
 //! watches; it hands that version to kube-rs and the object to us.
 
-use std::collections::BTreeMap;
 use std::hash::Hasher;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{
@@ -22,21 +21,13 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{
 use serde::{Deserialize, Deserializer};
 
 use super::shared::{Fingerprint, Shared, feed, pooled};
+use super::string_map::StringMap;
 
 /// A label set (or a selector's `matchLabels`), shared with every object
 /// that carries an equal one.
-pub type Labels = Shared<BTreeMap<String, String>>;
+pub type Labels = Shared<StringMap>;
 
-pooled!(BTreeMap<String, String>, Vec<OwnerReference>);
-
-impl Fingerprint for BTreeMap<String, String> {
-    fn fingerprint(&self, h: &mut dyn Hasher) {
-        for (k, v) in self {
-            feed(h, Some(k));
-            feed(h, Some(v));
-        }
-    }
-}
+pooled!(StringMap, Vec<OwnerReference>);
 
 impl Fingerprint for OwnerReference {
     fn fingerprint(&self, h: &mut dyn Hasher) {
@@ -76,7 +67,7 @@ pub struct Meta {
 
 impl Meta {
     /// The labels as a map (`None` when the object has none).
-    pub fn labels(&self) -> Option<&BTreeMap<String, String>> {
+    pub fn labels(&self) -> Option<&StringMap> {
         self.labels.as_deref()
     }
 
@@ -171,7 +162,9 @@ mod tests {
         assert_eq!(meta.name, api.name);
         assert_eq!(meta.namespace, api.namespace);
         assert_eq!(meta.uid, api.uid);
-        assert_eq!(meta.labels(), api.labels.as_ref());
+        let labels: Vec<(&String, &String)> = meta.labels().into_iter().flatten().collect();
+        let api_labels: Vec<(&String, &String)> = api.labels.iter().flatten().collect();
+        assert_eq!(labels, api_labels);
         assert_eq!(
             meta.owners(),
             api.owner_references.as_deref().unwrap_or_default()

@@ -33,6 +33,7 @@ mod networking;
 pub mod pod;
 mod service;
 pub mod shared;
+mod string_map;
 mod word;
 pub mod workloads;
 
@@ -49,6 +50,7 @@ pub use pod::{
 };
 pub use service::{Service, ServiceSpec, ServiceStatus};
 pub use shared::Shared;
+pub use string_map::StringMap;
 pub use word::Word;
 pub(crate) use word::{optional_word, word};
 pub use workloads::{DaemonSet, Deployment, ReplicaSet, StatefulSet};

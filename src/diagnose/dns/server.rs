@@ -8,6 +8,7 @@ use crate::diagnose::fix::{Kubectl, fix};
 use crate::diagnose::index::{Index, Workload, labels_match};
 use crate::diagnose::permissions::not_evaluated;
 use crate::diagnose::report::Finding;
+use crate::model::StringMap;
 use crate::model::{Deployment, Pod, Service};
 use crate::safe_text::{sanitize, sanitize_multiline};
 use crate::snapshot::Resource;
@@ -58,7 +59,7 @@ fn missing_service(idx: &Index<'_>) -> Finding {
     let selector = deployment
         .and_then(|d| d.spec.as_ref())
         .and_then(|s| s.selector.match_labels.as_deref().cloned())
-        .unwrap_or_else(|| BTreeMap::from([(DNS_LABEL.0.to_string(), DNS_LABEL.1.to_string())]));
+        .unwrap_or_else(|| StringMap::from([(DNS_LABEL.0.to_string(), DNS_LABEL.1.to_string())]));
     let cluster_ip = idx
         .service("default", "kubernetes")
         .and_then(|s| {
@@ -110,7 +111,7 @@ fn missing_service(idx: &Index<'_>) -> Finding {
 /// labelled k8s-app=kube-dns).
 pub fn find_deployment<'a>(
     idx: &Index<'a>,
-    selector: Option<&BTreeMap<String, String>>,
+    selector: Option<&StringMap>,
 ) -> Option<&'a Deployment> {
     let mut found: Vec<&'a Deployment> = idx
         .workloads_in(DNS_NAMESPACE)

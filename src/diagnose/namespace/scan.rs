@@ -16,6 +16,7 @@ use super::{Client, WorkloadRef};
 use crate::diagnose::index::{Index, Workload};
 use crate::diagnose::network::policy::{PodFacts, container_ports, pod_ips};
 use crate::diagnose::pod_status::{is_ready, is_terminal, name as name_of};
+use crate::model::StringMap;
 use crate::model::{Container, Labels, Pod, PodSpec};
 use crate::snapshot::Resource;
 
@@ -154,12 +155,12 @@ fn representative<'a>(pods: &[&'a Pod]) -> Option<&'a Pod> {
         .min_by_key(|p| (!is_ready(p), name_of(p)))
 }
 
-fn stable(labels: &BTreeMap<String, String>) -> Labels {
+fn stable(labels: &StringMap) -> Labels {
     labels
         .iter()
         .filter(|(k, _)| !HASH_LABELS.contains(&k.as_str()))
         .map(|(k, v)| (k.clone(), v.clone()))
-        .collect::<BTreeMap<_, _>>()
+        .collect::<StringMap>()
         .into()
 }
 

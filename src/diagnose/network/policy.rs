@@ -24,7 +24,6 @@
 //!   select them, and pod/namespace selectors never match them (only an
 //!   `ipBlock` holding the node IP does).
 
-use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use std::sync::Arc;
@@ -33,6 +32,7 @@ use k8s_openapi::api::networking::v1::{NetworkPolicyPeer, NetworkPolicyPort};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::selector;
+use crate::model::StringMap;
 use crate::model::{Labels, NetworkPolicy, Pod, PodSpec};
 
 /// The label the API server puts on every namespace (Kubernetes ≥ 1.21).
@@ -132,7 +132,7 @@ pub struct Dest<'a> {
 }
 
 /// Labels of a namespace by name (with `kubernetes.io/metadata.name`).
-pub type NamespaceLabels<'a> = dyn Fn(&str) -> BTreeMap<String, String> + 'a;
+pub type NamespaceLabels<'a> = dyn Fn(&str) -> StringMap + 'a;
 
 /// One rule of a policy, in either direction.
 struct Rule<'p> {

@@ -6,10 +6,11 @@
 
 use std::collections::BTreeMap;
 
+use crate::model::StringMap;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
 /// Whether `selector` matches `labels`.
-pub fn matches(selector: &LabelSelector, labels: &BTreeMap<String, String>) -> bool {
+pub fn matches(selector: &LabelSelector, labels: &StringMap) -> bool {
     let equal = selector
         .match_labels
         .iter()
@@ -72,7 +73,7 @@ mod tests {
     use super::*;
     use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelectorRequirement;
 
-    fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    fn labels(pairs: &[(&str, &str)]) -> StringMap {
         pairs
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -98,7 +99,7 @@ mod tests {
     #[test]
     fn match_labels_and_expressions_all_hold() {
         let sel = LabelSelector {
-            match_labels: Some(labels(&[("app", "web")])),
+            match_labels: Some(labels(&[("app", "web")]).into_iter().collect()),
             match_expressions: Some(vec![
                 req("tier", "In", &["front", "edge"]),
                 req("env", "NotIn", &["prod"]),

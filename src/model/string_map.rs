@@ -1,0 +1,278 @@
+//! The API's small string maps — labels, selectors, ConfigMap data — as a
+//! sorted list.
+//!
+//! A `BTreeMap<String, String>` spends a 544-byte node on a map of one to
+//! eleven entries; a label set is usually five. A cluster holds tens of
+//! thousands of distinct label sets and selectors (pooled, see
+//! [`super::Labels`]) and a data map per ConfigMap. [`StringMap`] keeps the
+//! entries sorted by key in one exact-size allocation, with the part of
+//! `BTreeMap`'s interface the engine uses: lookups are a binary search over a
+//! handful of keys, iteration is in key order as before.
+
+use std::fmt;
+use std::hash::Hasher;
+
+use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
+use serde::ser::{Serialize, SerializeMap, Serializer};
+use smallvec::SmallVec;
+
+use super::exact::Compact;
+use super::shared::{Fingerprint, feed};
+
+/// A map from string to string, sorted by key, each key once.
+#[derive(Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct StringMap(Vec<(String, String)>);
+
+impl StringMap {
+    pub fn new() -> Self {
+        StringMap(Vec::new())
+    }
+
+    fn find(&self, key: &str) -> Result<usize, usize> {
+        self.0.binary_search_by(|(k, _)| k.as_str().cmp(key))
+    }
+
+    pub fn get(&self, key: &str) -> Option<&String> {
+        self.find(key).ok().map(|i| &self.0[i].1)
+    }
+
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.find(key).is_ok()
+    }
+
+    /// Set `key` to `value`; the value it had, if any.
+    pub fn insert(&mut self, key: String, value: String) -> Option<String> {
+        match self.find(&key) {
+            Ok(i) => Some(std::mem::replace(&mut self.0[i].1, value)),
+            Err(i) => {
+                self.0.insert(i, (key, value));
+                None
+            }
+        }
+    }
+
+    pub fn remove(&mut self, key: &str) -> Option<String> {
+        self.find(key).ok().map(|i| self.0.remove(i).1)
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Entries in key order.
+    pub fn iter(&self) -> Iter<'_> {
+        Iter(self.0.iter())
+    }
+
+    pub fn keys(&self) -> impl DoubleEndedIterator<Item = &String> + ExactSizeIterator {
+        self.0.iter().map(|(k, _)| k)
+    }
+
+    pub fn values(&self) -> impl DoubleEndedIterator<Item = &String> + ExactSizeIterator {
+        self.0.iter().map(|(_, v)| v)
+    }
+
+    /// From entries in any order; of equal keys the last wins, as inserting
+    /// them one by one would.
+    fn from_entries<const N: usize>(mut entries: SmallVec<[(String, String); N]>) -> Self
+    where
+        [(String, String); N]: smallvec::Array<Item = (String, String)>,
+    {
+        // Stable: equal keys keep their order, and dedup keeps the first of
+        // a run, so reverse each run's order first by sorting the reverse.
+        entries.reverse();
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        entries.dedup_by(|later, kept| later.0 == kept.0);
+        let mut out = Vec::with_capacity(entries.len());
+        out.extend(entries);
+        StringMap(out)
+    }
+}
+
+/// Iterates a [`StringMap`] as a `BTreeMap` iterates: `(&key, &value)`.
+#[derive(Clone)]
+pub struct Iter<'a>(std::slice::Iter<'a, (String, String)>);
+
+impl<'a> Iterator for Iter<'a> {
+    type Item = (&'a String, &'a String);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.0.next().map(|(k, v)| (k, v))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.0.size_hint()
+    }
+}
+
+impl DoubleEndedIterator for Iter<'_> {
+    fn next_back(&mut self) -> Option<Self::Item> {
+        self.0.next_back().map(|(k, v)| (k, v))
+    }
+}
+
+impl ExactSizeIterator for Iter<'_> {}
+
+impl<'a> IntoIterator for &'a StringMap {
+    type Item = (&'a String, &'a String);
+    type IntoIter = Iter<'a>;
+
+    fn into_iter(self) -> Iter<'a> {
+        self.iter()
+    }
+}
+
+impl IntoIterator for StringMap {
+    type Item = (String, String);
+    type IntoIter = std::vec::IntoIter<(String, String)>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
+
+impl FromIterator<(String, String)> for StringMap {
+    fn from_iter<I: IntoIterator<Item = (String, String)>>(iter: I) -> Self {
+        let entries: SmallVec<[(String, String); 8]> = iter.into_iter().collect();
+        StringMap::from_entries(entries)
+    }
+}
+
+impl<const N: usize> From<[(String, String); N]> for StringMap {
+    fn from(entries: [(String, String); N]) -> Self {
+        entries.into_iter().collect()
+    }
+}
+
+impl Extend<(String, String)> for StringMap {
+    fn extend<I: IntoIterator<Item = (String, String)>>(&mut self, iter: I) {
+        for (k, v) in iter {
+            self.insert(k, v);
+        }
+    }
+}
+
+impl fmt::Debug for StringMap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
+
+impl Serialize for StringMap {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(self.len()))?;
+        for (k, v) in self {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for StringMap {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct MapVisitor;
+
+        impl<'de> Visitor<'de> for MapVisitor {
+            type Value = StringMap;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a map of strings")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<StringMap, A::Error> {
+                let mut entries: SmallVec<[(String, String); 8]> = SmallVec::new();
+                while let Some(entry) = map.next_entry::<String, String>()? {
+                    entries.push(entry);
+                }
+                Ok(StringMap::from_entries(entries))
+            }
+        }
+
+        d.deserialize_map(MapVisitor)
+    }
+}
+
+/// What tells label sets apart: every pair.
+impl Fingerprint for StringMap {
+    fn fingerprint(&self, h: &mut dyn Hasher) {
+        for (k, v) in self {
+            feed(h, Some(k));
+            feed(h, Some(v));
+        }
+    }
+}
+
+/// Decoded at its exact size already.
+impl Compact for StringMap {
+    fn compact(self) -> Self {
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map(pairs: &[(&str, &str)]) -> StringMap {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn reads_like_a_btree_map() {
+        let m: StringMap =
+            serde_json::from_str(r#"{"tier": "web", "app": "shop", "version": "v2"}"#)
+                .expect("decodes");
+        let keys: Vec<&str> = m.keys().map(String::as_str).collect();
+        assert_eq!(keys, ["app", "tier", "version"], "in key order");
+        assert_eq!(m.get("tier").map(String::as_str), Some("web"));
+        assert_eq!(m.get("missing"), None);
+        assert!(m.contains_key("app") && !m.contains_key("App"));
+        assert_eq!(m.len(), 3);
+        assert_eq!(
+            serde_json::to_string(&m).expect("encodes"),
+            r#"{"app":"shop","tier":"web","version":"v2"}"#
+        );
+        assert_eq!(
+            format!("{m:?}"),
+            r#"{"app": "shop", "tier": "web", "version": "v2"}"#
+        );
+    }
+
+    #[test]
+    fn the_last_of_equal_keys_wins_as_with_inserts() {
+        let m = map(&[("a", "1"), ("b", "2"), ("a", "3")]);
+        assert_eq!(m, map(&[("b", "2"), ("a", "3")]));
+        assert_eq!(m.get("a").map(String::as_str), Some("3"));
+        let m: StringMap = serde_json::from_str(r#"{"a": "1", "a": "2"}"#).expect("decodes");
+        assert_eq!(m.get("a").map(String::as_str), Some("2"));
+    }
+
+    #[test]
+    fn insert_and_remove_keep_it_sorted() {
+        let mut m = map(&[("b", "2")]);
+        assert_eq!(m.insert("c".into(), "3".into()), None);
+        assert_eq!(m.insert("a".into(), "1".into()), None);
+        assert_eq!(m.insert("b".into(), "9".into()), Some("2".into()));
+        assert_eq!(m, map(&[("a", "1"), ("b", "9"), ("c", "3")]));
+        assert_eq!(m.remove("b"), Some("9".into()));
+        assert_eq!(m.remove("b"), None);
+        let pairs: Vec<(&String, &String)> = m.iter().collect();
+        assert_eq!(pairs.len(), 2);
+        assert!(pairs[0].0 < pairs[1].0);
+    }
+
+    #[test]
+    fn an_empty_map_and_bad_input() {
+        let m: StringMap = serde_json::from_str("{}").expect("decodes");
+        assert!(m.is_empty());
+        assert!(serde_json::from_str::<StringMap>(r#"{"a": 1}"#).is_err());
+        assert!(serde_json::from_str::<StringMap>(r#"["a"]"#).is_err());
+    }
+}
