@@ -135,6 +135,9 @@ struct NearMiss<'a> {
     pod: &'a Pod,
     diffs: Vec<(&'a str, &'a str, PairDiff<'a>)>,
     satisfied: usize,
+    /// [`NearMiss::rank`], computed once (it measures edit distances, and
+    /// sorting compares each near miss many times).
+    rank: (usize, usize, u32),
 }
 
 fn diff_pod<'a>(pod: &'a Pod, sel: &'a StringMap) -> NearMiss<'a> {
@@ -156,17 +159,24 @@ fn diff_pod<'a>(pod: &'a Pod, sel: &'a StringMap) -> NearMiss<'a> {
         })
         .collect();
     let satisfied = diffs.iter().filter(|d| d.2 == PairDiff::Satisfied).count();
-    NearMiss {
+    let mut near = NearMiss {
         pod,
         diffs,
         satisfied,
-    }
+        rank: (0, 0, 0),
+    };
+    near.rank = near.ranked();
+    near
 }
 
 impl NearMiss<'_> {
     /// Ranking: pairs satisfied, then pairs that differ only in case, then how
     /// alike the differing values are (`backend-api` is close to `backend`).
     fn rank(&self) -> (usize, usize, u32) {
+        self.rank
+    }
+
+    fn ranked(&self) -> (usize, usize, u32) {
         let close = self
             .diffs
             .iter()
@@ -195,8 +205,8 @@ impl NearMiss<'_> {
     /// Whether this pod is plausibly the one the selector meant, so that a
     /// fix may point the selector at it (never at an unrelated app).
     fn plausible(&self) -> bool {
-        let (satisfied, close, _) = self.rank();
-        satisfied > 0 || close > 0 || self.similarity() >= 0.5
+        let (satisfied, close, likeness) = self.rank();
+        satisfied > 0 || close > 0 || likeness >= 500
     }
 
     /// `pod backend-6d4f9c-xk2p9 has app=backend-api (wanted app=backend)`.

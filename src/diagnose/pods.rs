@@ -781,6 +781,9 @@ pub fn check_pending<'a>(idx: &Index<'_>, pods: &[&'a Pod]) -> Explained<'a> {
     out
 }
 
+/// Nodes described in POD-002's evidence (the rest are counted).
+const SHOWN_NODES: usize = 10;
+
 fn pending_finding(idx: &Index<'_>, owner: &str, group: &[&Pod]) -> Finding {
     let pod = group[0];
     let ns = ns_of(pod);
@@ -817,8 +820,9 @@ fn pending_finding(idx: &Index<'_>, owner: &str, group: &[&Pod]) -> Finding {
     let mut cordoned_only: Option<&str> = None;
     let mut node_cause = false;
     let mut lines = Vec::new();
+    let mut total = 0;
     let mut nodes: Vec<_> = idx.snap.nodes.iter().collect();
-    nodes.sort_by_key(|n| n.metadata.name.clone());
+    nodes.sort_by(|a, b| a.metadata.name.cmp(&b.metadata.name));
     for node in &nodes {
         let name = node.metadata.name.as_deref().unwrap_or("");
         let taints = scheduling::untolerated_taints(node, tolerations);
@@ -828,30 +832,35 @@ fn pending_finding(idx: &Index<'_>, owner: &str, group: &[&Pod]) -> Finding {
             .and_then(|s| s.unschedulable)
             .unwrap_or(false);
         let labels = node.metadata.labels.as_deref();
-        let unmatched: Vec<String> = node_selector
+        let unmatched: Vec<(&String, &String)> = node_selector
             .into_iter()
             .flatten()
             .filter(|(k, v)| labels.and_then(|l| l.get(k)) != Some(*v))
-            .map(|(k, v)| format!("{k}={v}"))
             .collect();
-        let mut reasons = Vec::new();
-        if !taints.is_empty() {
-            let t: Vec<String> = taints.iter().map(|t| scheduling::taint_text(t)).collect();
-            reasons.push(format!("untolerated taint {}", t.join(", ")));
-        }
-        if cordoned {
-            reasons.push("cordoned (unschedulable)".to_string());
-        }
-        if !unmatched.is_empty() {
-            reasons.push(format!("nodeSelector {} not matched", unmatched.join(",")));
-        }
         if taints.iter().any(|t| scheduling::is_condition_taint(t)) {
             node_cause = true;
         }
-        if reasons.is_empty() {
-            lines.push(format!("node {name}: no taint, cordon or nodeSelector keeps it off (resources or affinity may)"));
-        } else {
-            lines.push(format!("node {name}: {}", reasons.join("; ")));
+        // Every node is counted; only the first few are described.
+        total += 1;
+        if lines.len() < SHOWN_NODES {
+            let mut reasons = Vec::new();
+            if !taints.is_empty() {
+                let t: Vec<String> = taints.iter().map(|t| scheduling::taint_text(t)).collect();
+                reasons.push(format!("untolerated taint {}", t.join(", ")));
+            }
+            if cordoned {
+                reasons.push("cordoned (unschedulable)".to_string());
+            }
+            if !unmatched.is_empty() {
+                let pairs: Vec<String> =
+                    unmatched.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                reasons.push(format!("nodeSelector {} not matched", pairs.join(",")));
+            }
+            if reasons.is_empty() {
+                lines.push(format!("node {name}: no taint, cordon or nodeSelector keeps it off (resources or affinity may)"));
+            } else {
+                lines.push(format!("node {name}: {}", reasons.join("; ")));
+            }
         }
         let removable =
             !taints.is_empty() && taints.iter().all(|t| !scheduling::is_condition_taint(t));
@@ -864,10 +873,9 @@ fn pending_finding(idx: &Index<'_>, owner: &str, group: &[&Pod]) -> Finding {
     if nodes.is_empty() {
         lines.push("no Node objects: nothing can be scheduled".to_string());
     }
-    let total = lines.len();
-    f = f.evidence_lines(lines.into_iter().take(10));
-    if total > 10 {
-        f = f.evidence(format!("… {} more nodes", total - 10));
+    f = f.evidence_lines(lines);
+    if total > SHOWN_NODES {
+        f = f.evidence(format!("… {} more nodes", total - SHOWN_NODES));
     }
     if node_cause {
         f = f.evidence(
@@ -1898,6 +1906,31 @@ mod tests {
         );
         // Endpoints passes with a note: the pods step carries the failure.
         assert_status(step(&r, "sched", "db", StepId::Endpoints), Status::Pass);
+    }
+
+    /// On a large cluster only the first nodes are described, the rest
+    /// counted; every node still counts for the fix (a taint on one node).
+    #[test]
+    fn pod_002_describes_ten_nodes_and_counts_the_rest() {
+        let extra: String = (0..12)
+            .map(|i| {
+                format!(
+                    "---\napiVersion: v1\nkind: Node\nmetadata: {{name: zz-{i:02}}}\nspec: {{unschedulable: true}}\nstatus: {{conditions: [{{type: Ready, status: \"True\"}}]}}\n"
+                )
+            })
+            .collect();
+        let r = run(&[BASE, POD_002, &extra]);
+        let f = finding(pods(&r, "sched", "db"), "POD-002");
+        let described = f.evidence.iter().filter(|e| e.starts_with("node ")).count();
+        assert_eq!(described, super::SHOWN_NODES, "{f:#?}");
+        assert!(f.evidence.contains(&"… 4 more nodes".to_string()), "{f:#?}");
+        assert!(!f.evidence.iter().any(|e| e.starts_with("node zz-11")));
+        // cp-1 (first by name) is the node only a taint keeps the pod off.
+        assert!(
+            commands(f)
+                .iter()
+                .any(|c| c.starts_with("kubectl taint nodes cp-1"))
+        );
     }
 
     #[test]
