@@ -158,6 +158,26 @@ fn sizes() {
         ("Event", size_of::<model::Event>()),
         ("ConfigMap", size_of::<model::ConfigMap>()),
         ("Node", size_of::<model::Node>()),
+        (
+            "report::Finding",
+            size_of::<svc_doctor::diagnose::report::Finding>(),
+        ),
+        (
+            "report::StepReport",
+            size_of::<svc_doctor::diagnose::report::StepReport>(),
+        ),
+        (
+            "report::Reference",
+            size_of::<svc_doctor::diagnose::report::Reference>(),
+        ),
+        (
+            "TracedReference",
+            size_of::<svc_doctor::diagnose::namespace::TracedReference>(),
+        ),
+        (
+            "namespace::Client",
+            size_of::<svc_doctor::diagnose::namespace::Client>(),
+        ),
     ];
     for (name, size) in sizes {
         println!("size_of {name:<24} {size:>6} B");

@@ -49,7 +49,8 @@ pub struct TracedReference {
     /// The workload or pod that holds the reference (`None` for an Ingress).
     pub client: Option<Arc<Client>>,
     /// The finding the targets' `namespace` step carries (`None` when it passes).
-    pub finding: Option<Finding>,
+    /// Boxed: most references pass and carry none.
+    pub finding: Option<Box<Finding>>,
 }
 
 /// A workload (or bare pod) that names Services: what DNS-008, NP-001/002
@@ -189,7 +190,7 @@ pub fn check(ctx: &ServiceCtx<'_>) -> StepReport {
         }
     }
     for r in &ctx.references {
-        if let Some(f) = &r.finding
+        if let Some(f) = r.finding.as_deref()
             && !findings.contains(f)
         {
             findings.push(f.clone());

@@ -137,7 +137,7 @@ fn reference(
         targets: vec![target],
         missing,
         client: None,
-        finding,
+        finding: finding.map(Box::new),
     })
 }
 

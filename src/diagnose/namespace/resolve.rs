@@ -536,7 +536,7 @@ impl Graded {
             targets: self.targets,
             missing: self.missing,
             client: Some(found.client),
-            finding,
+            finding: finding.map(Box::new),
         }
     }
 }
