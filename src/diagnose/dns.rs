@@ -355,7 +355,7 @@ fn dns008(ctx: &ServiceCtx<'_>) -> Vec<Finding> {
         // Only these policies can fail (see dns008_client): most clients
         // (ClusterFirst without hostNetwork) cost nothing here.
         if let Some(client) = r.client.as_ref().filter(|c| {
-            matches!(c.dns_policy.as_str(), "Default" | "None")
+            matches!(&*c.dns_policy, "Default" | "None")
                 || (c.dns_policy == "ClusterFirst" && c.host_network)
         }) {
             let entry = by_client
@@ -397,7 +397,7 @@ fn dns008_client(
             None => f.evidence(immutable),
         };
     let set_policy = |policy: &str| json!([{"op": "replace", "path": "/spec/template/spec/dnsPolicy", "value": policy}]);
-    match client.dns_policy.as_str() {
+    match &*client.dns_policy {
         "Default" => Some(with_fix(
             Finding::error(
                 "DNS-008",

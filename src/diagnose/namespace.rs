@@ -31,7 +31,7 @@ use super::index::Index;
 use super::network::policy::PodFacts;
 use super::permissions::not_evaluated;
 use super::report::{Finding, Reference, ServiceRef, Status, StepId, StepReport};
-use crate::model::Labels;
+use crate::model::{Labels, Word};
 use crate::snapshot::Resource;
 
 /// A reference with what the engine needs beyond the report's fields.
@@ -69,7 +69,7 @@ pub struct Client {
     /// (the workload's `matchLabels`; hash labels dropped).
     pub selector: Labels,
     /// `dnsPolicy` (`ClusterFirst` when unset, as the API defaults it).
-    pub dns_policy: String,
+    pub dns_policy: Word,
     pub host_network: bool,
     pub nameservers: Vec<String>,
     pub searches: Vec<String>,

@@ -6,6 +6,7 @@ use k8s_openapi::api::discovery::v1::{EndpointConditions, EndpointPort};
 use serde::Deserialize;
 
 use super::meta::Meta;
+use super::word::Word;
 
 /// `discovery.k8s.io/v1` EndpointSlice.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -13,8 +14,8 @@ use super::meta::Meta;
 pub struct EndpointSlice {
     #[serde(deserialize_with = "super::or_default")]
     pub metadata: Meta,
-    #[serde(deserialize_with = "super::or_default")]
-    pub address_type: String,
+    #[serde(deserialize_with = "super::word")]
+    pub address_type: Word,
     #[serde(deserialize_with = "super::exact")]
     pub endpoints: Vec<Endpoint>,
     #[serde(deserialize_with = "super::optional_exact")]
@@ -44,12 +45,12 @@ pub struct Endpoint {
 }
 
 /// `core/v1` ObjectReference as a slice's `targetRef` uses it: which pod an
-/// endpoint is (`apiVersion`, `resourceVersion` and `fieldPath` skipped).
+/// endpoint is, by name and uid (the kind is always Pod and the namespace
+/// the slice's; they and `apiVersion`, `resourceVersion` and `fieldPath`
+/// are skipped).
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(default)]
 pub struct ObjectRef {
-    pub kind: Option<String>,
-    pub namespace: Option<String>,
     pub name: Option<String>,
     pub uid: Option<String>,
 }
@@ -100,7 +101,7 @@ mod tests {
         assert_eq!(ep.conditions.as_ref().and_then(|c| c.ready), Some(true));
         let target = ep.target_ref.as_ref().expect("targetRef");
         assert_eq!(target.uid.as_deref(), Some("u1"));
-        assert_eq!(target.kind.as_deref(), Some("Pod"));
+        assert_eq!(target.name.as_deref(), Some("web-0"));
         assert_eq!(slice.ports.map(|p| p.len()), Some(1));
     }
 

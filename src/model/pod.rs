@@ -81,7 +81,8 @@ pub struct PodSpec {
     pub affinity: Option<Box<Affinity>>,
     pub tolerations: Option<Shared<Vec<Toleration>>>,
     pub host_network: Option<bool>,
-    pub dns_policy: Option<String>,
+    #[serde(deserialize_with = "super::optional_word")]
+    pub dns_policy: Option<Word>,
     pub dns_config: Option<Box<PodDNSConfig>>,
     pub hostname: Option<String>,
     pub subdomain: Option<String>,

@@ -10,8 +10,9 @@ use serde::de::{self, Deserializer, Visitor};
 /// the program, anything else is owned. Compares with `==` against a `&str`.
 pub type Word = Cow<'static, str>;
 
-/// The words worth not allocating: condition types and statuses, phases.
-const KNOWN: [&str; 13] = [
+/// The words worth not allocating: condition types and statuses, phases,
+/// DNS policies, address types.
+const KNOWN: [&str; 20] = [
     "True",
     "False",
     "Unknown",
@@ -25,6 +26,13 @@ const KNOWN: [&str; 13] = [
     "Pending",
     "Succeeded",
     "Failed",
+    "ClusterFirst",
+    "ClusterFirstWithHostNet",
+    "Default",
+    "None",
+    "IPv4",
+    "IPv6",
+    "FQDN",
 ];
 
 fn known(s: &str) -> Word {
