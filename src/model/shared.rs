@@ -15,13 +15,13 @@
 //! It holds weak references, so a value lives exactly as long as the objects
 //! that hold it; dead entries are swept as the pool grows.
 
-use std::collections::HashMap;
 use std::fmt::{self, Debug};
 use std::hash::{BuildHasher, Hasher};
 use std::ops::{Deref, DerefMut};
 use std::sync::{Arc, Mutex, Weak};
 
 use foldhash::fast::FixedState;
+use hashbrown::HashTable;
 
 pub use super::exact::Compact;
 use serde::{Deserialize, Deserializer};
@@ -154,16 +154,16 @@ pub fn feed(h: &mut dyn Hasher, s: Option<&str>) {
     }
 }
 
-/// The live values of one type, by fingerprint.
+/// The live values of one type, by fingerprint: one table entry each (the
+/// fingerprint and a weak reference), no allocation of its own.
 pub struct Pool<T> {
     inner: Mutex<Entries<T>>,
 }
 
 struct Entries<T> {
-    by_hash: HashMap<u64, Vec<Weak<T>>>,
+    table: HashTable<(u64, Weak<T>)>,
     /// Entries (dead ones included) at which to sweep next.
     sweep_at: usize,
-    len: usize,
 }
 
 /// Sweep no more often than every this many new entries.
@@ -173,9 +173,8 @@ impl<T: Fingerprint + PartialEq + Compact> Pool<T> {
     pub fn new() -> Self {
         Pool {
             inner: Mutex::new(Entries {
-                by_hash: HashMap::new(),
+                table: HashTable::new(),
                 sweep_at: MIN_SWEEP,
-                len: 0,
             }),
         }
     }
@@ -186,26 +185,17 @@ impl<T: Fingerprint + PartialEq + Compact> Pool<T> {
         // A poisoned pool only means another thread panicked mid-insert; the
         // map is still valid (every entry is checked when used).
         let mut e = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        let bucket = e.by_hash.entry(key).or_default();
-        if let Some(live) = bucket
-            .iter()
-            .filter_map(Weak::upgrade)
-            .find(|live| **live == value)
-        {
+        let same = |(h, w): &(u64, Weak<T>)| *h == key && w.upgrade().is_some_and(|l| *l == value);
+        if let Some(live) = e.table.find(key, same).and_then(|(_, w)| w.upgrade()) {
             return live;
         }
         // Kept: without the slack decoding may have left.
         let value = Arc::new(value.compact());
-        bucket.retain(|w| w.strong_count() > 0);
-        bucket.push(Arc::downgrade(&value));
-        e.len += 1;
-        if e.len >= e.sweep_at {
-            e.by_hash.retain(|_, bucket| {
-                bucket.retain(|w| w.strong_count() > 0);
-                !bucket.is_empty()
-            });
-            e.len = e.by_hash.values().map(Vec::len).sum();
-            e.sweep_at = (e.len * 2).max(MIN_SWEEP);
+        e.table
+            .insert_unique(key, (key, Arc::downgrade(&value)), |(h, _)| *h);
+        if e.table.len() >= e.sweep_at {
+            e.table.retain(|(_, w)| w.strong_count() > 0);
+            e.sweep_at = (e.table.len() * 2).max(MIN_SWEEP);
         }
         value
     }
@@ -213,7 +203,11 @@ impl<T: Fingerprint + PartialEq + Compact> Pool<T> {
     /// How many values the pool holds now (dead ones not yet swept included).
     #[cfg(test)]
     fn len(&self) -> usize {
-        self.inner.lock().unwrap_or_else(|p| p.into_inner()).len
+        self.inner
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .table
+            .len()
     }
 }
 
