@@ -135,7 +135,7 @@ struct NearMiss<'a> {
     pod: &'a Pod,
     diffs: Vec<(&'a str, &'a str, PairDiff<'a>)>,
     satisfied: usize,
-    /// [`NearMiss::rank`], computed once (it measures edit distances, and
+    /// [`NearMiss::ranked`], computed once (it measures edit distances, and
     /// sorting compares each near miss many times).
     rank: (usize, usize, u32),
 }
@@ -172,10 +172,6 @@ fn diff_pod<'a>(pod: &'a Pod, sel: &'a StringMap) -> NearMiss<'a> {
 impl NearMiss<'_> {
     /// Ranking: pairs satisfied, then pairs that differ only in case, then how
     /// alike the differing values are (`backend-api` is close to `backend`).
-    fn rank(&self) -> (usize, usize, u32) {
-        self.rank
-    }
-
     fn ranked(&self) -> (usize, usize, u32) {
         let close = self
             .diffs
@@ -205,7 +201,7 @@ impl NearMiss<'_> {
     /// Whether this pod is plausibly the one the selector meant, so that a
     /// fix may point the selector at it (never at an unrelated app).
     fn plausible(&self) -> bool {
-        let (satisfied, close, likeness) = self.rank();
+        let (satisfied, close, likeness) = self.rank;
         satisfied > 0 || close > 0 || likeness >= 500
     }
 
@@ -295,8 +291,8 @@ fn check_selector(ctx: &ServiceCtx<'_>, sel: &StringMap) -> Vec<Finding> {
         .map(|p| diff_pod(p, sel))
         .collect();
     near.sort_by(|a, b| {
-        b.rank()
-            .cmp(&a.rank())
+        b.rank
+            .cmp(&a.rank)
             .then_with(|| pod_status::name(a.pod).cmp(pod_status::name(b.pod)))
     });
     // One line per distinct owner and label difference: replicas look alike.
@@ -422,7 +418,7 @@ fn label_fixes(
     }
     let mut template = None;
     if let Some(w) = owner {
-        let pinned = workload_match_labels(&w);
+        let pinned = w.match_labels();
         let wanted: Vec<(&str, &str)> = best
             .diffs
             .iter()
@@ -489,11 +485,6 @@ fn label_fixes(
         (None, Some(t)) => (f.fix(t), None),
         (None, None) => (f, None),
     }
-}
-
-/// The workload's `spec.selector.matchLabels` (immutable for apps/v1 workloads).
-fn workload_match_labels<'a>(w: &Workload<'a>) -> Option<&'a StringMap> {
-    w.match_labels().map(|m| &**m)
 }
 
 /// The pods exist, in another namespace: create the Service there (a copy of

@@ -20,8 +20,7 @@ use k8s_openapi::jiff::Timestamp;
 use crate::model::StringMap;
 use crate::model::{
     ConfigMap, DaemonSet, Deployment, EndpointSlice, Endpoints, Event, Ingress, LabelSelector,
-    Labels, Meta, Namespace, NetworkPolicy, Node, Pod, PodTemplateSpec, ReplicaSet, Service,
-    StatefulSet,
+    Meta, Namespace, NetworkPolicy, Node, Pod, PodTemplateSpec, ReplicaSet, Service, StatefulSet,
 };
 use crate::snapshot::{ContainerLogs, Snapshot};
 
@@ -115,9 +114,9 @@ impl<'a> Workload<'a> {
         }
     }
 
-    /// The selector's `matchLabels` (shared with equal label sets).
-    pub fn match_labels(&self) -> Option<&'a Labels> {
-        self.selector()?.match_labels.as_ref()
+    /// The selector's `matchLabels` (immutable for apps/v1 workloads).
+    pub fn match_labels(&self) -> Option<&'a StringMap> {
+        self.selector()?.match_labels.as_deref()
     }
 
     /// Desired replicas (`None` for DaemonSets, which have no such field).
@@ -275,10 +274,6 @@ fn in_ns(meta: &Meta, ns: &str) -> bool {
 
 fn named(meta: &Meta, ns: &str, name: &str) -> bool {
     name_of(meta) == name && ns_of(meta) == ns
-}
-
-fn label<'m>(meta: &'m Meta, key: &str) -> Option<&'m str> {
-    meta.labels.as_deref()?.get(key).map(String::as_str)
 }
 
 /// A workload as the tables keep it.
@@ -512,10 +507,10 @@ impl Tables {
         let ns = ns_of(&slice.metadata);
         self.slices_by_ns
             .apply(op, hash(&[ns]), slice, |o| in_ns(&o.metadata, ns));
-        if let Some(svc) = label(&slice.metadata, SERVICE_NAME_LABEL) {
+        if let Some(svc) = slice.metadata.label(SERVICE_NAME_LABEL) {
             self.slices_by_service
                 .apply(op, hash(&[ns, svc]), slice, |o| {
-                    in_ns(&o.metadata, ns) && label(&o.metadata, SERVICE_NAME_LABEL) == Some(svc)
+                    in_ns(&o.metadata, ns) && o.metadata.label(SERVICE_NAME_LABEL) == Some(svc)
                 });
         }
     }
@@ -562,7 +557,7 @@ fn index_pod_by_name(
     by_ns.apply(op, hash(&[ns]), pod, |o| in_ns(&o.metadata, ns));
     for (k, v) in pod.metadata.labels.iter().flatten() {
         by_label.apply(op, hash(&[ns, k, v]), pod, |o| {
-            in_ns(&o.metadata, ns) && label(&o.metadata, k) == Some(v)
+            in_ns(&o.metadata, ns) && o.metadata.label(k) == Some(v)
         });
     }
 }
@@ -577,7 +572,7 @@ fn index_pod_across(
 ) {
     let ns = ns_of(&pod.metadata);
     for (k, v) in pod.metadata.labels.iter().flatten() {
-        by_pair.apply(op, hash(&[k, v]), pod, |o| label(&o.metadata, k) == Some(v));
+        by_pair.apply(op, hash(&[k, v]), pod, |o| o.metadata.label(k) == Some(v));
         by_key.apply(op, hash_lower(ns, k), pod, |o| {
             in_ns(&o.metadata, ns)
                 && o.metadata
@@ -671,7 +666,7 @@ impl<'a> Index<'a> {
 
     fn pods_labelled(&self, namespace: &str, k: &str, v: &str) -> Option<&'a [Arc<Pod>]> {
         let list = self.t.pods_by_label.list(hash(&[namespace, k, v]), |o| {
-            in_ns(&o.metadata, namespace) && label(&o.metadata, k) == Some(v)
+            in_ns(&o.metadata, namespace) && o.metadata.label(k) == Some(v)
         });
         (!list.is_empty()).then_some(list)
     }
@@ -710,7 +705,7 @@ impl<'a> Index<'a> {
         let mut out: Vec<&'a Pod> = self
             .t
             .pods_by_pair
-            .list(hash(&[k, v]), |o| label(&o.metadata, k) == Some(v))
+            .list(hash(&[k, v]), |o| o.metadata.label(k) == Some(v))
             .iter()
             .map(|p| &**p)
             .filter(|p| ns_of(&p.metadata) != namespace)
@@ -726,7 +721,7 @@ impl<'a> Index<'a> {
             .slices_by_service
             .list(hash(&[namespace, service]), |o| {
                 in_ns(&o.metadata, namespace)
-                    && label(&o.metadata, SERVICE_NAME_LABEL) == Some(service)
+                    && o.metadata.label(SERVICE_NAME_LABEL) == Some(service)
             })
     }
 

@@ -820,7 +820,6 @@ fn pending_finding(idx: &Index<'_>, owner: &str, group: &[&Pod]) -> Finding {
     let mut cordoned_only: Option<&str> = None;
     let mut node_cause = false;
     let mut lines = Vec::new();
-    let mut total = 0;
     let mut nodes: Vec<_> = idx.snap.nodes.iter().collect();
     nodes.sort_by(|a, b| a.metadata.name.cmp(&b.metadata.name));
     for node in &nodes {
@@ -840,8 +839,7 @@ fn pending_finding(idx: &Index<'_>, owner: &str, group: &[&Pod]) -> Finding {
         if taints.iter().any(|t| scheduling::is_condition_taint(t)) {
             node_cause = true;
         }
-        // Every node is counted; only the first few are described.
-        total += 1;
+        // Every node counts for the fix; only the first few are described.
         if lines.len() < SHOWN_NODES {
             let mut reasons = Vec::new();
             if !taints.is_empty() {
@@ -874,8 +872,8 @@ fn pending_finding(idx: &Index<'_>, owner: &str, group: &[&Pod]) -> Finding {
         lines.push("no Node objects: nothing can be scheduled".to_string());
     }
     f = f.evidence_lines(lines);
-    if total > SHOWN_NODES {
-        f = f.evidence(format!("… {} more nodes", total - SHOWN_NODES));
+    if nodes.len() > SHOWN_NODES {
+        f = f.evidence(format!("… {} more nodes", nodes.len() - SHOWN_NODES));
     }
     if node_cause {
         f = f.evidence(

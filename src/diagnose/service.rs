@@ -585,7 +585,7 @@ fn create_fix(
 /// The workload's own selector (matchLabels), else its template labels
 /// without the per-revision hashes.
 fn workload_selector(w: &Workload<'_>) -> StringMap {
-    let match_labels = w.match_labels().map(|m| (**m).clone());
+    let match_labels = w.match_labels().cloned();
     match_labels.filter(|m| !m.is_empty()).unwrap_or_else(|| {
         w.template_labels()
             .cloned()

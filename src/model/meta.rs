@@ -75,11 +75,6 @@ impl Meta {
     pub fn label(&self, key: &str) -> Option<&str> {
         self.labels.as_ref()?.get(key).map(String::as_str)
     }
-
-    /// The owner references (empty when none).
-    pub fn owners(&self) -> &[OwnerReference] {
-        super::shared::list(&self.owner_references)
-    }
 }
 
 /// A kind the engine keeps: its metadata.
@@ -100,10 +95,6 @@ pub struct Wire<T> {
 impl<T> Wire<T> {
     pub fn into_object(self) -> T {
         self.object
-    }
-
-    pub fn object(&self) -> &T {
-        &self.object
     }
 }
 
@@ -166,8 +157,8 @@ mod tests {
         let api_labels: Vec<(&String, &String)> = api.labels.iter().flatten().collect();
         assert_eq!(labels, api_labels);
         assert_eq!(
-            meta.owners(),
-            api.owner_references.as_deref().unwrap_or_default()
+            meta.owner_references.as_deref(),
+            api.owner_references.as_ref()
         );
         assert_eq!(meta.creation_timestamp, api.creation_timestamp);
         assert_eq!(meta.deletion_timestamp, api.deletion_timestamp);

@@ -205,14 +205,6 @@ struct ConditionDetail {
 }
 
 impl PodCondition {
-    pub fn new(type_: impl Into<Word>, status: impl Into<Word>) -> Self {
-        PodCondition {
-            type_: type_.into(),
-            status: status.into(),
-            ..PodCondition::default()
-        }
-    }
-
     pub fn reason(&self) -> Option<&str> {
         self.detail.as_ref()?.reason.as_deref()
     }

@@ -79,12 +79,6 @@ impl<T: Ord> Ord for Shared<T> {
     }
 }
 
-impl<T: std::hash::Hash> std::hash::Hash for Shared<T> {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.0.hash(state);
-    }
-}
-
 impl<T: Debug> Debug for Shared<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.0.fmt(f)

@@ -72,10 +72,6 @@ impl StringMap {
         self.0.iter().map(|(k, _)| k)
     }
 
-    pub fn values(&self) -> impl DoubleEndedIterator<Item = &String> + ExactSizeIterator {
-        self.0.iter().map(|(_, v)| v)
-    }
-
     /// From entries in any order; of equal keys the last wins, as inserting
     /// them one by one would.
     fn from_entries<const N: usize>(mut entries: SmallVec<[(String, String); N]>) -> Self
@@ -145,14 +141,6 @@ impl FromIterator<(String, String)> for StringMap {
 impl<const N: usize> From<[(String, String); N]> for StringMap {
     fn from(entries: [(String, String); N]) -> Self {
         entries.into_iter().collect()
-    }
-}
-
-impl Extend<(String, String)> for StringMap {
-    fn extend<I: IntoIterator<Item = (String, String)>>(&mut self, iter: I) {
-        for (k, v) in iter {
-            self.insert(k, v);
-        }
     }
 }
 

@@ -35,11 +35,9 @@ const KNOWN: [&str; 20] = [
     "FQDN",
 ];
 
-fn known(s: &str) -> Word {
-    match KNOWN.iter().find(|w| **w == s) {
-        Some(w) => Cow::Borrowed(w),
-        None => Cow::Owned(s.to_string()),
-    }
+/// The program's own copy of `s`, when it is a known word.
+fn known(s: &str) -> Option<&'static str> {
+    KNOWN.iter().find(|w| **w == s).copied()
 }
 
 struct WordVisitor;
@@ -52,14 +50,13 @@ impl<'de> Visitor<'de> for WordVisitor {
     }
 
     fn visit_str<E: de::Error>(self, s: &str) -> Result<Self::Value, E> {
-        Ok(Some(known(s)))
+        Ok(Some(
+            known(s).map_or_else(|| Cow::Owned(s.to_string()), Cow::Borrowed),
+        ))
     }
 
     fn visit_string<E: de::Error>(self, s: String) -> Result<Self::Value, E> {
-        Ok(Some(match KNOWN.iter().find(|w| **w == s) {
-            Some(w) => Cow::Borrowed(w),
-            None => Cow::Owned(s),
-        }))
+        Ok(Some(known(&s).map_or(Cow::Owned(s), Cow::Borrowed)))
     }
 
     fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
