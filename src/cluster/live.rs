@@ -545,3 +545,81 @@ fn watch_failure(
         message: one_line(err),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pod(ns: &str, name: &str, ip: &str) -> Arc<Pod> {
+        let json = serde_json::json!({
+            "metadata": {"namespace": ns, "name": name},
+            "status": {"podIP": ip}
+        });
+        Arc::new(serde_json::from_value(json).expect("a pod"))
+    }
+
+    fn held(store: &Store<Pod>) -> Vec<(String, String, String)> {
+        let mut out = Vec::new();
+        store.extend_into(&mut out);
+        let mut out: Vec<_> = out
+            .iter()
+            .map(|p| {
+                let (ns, name) = meta_key(&p.metadata);
+                let ip = p.status.as_ref().and_then(|s| s.pod_ip.clone());
+                (ns.to_string(), name.to_string(), ip.unwrap_or_default())
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
+    fn row(ns: &str, name: &str, ip: &str) -> (String, String, String) {
+        (ns.into(), name.into(), ip.into())
+    }
+
+    /// The store follows kube-rs's watcher events as its reflector store
+    /// does: a list becomes visible only when complete and replaces what was
+    /// there; watch events change one object by namespace and name.
+    #[test]
+    fn follows_lists_and_watch_events() {
+        let store: Store<Pod> = Store::new();
+        store.apply(&watcher::Event::Init);
+        store.apply(&watcher::Event::InitApply(pod("a", "web", "10.0.0.1")));
+        store.apply(&watcher::Event::InitApply(pod("b", "web", "10.0.0.2")));
+        assert!(held(&store).is_empty(), "a list in progress is not visible");
+        store.apply(&watcher::Event::InitDone);
+        assert_eq!(
+            held(&store),
+            [row("a", "web", "10.0.0.1"), row("b", "web", "10.0.0.2")]
+        );
+
+        // Same name in another namespace is another object; same key replaces.
+        store.apply(&watcher::Event::Apply(pod("a", "web", "10.0.0.9")));
+        store.apply(&watcher::Event::Apply(pod("a", "db", "10.0.0.3")));
+        store.apply(&watcher::Event::Delete(pod("b", "web", "")));
+        store.apply(&watcher::Event::Delete(pod("c", "gone", "")));
+        assert_eq!(
+            held(&store),
+            [row("a", "db", "10.0.0.3"), row("a", "web", "10.0.0.9")]
+        );
+        assert_eq!(
+            store
+                .get("a", "web")
+                .and_then(|p| p.status.as_ref()?.pod_ip.clone()),
+            Some("10.0.0.9".to_string())
+        );
+        assert!(store.get("b", "web").is_none());
+
+        // A relist (after a 410 or a reconnect) replaces everything: what it
+        // no longer lists is gone.
+        store.apply(&watcher::Event::Init);
+        store.apply(&watcher::Event::InitApply(pod("a", "db", "10.0.0.4")));
+        assert_eq!(
+            held(&store).len(),
+            2,
+            "the old state until the list is done"
+        );
+        store.apply(&watcher::Event::InitDone);
+        assert_eq!(held(&store), [row("a", "db", "10.0.0.4")]);
+    }
+}

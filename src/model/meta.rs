@@ -166,6 +166,22 @@ mod tests {
         assert_eq!(meta.resource_version, api.resource_version);
     }
 
+    /// kube-rs reads the resourceVersion off the `ObjectMeta` it is given;
+    /// the object handed over keeps none.
+    #[test]
+    fn wire_hands_the_resource_version_to_kube_rs() {
+        use k8s_openapi::Metadata;
+        let json = serde_json::json!({
+            "apiVersion": "v1", "kind": "Service",
+            "metadata": {"name": "web", "namespace": "shop", "resourceVersion": "42"}
+        });
+        let wire: Wire<super::super::Service> = serde_json::from_value(json).expect("decodes");
+        assert_eq!(wire.metadata().resource_version.as_deref(), Some("42"));
+        let svc = wire.into_object();
+        assert_eq!(svc.metadata.resource_version, None);
+        assert_eq!(svc.metadata.name.as_deref(), Some("web"));
+    }
+
     #[test]
     fn equal_label_sets_and_owners_are_held_once() {
         let pod = |name: &str| {
