@@ -20,6 +20,7 @@ use svc_doctor::diagnose::index::Tables;
 use svc_doctor::diagnose::{Options, diagnose};
 use svc_doctor::sandbox::synthetic::Params;
 use svc_doctor::snapshot::Snapshot;
+use svc_doctor::snapshot::history::{MAX_SAMPLES, ReadinessHistory};
 
 /// Counts every allocation. The system allocator underneath: live bytes are
 /// the sizes asked for, whichever allocator serves them.
@@ -105,6 +106,30 @@ fn main() {
     let engine = Incremental::new(snap.clone(), support::now());
     line("incremental engine", snap.pods.len(), before, live());
     drop(engine);
+
+    // The dashboard's own: the readiness history it observes on every tick
+    // (a full window of steady observations), and the ready counts of every
+    // Service that it hands the UI.
+    let before = live();
+    let mut history = ReadinessHistory::default();
+    for second in 0..MAX_SAMPLES as i64 {
+        let at = support::now() + jiff::SignedDuration::from_secs(second);
+        history.observe(&snap, at);
+    }
+    let endpoints: usize = snap.endpoint_slices.iter().map(|s| s.endpoints.len()).sum();
+    line("readiness history", endpoints, before, live());
+    let before = live();
+    let counts: Vec<_> = snap
+        .services
+        .iter()
+        .map(|s| {
+            let ns = s.metadata.namespace.as_deref().unwrap_or_default();
+            let name = s.metadata.name.as_deref().unwrap_or_default();
+            history.counts(ns, name)
+        })
+        .collect();
+    line("  ready counts for the UI", counts.len(), before, live());
+    drop((counts, history));
 
     // Parts of the kinds that dominate, then what is left of them. Every
     // Arc is unique here (the engine is gone), so parts can be taken out.
