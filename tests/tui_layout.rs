@@ -248,7 +248,10 @@ fn the_pods_step_shows_a_readiness_sparkline() {
     let mut state = state_with(Theme::default(), 120, 40);
     update(
         &mut state,
-        Msg::Readiness(vec![(svc("default", "flaky"), vec![3, 2, 3, 0, 3, 1, 3])]),
+        Msg::Readiness(vec![(
+            svc("default", "flaky"),
+            [3, 2, 3, 0, 3, 1, 3].into_iter().collect(),
+        )]),
     );
     // default/flaky is sixth: fail ×4, unknown, then warn.
     for _ in 0..5 {

@@ -1627,13 +1627,7 @@ fn check_flapping_live(
         return Vec::new();
     }
     let counts = history.counts(ctx.namespace, ctx.name);
-    let shown: Vec<String> = counts
-        .iter()
-        .rev()
-        .take(20)
-        .rev()
-        .map(u32::to_string)
-        .collect();
+    let shown: Vec<String> = counts.tail(20).iter().map(u32::to_string).collect();
     let evidence = flapping
         .iter()
         .map(|f| {

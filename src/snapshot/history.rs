@@ -20,16 +20,23 @@ pub const WINDOW: SignedDuration = SignedDuration::from_secs(300);
 /// Ready-count samples kept per Service (the sparkline's width is smaller).
 pub const MAX_SAMPLES: usize = 120;
 
-/// `(namespace, service)`.
-pub type ServiceKey = (String, String);
+/// One endpoint: every endpoint of every Service has one, and most never
+/// flip, so what only a flipping endpoint needs sits behind one box.
+#[derive(Debug, Clone)]
+struct EndpointTrack {
+    /// The targetRef's uid, else the address.
+    id: Box<str>,
+    ready: bool,
+    seen: Timestamp,
+    flips: Option<Box<Flips>>,
+}
 
 #[derive(Debug, Clone, Default)]
-struct EndpointTrack {
+struct Flips {
     /// The pod's name, for messages.
-    pod: Option<String>,
-    ready: bool,
-    flips: VecDeque<Timestamp>,
-    seen: Timestamp,
+    pod: Option<Box<str>>,
+    /// When `ready` flipped, oldest first, within the window.
+    times: Vec<Timestamp>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -40,7 +47,8 @@ struct ServiceTrack {
     counts: VecDeque<(u64, Option<u32>)>,
     /// The last observation the Service was in.
     seen: u64,
-    endpoints: HashMap<String, EndpointTrack>,
+    /// Sorted by id.
+    endpoints: Vec<EndpointTrack>,
 }
 
 impl ServiceTrack {
@@ -58,7 +66,8 @@ pub struct ReadinessHistory {
     times: VecDeque<Timestamp>,
     /// The number of the observation at `times[0]`.
     first: u64,
-    services: BTreeMap<ServiceKey, ServiceTrack>,
+    /// By namespace, then name: looked up with borrowed names.
+    services: BTreeMap<String, BTreeMap<String, ServiceTrack>>,
 }
 
 /// An endpoint that flipped `ready` at least once in the window.
@@ -71,32 +80,27 @@ pub struct Flapping {
 
 impl ReadinessHistory {
     /// Record the readiness of every Service's endpoints as of `now`.
-    /// Cost: O(endpoints in the snapshot).
+    /// Cost: O(endpoints in the snapshot); it runs on every dashboard tick,
+    /// so it borrows from the snapshot and allocates only for what is new.
     pub fn observe(&mut self, snap: &Snapshot, now: Timestamp) {
-        // Current ready state per (service, endpoint id).
-        let mut current: BTreeMap<ServiceKey, HashMap<String, (bool, Option<String>)>> =
-            BTreeMap::new();
+        // Current ready state per Service and endpoint id, and the pod's name.
+        type Current<'a> = HashMap<&'a str, (bool, Option<&'a str>)>;
+        let mut current: BTreeMap<(&str, &str), Current<'_>> = BTreeMap::new();
         for slice in &snap.endpoint_slices {
-            let Some(ns) = slice.metadata.namespace.clone() else {
+            let Some(ns) = slice.metadata.namespace.as_deref() else {
                 continue;
             };
-            let Some(svc) = slice
-                .metadata
-                .labels
-                .as_ref()
-                .and_then(|l| l.get("kubernetes.io/service-name"))
-                .cloned()
-            else {
+            let Some(svc) = slice.metadata.label("kubernetes.io/service-name") else {
                 continue;
             };
             let entry = current.entry((ns, svc)).or_default();
             for ep in &slice.endpoints {
-                let pod = ep.target_ref.as_ref().and_then(|r| r.name.clone());
+                let pod = ep.target_ref.as_ref().and_then(|r| r.name.as_deref());
                 let id = ep
                     .target_ref
                     .as_ref()
-                    .and_then(|r| r.uid.clone())
-                    .or_else(|| ep.addresses.first().cloned())
+                    .and_then(|r| r.uid.as_deref())
+                    .or_else(|| ep.addresses.first().map(String::as_str))
                     .unwrap_or_default();
                 // A missing `ready` means ready (EndpointConditions doc).
                 let ready = ep.conditions.as_ref().and_then(|c| c.ready).unwrap_or(true);
@@ -104,11 +108,9 @@ impl ReadinessHistory {
             }
         }
         for svc in &snap.services {
-            let key = (
-                svc.metadata.namespace.clone().unwrap_or_default(),
-                svc.metadata.name.clone().unwrap_or_default(),
-            );
-            current.entry(key).or_default();
+            let ns = svc.metadata.namespace.as_deref().unwrap_or_default();
+            let name = svc.metadata.name.as_deref().unwrap_or_default();
+            current.entry((ns, name)).or_default();
         }
 
         let observation = self.first + self.times.len() as u64;
@@ -118,111 +120,125 @@ impl ReadinessHistory {
             self.first += 1;
         }
         let horizon = now - WINDOW;
-        for (key, endpoints) in current {
-            let track = self.services.entry(key).or_default();
+        for ((ns, name), endpoints) in current {
+            let in_ns = match self.services.get_mut(ns) {
+                Some(in_ns) => in_ns,
+                None => self.services.entry(ns.to_string()).or_default(),
+            };
+            let track = match in_ns.get_mut(name) {
+                Some(track) => track,
+                None => in_ns.entry(name.to_string()).or_default(),
+            };
             let ready_count = endpoints.values().filter(|(r, _)| *r).count();
             track.record(
                 observation,
                 Some(u32::try_from(ready_count).unwrap_or(u32::MAX)),
             );
             track.seen = observation;
+            let known = track.endpoints.len();
             for (id, (ready, pod)) in endpoints {
-                match track.endpoints.get_mut(&id) {
-                    Some(ep) => {
-                        if ep.ready != ready {
-                            ep.flips.push_back(now);
-                            ep.ready = ready;
-                        }
-                        ep.seen = now;
-                        ep.pod = pod.or(ep.pod.take());
-                    }
-                    None => {
-                        track.endpoints.insert(
-                            id,
-                            EndpointTrack {
-                                pod,
-                                ready,
-                                flips: VecDeque::new(),
-                                seen: now,
-                            },
-                        );
+                let at = track.endpoints[..known].binary_search_by(|ep| (*ep.id).cmp(id));
+                let Ok(at) = at else {
+                    track.endpoints.push(EndpointTrack {
+                        id: id.into(),
+                        ready,
+                        seen: now,
+                        flips: None,
+                    });
+                    continue;
+                };
+                let ep = &mut track.endpoints[at];
+                ep.seen = now;
+                if ep.ready != ready {
+                    ep.ready = ready;
+                    let flips = ep.flips.get_or_insert_default();
+                    flips.times.push(now);
+                    if let Some(pod) = pod
+                        && flips.pod.as_deref() != Some(pod)
+                    {
+                        flips.pod = Some(pod.into());
                     }
                 }
             }
-            for ep in track.endpoints.values_mut() {
-                while ep.flips.front().is_some_and(|t| *t < horizon) {
-                    ep.flips.pop_front();
+            if track.endpoints.len() > known {
+                track.endpoints.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+            }
+            for ep in &mut track.endpoints {
+                if let Some(flips) = &mut ep.flips {
+                    flips.times.retain(|t| *t >= horizon);
+                    if flips.times.is_empty() {
+                        ep.flips = None;
+                    }
                 }
             }
             // Endpoints gone for longer than the window have nothing left to say.
-            track.endpoints.retain(|_, ep| ep.seen >= horizon);
+            track.endpoints.retain(|ep| ep.seen >= horizon);
+            track.endpoints.shrink_to_fit();
         }
         let first = self.first;
-        self.services.retain(|_, track| {
-            if track.seen != observation {
-                track.record(observation, None);
-            }
-            // Changes before the oldest observation kept: only the last one counts.
-            while track.counts.get(1).is_some_and(|(o, _)| *o <= first) {
-                track.counts.pop_front();
-            }
-            // A Service gone from every observation kept: forget it.
-            track.seen >= first
-        });
+        for in_ns in self.services.values_mut() {
+            in_ns.retain(|_, track| {
+                if track.seen != observation {
+                    track.record(observation, None);
+                }
+                // Changes before the oldest observation kept: only the last one counts.
+                while track.counts.get(1).is_some_and(|(o, _)| *o <= first) {
+                    track.counts.pop_front();
+                }
+                // A Service gone from every observation kept: forget it.
+                track.seen >= first
+            });
+        }
+        self.services.retain(|_, in_ns| !in_ns.is_empty());
+    }
+
+    fn track(&self, namespace: &str, name: &str) -> Option<&ServiceTrack> {
+        self.services.get(namespace)?.get(name)
     }
 
     /// `(time, ready count)` of each observation kept that the Service was
     /// in, oldest first.
-    fn samples(&self, namespace: &str, name: &str) -> Vec<(Timestamp, u32)> {
-        let Some(track) = self
-            .services
-            .get(&(namespace.to_string(), name.to_string()))
-        else {
-            return Vec::new();
-        };
+    fn samples(&self, namespace: &str, name: &str) -> impl Iterator<Item = (Timestamp, u32)> {
+        let counts = self.track(namespace, name).map(|t| &t.counts);
         let mut change = 0;
-        let mut out = Vec::new();
-        for (observation, time) in (self.first..).zip(&self.times) {
-            while track
-                .counts
-                .get(change + 1)
-                .is_some_and(|(o, _)| *o <= observation)
-            {
-                change += 1;
-            }
-            if let Some((from, Some(count))) = track.counts.get(change)
-                && *from <= observation
-            {
-                out.push((*time, *count));
-            }
-        }
-        out
+        (self.first..)
+            .zip(&self.times)
+            .filter_map(move |(observation, time)| {
+                let counts = counts?;
+                while counts
+                    .get(change + 1)
+                    .is_some_and(|(o, _)| *o <= observation)
+                {
+                    change += 1;
+                }
+                match counts.get(change) {
+                    Some((from, Some(count))) if *from <= observation => Some((*time, *count)),
+                    _ => None,
+                }
+            })
     }
 
     /// Ready-endpoint counts of a Service, oldest first (the sparkline).
-    pub fn counts(&self, namespace: &str, name: &str) -> Vec<u32> {
-        self.samples(namespace, name)
-            .into_iter()
-            .map(|(_, c)| c)
-            .collect()
+    pub fn counts(&self, namespace: &str, name: &str) -> ReadyCounts {
+        self.samples(namespace, name).map(|(_, c)| c).collect()
     }
 
     /// Endpoints of a Service that flipped `ready` within the window before
     /// `now`, most flips first.
     pub fn flapping(&self, namespace: &str, name: &str, now: Timestamp) -> Vec<Flapping> {
         let horizon = now - WINDOW;
-        let Some(track) = self
-            .services
-            .get(&(namespace.to_string(), name.to_string()))
-        else {
+        let Some(track) = self.track(namespace, name) else {
             return Vec::new();
         };
         let mut out: Vec<Flapping> = track
             .endpoints
             .iter()
-            .map(|(id, ep)| Flapping {
-                endpoint: ep.pod.clone().unwrap_or_else(|| id.clone()),
-                flips: ep.flips.iter().filter(|t| **t >= horizon).count(),
+            .filter_map(|ep| {
+                let flips = ep.flips.as_deref()?;
+                Some(Flapping {
+                    endpoint: flips.pod.as_deref().unwrap_or(&ep.id).to_string(),
+                    flips: flips.times.iter().filter(|t| **t >= horizon).count(),
+                })
             })
             .filter(|f| f.flips > 0)
             .collect();
@@ -240,11 +256,71 @@ impl ReadinessHistory {
         let horizon = now - WINDOW;
         let recent: Vec<u32> = self
             .samples(namespace, name)
-            .into_iter()
             .filter(|(t, _)| *t >= horizon)
             .map(|(_, c)| c)
             .collect();
         recent.last() == Some(&0) && recent.iter().any(|c| *c > 0)
+    }
+}
+
+/// A Service's ready-endpoint counts over the observations kept, oldest
+/// first, as runs of equal counts: the dashboard keeps one for every
+/// Service and most never change, so a steady Service costs one run
+/// instead of [`MAX_SAMPLES`] numbers.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReadyCounts {
+    /// `(count, how many observations in a row had it)`.
+    runs: Vec<(u32, u32)>,
+}
+
+impl ReadyCounts {
+    /// How many observations the counts cover.
+    pub fn len(&self) -> usize {
+        self.runs.iter().map(|(_, n)| *n as usize).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.runs.is_empty()
+    }
+
+    /// The latest count.
+    pub fn last(&self) -> Option<u32> {
+        self.runs.last().map(|(c, _)| *c)
+    }
+
+    pub fn min(&self) -> Option<u32> {
+        self.runs.iter().map(|(c, _)| *c).min()
+    }
+
+    pub fn max(&self) -> Option<u32> {
+        self.runs.iter().map(|(c, _)| *c).max()
+    }
+
+    /// The last `n` counts (all of them if fewer), oldest first.
+    pub fn tail(&self, n: usize) -> Vec<u32> {
+        let mut out = Vec::with_capacity(n.min(self.len()));
+        let mut skip = self.len().saturating_sub(n);
+        for &(count, times) in &self.runs {
+            let times = times as usize;
+            let taken = times.saturating_sub(skip);
+            skip = skip.saturating_sub(times);
+            out.extend(std::iter::repeat_n(count, taken));
+        }
+        out
+    }
+}
+
+impl FromIterator<u32> for ReadyCounts {
+    fn from_iter<I: IntoIterator<Item = u32>>(counts: I) -> Self {
+        let mut runs: Vec<(u32, u32)> = Vec::new();
+        for count in counts {
+            match runs.last_mut() {
+                Some((c, n)) if *c == count => *n += 1,
+                _ => runs.push((count, 1)),
+            }
+        }
+        runs.shrink_to_fit();
+        ReadyCounts { runs }
     }
 }
 
@@ -265,8 +341,76 @@ mod tests {
         manifests::from_yaml(&yaml, "t", Scope::All).unwrap()
     }
 
+    fn all(counts: &ReadyCounts) -> Vec<u32> {
+        counts.tail(usize::MAX)
+    }
+
     fn at(secs: i64) -> Timestamp {
         Timestamp::from_second(1_800_000_000 + secs).unwrap()
+    }
+
+    /// The tail crosses runs, and asks for more than there is; a steady
+    /// history is one run however long.
+    #[test]
+    fn ready_counts_are_runs_and_expand_from_the_end() {
+        let counts: ReadyCounts = [3, 3, 2, 2, 2, 0, 3].into_iter().collect();
+        assert_eq!(counts.runs, vec![(3, 2), (2, 3), (0, 1), (3, 1)]);
+        assert_eq!(counts.len(), 7);
+        assert_eq!(counts.tail(4), vec![2, 2, 0, 3]);
+        assert_eq!(counts.tail(0), Vec::<u32>::new());
+        assert_eq!(counts.tail(100), vec![3, 3, 2, 2, 2, 0, 3]);
+        assert_eq!(
+            (counts.last(), counts.min(), counts.max()),
+            (Some(3), Some(0), Some(3))
+        );
+        let steady: ReadyCounts = std::iter::repeat_n(5, MAX_SAMPLES).collect();
+        assert_eq!(steady.runs, vec![(5, MAX_SAMPLES as u32)]);
+        assert_eq!(steady.tail(3), vec![5, 5, 5]);
+        let none: ReadyCounts = std::iter::empty().collect();
+        assert!(none.is_empty() && none.last().is_none() && none.tail(3).is_empty());
+    }
+
+    /// Endpoints by uid, in the order given.
+    fn endpoints(eps: &[(&str, bool)]) -> Snapshot {
+        let mut yaml = String::from(
+            "apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata: {name: web-abc, namespace: shop, labels: {kubernetes.io/service-name: web}}\naddressType: IPv4\nendpoints:\n",
+        );
+        for (i, (uid, r)) in eps.iter().enumerate() {
+            yaml.push_str(&format!(
+                "- addresses: [10.0.0.{i}]\n  conditions: {{ready: {r}}}\n  targetRef: {{kind: Pod, name: pod-{uid}, namespace: shop, uid: {uid}}}\n"
+            ));
+        }
+        manifests::from_yaml(&yaml, "t", Scope::All).unwrap()
+    }
+
+    /// Endpoints that appear after the first observation, sorting before
+    /// and after the ones already tracked, are followed like those: each
+    /// one's flips are its own, and a steady one never flaps.
+    #[test]
+    fn endpoints_that_join_later_are_tracked_by_their_own_id() {
+        let mut h = ReadinessHistory::default();
+        h.observe(&endpoints(&[("u5", true)]), at(0));
+        for (t, ready) in [(10, true), (20, false), (30, true), (40, false)] {
+            h.observe(
+                &endpoints(&[("u9", !ready), ("u5", true), ("u1", ready)]),
+                at(t),
+            );
+        }
+        let f = h.flapping("shop", "web", at(40));
+        assert_eq!(
+            f,
+            vec![
+                Flapping {
+                    endpoint: "pod-u1".into(),
+                    flips: 3
+                },
+                Flapping {
+                    endpoint: "pod-u9".into(),
+                    flips: 3
+                },
+            ]
+        );
+        assert_eq!(h.track("shop", "web").map(|t| t.endpoints.len()), Some(3));
     }
 
     #[test]
@@ -284,7 +428,7 @@ mod tests {
                 flips: 3
             }]
         );
-        assert_eq!(h.counts("shop", "web"), vec![2, 1, 2, 1]);
+        assert_eq!(all(&h.counts("shop", "web")), vec![2, 1, 2, 1]);
         // Five minutes later the flips are out of the window.
         h.observe(&slice(&[true, false]), at(400));
         assert!(h.flapping("shop", "web", at(400)).is_empty());
@@ -300,7 +444,10 @@ mod tests {
         assert!(!h.dropped_to_zero("shop", "web", at(100)));
         h.observe(&slice(&[false, false]), at(110));
         assert!(h.dropped_to_zero("shop", "web", at(110)));
-        assert_eq!(h.counts("shop", "web"), [vec![2; 10], vec![0]].concat());
+        assert_eq!(
+            all(&h.counts("shop", "web")),
+            [vec![2; 10], vec![0]].concat()
+        );
     }
 
     /// Only the last MAX_SAMPLES observations count, though a steady count
@@ -314,7 +461,7 @@ mod tests {
         for t in 1..=MAX_SAMPLES as i64 {
             h.observe(&slice(&[true, false]), at(t));
         }
-        let counts = h.counts("shop", "web");
+        let counts = all(&h.counts("shop", "web"));
         assert_eq!(counts.len(), MAX_SAMPLES);
         assert!(
             counts.iter().all(|c| *c == 1),
@@ -326,7 +473,7 @@ mod tests {
         h.observe(&slice(&[true, true]), at(201));
         let counts = h.counts("shop", "web");
         assert_eq!(counts.len(), MAX_SAMPLES - 1, "no sample while it was gone");
-        assert_eq!(counts.last(), Some(&2));
+        assert_eq!(counts.last(), Some(2));
 
         for t in 0..MAX_SAMPLES as i64 {
             h.observe(&none, at(300 + t));

@@ -15,6 +15,7 @@ use crossterm::event::KeyEvent;
 use jiff::Timestamp;
 
 use crate::diagnose::report::{Report, ServiceRef};
+use crate::snapshot::history::ReadyCounts;
 use crate::snapshot::{ReadFailure, Scope};
 
 /// Everything that can change the dashboard's state.
@@ -46,7 +47,7 @@ pub enum Msg {
     /// Ready-endpoint counts over time (oldest first) per Service, for the
     /// sparkline of the `pods` step (RDY-003). Entries are upserted; an empty
     /// history removes the Service's entry.
-    Readiness(Vec<(ServiceRef, Vec<u32>)>),
+    Readiness(Vec<(ServiceRef, ReadyCounts)>),
 
     // ----- from the terminal and the run loop -----
     Key(KeyEvent),

@@ -15,6 +15,7 @@ use super::msg::Connection;
 use super::theme::Theme;
 use super::tree::{self, Node, NodeId};
 use crate::diagnose::report::{Report, ServiceRef, ServiceReport, Status};
+use crate::snapshot::history::ReadyCounts;
 use crate::snapshot::{ReadFailure, Scope};
 
 /// How long a toast stays up.
@@ -233,7 +234,7 @@ pub struct State {
     pub access: Vec<ReadFailure>,
     pub report: Option<Box<Report>>,
     pub computed_at: Option<Timestamp>,
-    pub readiness: HashMap<ServiceRef, Vec<u32>>,
+    pub readiness: HashMap<ServiceRef, ReadyCounts>,
     /// The pipeline's end of the command channel is gone.
     pub pipeline_gone: bool,
 

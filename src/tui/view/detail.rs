@@ -147,15 +147,15 @@ fn readiness(b: &mut Builder<'_>, state: &State, svc: &ServiceReport) {
     };
     let theme = b.theme;
     let label = "ready endpoints ";
-    let now = history.last().copied().unwrap_or(0);
-    let max = history.iter().copied().max().unwrap_or(0);
-    let min = history.iter().copied().min().unwrap_or(0);
+    let now = history.last().unwrap_or(0);
+    let max = history.max().unwrap_or(0);
+    let min = history.min().unwrap_or(0);
     let tail = format!(" now {now} (min {min}, max {max})");
     let room = b.width.saturating_sub(width(label) + width(&tail)).max(4);
-    let shown = &history[history.len().saturating_sub(room)..];
+    let shown = history.tail(room);
     b.doc.lines.push(Line::from(vec![
         Span::styled(label, theme.style(Slot::Muted)),
-        Span::styled(sparkline(shown), theme.style(Slot::Sparkline)),
+        Span::styled(sparkline(&shown), theme.style(Slot::Sparkline)),
         Span::styled(tail, theme.style(Slot::Muted)),
     ]));
 }
