@@ -4,7 +4,10 @@
 //! - `diagnose/full`: the whole engine on the L snapshot;
 //! - `diagnose/incremental`: re-diagnosis after one pod changes;
 //! - `frame/10k`: one dashboard frame (ratatui `TestBackend`, 120×40) with
-//!   the L report's 10,000+ Services in the list, and a key press + frame.
+//!   the L report's 10,000+ Services in the list, and a key press + frame;
+//! - `tick/readiness`: what the dashboard does on every tick besides the
+//!   engine: observe every endpoint's readiness and take every Service's
+//!   ready counts for the UI (a full window of history kept).
 //!
 //! `cargo bench --bench engine` (release; building the L snapshot takes
 //! about half a minute before the first measurement). `BENCH_SCALE` picks
@@ -34,6 +37,7 @@ use svc_doctor::diagnose::{Options, diagnose};
 use svc_doctor::model::Pod;
 use svc_doctor::sandbox::synthetic::{Params, set_ready};
 use svc_doctor::snapshot::Scope;
+use svc_doctor::snapshot::history::{MAX_SAMPLES, ReadinessHistory};
 use svc_doctor::tui::state::{Init, State};
 use svc_doctor::tui::view::{Widgets, draw};
 use svc_doctor::tui::{Connection, Msg, update};
@@ -114,6 +118,30 @@ fn benches(c: &mut Criterion) {
         stats.1 as f64 / stats.0.max(1) as f64,
         stats.2
     );
+
+    let mut history = ReadinessHistory::default();
+    let mut second = 0i64;
+    let mut tick = || {
+        second += 1;
+        let at = now + jiff::SignedDuration::from_secs(second);
+        history.observe(&snap, at);
+        let counts: Vec<_> = snap
+            .services
+            .iter()
+            .map(|s| {
+                let ns = s.metadata.namespace.as_deref().unwrap_or_default();
+                let name = s.metadata.name.as_deref().unwrap_or_default();
+                history.counts(ns, name)
+            })
+            .collect();
+        black_box(counts)
+    };
+    for _ in 0..MAX_SAMPLES {
+        tick();
+    }
+    let mut group = c.benchmark_group("tick");
+    group.bench_function("readiness", |b| b.iter(&mut tick));
+    group.finish();
 
     let mut group = c.benchmark_group("frame");
     let mut state = State::new(Init::new("synthetic", Scope::All));
