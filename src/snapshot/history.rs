@@ -9,7 +9,9 @@
 //! observations (their times are kept once, for all Services: most counts
 //! never change, and 10,000 Services × 120 samples was 30 MB).
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{HashMap, VecDeque};
+
+use foldhash::fast::RandomState;
 
 use k8s_openapi::jiff::{SignedDuration, Timestamp};
 
@@ -67,7 +69,7 @@ pub struct ReadinessHistory {
     /// The number of the observation at `times[0]`.
     first: u64,
     /// By namespace, then name: looked up with borrowed names.
-    services: BTreeMap<String, BTreeMap<String, ServiceTrack>>,
+    services: HashMap<String, HashMap<String, ServiceTrack, RandomState>, RandomState>,
 }
 
 /// An endpoint that flipped `ready` at least once in the window.
@@ -84,8 +86,8 @@ impl ReadinessHistory {
     /// so it borrows from the snapshot and allocates only for what is new.
     pub fn observe(&mut self, snap: &Snapshot, now: Timestamp) {
         // Current ready state per Service and endpoint id, and the pod's name.
-        type Current<'a> = HashMap<&'a str, (bool, Option<&'a str>)>;
-        let mut current: BTreeMap<(&str, &str), Current<'_>> = BTreeMap::new();
+        type Current<'a> = HashMap<&'a str, (bool, Option<&'a str>), RandomState>;
+        let mut current: HashMap<(&str, &str), Current<'_>, RandomState> = HashMap::default();
         for slice in &snap.endpoint_slices {
             let Some(ns) = slice.metadata.namespace.as_deref() else {
                 continue;
@@ -219,8 +221,24 @@ impl ReadinessHistory {
     }
 
     /// Ready-endpoint counts of a Service, oldest first (the sparkline).
+    /// Built from the Service's changes, not its observations: the
+    /// dashboard asks for every Service on every tick.
     pub fn counts(&self, namespace: &str, name: &str) -> ReadyCounts {
-        self.samples(namespace, name).map(|(_, c)| c).collect()
+        let mut out = ReadyCounts::default();
+        let Some(track) = self.track(namespace, name) else {
+            return out;
+        };
+        let end = self.first + self.times.len() as u64;
+        let mut changes = track.counts.iter().peekable();
+        while let Some(&(from, count)) = changes.next() {
+            let until = changes.peek().map_or(end, |(next, _)| *next).min(end);
+            let times = until.saturating_sub(from.max(self.first));
+            if let (Some(count), Ok(times @ 1..)) = (count, u32::try_from(times)) {
+                out.push(count, times);
+            }
+        }
+        out.runs.shrink_to_fit();
+        out
     }
 
     /// Endpoints of a Service that flipped `ready` within the window before
@@ -310,17 +328,24 @@ impl ReadyCounts {
     }
 }
 
+impl ReadyCounts {
+    /// `times` more observations of `count`.
+    fn push(&mut self, count: u32, times: u32) {
+        match self.runs.last_mut() {
+            Some((c, n)) if *c == count => *n += times,
+            _ => self.runs.push((count, times)),
+        }
+    }
+}
+
 impl FromIterator<u32> for ReadyCounts {
     fn from_iter<I: IntoIterator<Item = u32>>(counts: I) -> Self {
-        let mut runs: Vec<(u32, u32)> = Vec::new();
+        let mut out = ReadyCounts::default();
         for count in counts {
-            match runs.last_mut() {
-                Some((c, n)) if *c == count => *n += 1,
-                _ => runs.push((count, 1)),
-            }
+            out.push(count, 1);
         }
-        runs.shrink_to_fit();
-        ReadyCounts { runs }
+        out.runs.shrink_to_fit();
+        out
     }
 }
 
@@ -368,6 +393,40 @@ mod tests {
         assert_eq!(steady.tail(3), vec![5, 5, 5]);
         let none: ReadyCounts = std::iter::empty().collect();
         assert!(none.is_empty() && none.last().is_none() && none.tail(3).is_empty());
+    }
+
+    /// The counts built from a Service's changes are the counts of its
+    /// observations, one by one, as the window slides over appearances,
+    /// absences and repeated counts (the window's start cutting a run
+    /// included).
+    #[test]
+    fn counts_from_changes_equal_counts_of_observations() {
+        let none = manifests::from_yaml("", "t", Scope::All).unwrap();
+        let snaps: Vec<Snapshot> = (0..4usize)
+            .map(|ready| slice(&(0..3).map(|i| i < ready).collect::<Vec<_>>()))
+            .collect();
+        let mut h = ReadinessHistory::default();
+        let mut state = 7u64;
+        for t in 0..(MAX_SAMPLES as i64 * 3) {
+            // A fixed pseudo-random walk: long steady stretches, changes,
+            // and absences.
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
+            let roll = (state >> 33) % 20;
+            let snap = match roll {
+                0 => &none,
+                1..=3 => &snaps[(roll as usize) % 4],
+                _ => &snaps[3],
+            };
+            h.observe(snap, at(t));
+            let expected: ReadyCounts = h.samples("shop", "web").map(|(_, c)| c).collect();
+            assert_eq!(h.counts("shop", "web"), expected, "after observation {t}");
+        }
+        assert!(
+            h.counts("shop", "web").runs.len() > 3,
+            "the walk changed counts"
+        );
     }
 
     /// Endpoints by uid, in the order given.
