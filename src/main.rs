@@ -1,4 +1,5 @@
-//! Entry point: parse arguments and dispatch. Nothing else lives here.
+//! Entry point: the allocator and its setting, then parse arguments and
+//! dispatch. Nothing else lives here.
 
 use std::process::ExitCode;
 
