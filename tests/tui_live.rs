@@ -4,7 +4,8 @@
 //!    keypress, after the test fixes it through the API (the selector patched,
 //!    and the EndpointSlice written as the EndpointSlice controller would);
 //!    then one of its pods starts crash-looping, which the engine follows
-//!    incrementally.
+//!    incrementally, and its endpoint turns not ready, which the readiness
+//!    sparkline shows.
 //! 2. Stopping the sandbox shows the disconnected state with the data kept.
 //! 3. Restarting it on the same port recovers by itself.
 //!
@@ -195,6 +196,32 @@ fn the_screen_follows_the_cluster_and_survives_an_outage() {
         last.contains("incremental diagnosis") && last.contains("everything=false"),
         "a pod change is diagnosed incrementally: {last}"
     );
+
+    // 1c. The controller marks the crash-looping pod's endpoint not ready:
+    //     the readiness history, observed on every tick off the runtime's
+    //     workers, reaches the selected Service's sparkline (its pods step
+    //     fails, so the detail shows it): no endpoints while the selector
+    //     was wrong, two once fixed, one now.
+    let unready = sandbox.kubectl(&[
+        "-n",
+        "shop",
+        "patch",
+        "endpointslice",
+        "checkout-m4c9d",
+        "--type=json",
+        "-p",
+        r#"[{"op":"replace","path":"/endpoints/0/conditions/ready","value":false}]"#,
+    ]);
+    assert!(
+        unready.status.success(),
+        "{}",
+        String::from_utf8_lossy(&unready.stderr)
+    );
+    tmux.keys(&["/", "checkout", "Enter"]);
+    let screen = tmux.wait_for("checkout's sparkline to show one ready endpoint", |s| {
+        s.contains("ready endpoints") && s.contains("now 1 (min 0, max 2)")
+    });
+    assert!(screen.contains("shop/checkout"), "{screen}");
 
     // 2. The API goes away: the screen says so and keeps the last data.
     drop(sandbox);

@@ -23,7 +23,8 @@ use crate::cli::{ClusterArgs, TuiArgs};
 use crate::cluster::live::{LiveCluster, LiveEvent};
 use crate::cluster::{self, Connection as ClusterConnection};
 use crate::diagnose::incremental::{Change, Incremental};
-use crate::snapshot::history::ReadinessHistory;
+use crate::diagnose::report::ServiceRef;
+use crate::snapshot::history::{ReadinessHistory, ReadyCounts};
 use crate::snapshot::{ReadFailure, Resource, Scope, Snapshot};
 use crate::tui::msg::{Command, Connection, LoadProgress, Msg};
 use crate::tui::{TuiOptions, run_dashboard};
@@ -218,20 +219,6 @@ async fn watch(
                 if let Some(engine) = engine.as_mut() {
                     engine.set_readiness(None);
                 }
-                Arc::make_mut(&mut history).observe(&view, now);
-                let history_now = Arc::clone(&history);
-                let readiness = view
-                    .services
-                    .iter()
-                    .filter_map(|s| {
-                        let ns = s.metadata.namespace.clone()?;
-                        let name = s.metadata.name.clone()?;
-                        let counts = history_now.counts(&ns, &name);
-                        Some((crate::diagnose::report::ServiceRef { namespace: ns, name }, counts))
-                    })
-                    .collect();
-                drop(view);
-
                 let work = match engine.take() {
                     Some(engine) if !pending.full => {
                         let changes = pending.changes(&live);
@@ -249,14 +236,23 @@ async fn watch(
                 };
                 pending = Pending::default();
                 last_walk = tokio::time::Instant::now();
+                // Observing every endpoint takes tens of milliseconds on a
+                // large cluster: off the runtime's workers, with the diagnosis
+                // that reads it. (A panic there loses the history with the
+                // engine; both start afresh.)
+                let mut observed = std::mem::take(&mut history);
                 let diagnosis = tokio::task::spawn_blocking(move || {
-                    let engine = work.run(history_now, now);
+                    Arc::make_mut(&mut observed).observe(&view, now);
+                    let readiness = ready_counts(&view, &observed);
+                    drop(view);
+                    let engine = work.run(Arc::clone(&observed), now);
                     let report = engine.report().clone();
-                    (engine, report)
+                    (engine, report, observed, readiness)
                 });
                 match diagnosis.await {
-                    Ok((done, report)) => {
+                    Ok((done, report, observed, readiness)) => {
                         engine = Some(done);
+                        history = observed;
                         if ui.send(Msg::Report { report: Box::new(report), computed_at: now }).await.is_err() {
                             return Next::Quit;
                         }
@@ -340,6 +336,19 @@ impl Pending {
             })
             .collect()
     }
+}
+
+/// Every Service's ready counts, for the UI's sparkline.
+fn ready_counts(view: &Snapshot, history: &ReadinessHistory) -> Vec<(ServiceRef, ReadyCounts)> {
+    view.services
+        .iter()
+        .filter_map(|s| {
+            let namespace = s.metadata.namespace.clone()?;
+            let name = s.metadata.name.clone()?;
+            let counts = history.counts(&namespace, &name);
+            Some((ServiceRef { namespace, name }, counts))
+        })
+        .collect()
 }
 
 /// What the engine does on one tick, on a blocking thread.
