@@ -32,6 +32,7 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use std::sync::Arc;
 
+use svc_doctor::commands::dashboard::ready_counts;
 use svc_doctor::diagnose::incremental::{Change, Incremental};
 use svc_doctor::diagnose::{Options, diagnose};
 use svc_doctor::model::Pod;
@@ -125,16 +126,7 @@ fn benches(c: &mut Criterion) {
         second += 1;
         let at = now + jiff::SignedDuration::from_secs(second);
         history.observe(&snap, at);
-        let counts: Vec<_> = snap
-            .services
-            .iter()
-            .map(|s| {
-                let ns = s.metadata.namespace.as_deref().unwrap_or_default();
-                let name = s.metadata.name.as_deref().unwrap_or_default();
-                history.counts(ns, name)
-            })
-            .collect();
-        black_box(counts)
+        black_box(ready_counts(&snap, &history))
     };
     for _ in 0..MAX_SAMPLES {
         tick();

@@ -15,6 +15,7 @@ mod support;
 use stats_alloc::{INSTRUMENTED_SYSTEM, StatsAlloc};
 use std::alloc::System;
 
+use svc_doctor::commands::dashboard::ready_counts;
 use svc_doctor::diagnose::incremental::Incremental;
 use svc_doctor::diagnose::index::Tables;
 use svc_doctor::diagnose::{Options, diagnose};
@@ -119,15 +120,7 @@ fn main() {
     let endpoints: usize = snap.endpoint_slices.iter().map(|s| s.endpoints.len()).sum();
     line("readiness history", endpoints, before, live());
     let before = live();
-    let counts: Vec<_> = snap
-        .services
-        .iter()
-        .map(|s| {
-            let ns = s.metadata.namespace.as_deref().unwrap_or_default();
-            let name = s.metadata.name.as_deref().unwrap_or_default();
-            history.counts(ns, name)
-        })
-        .collect();
+    let counts = ready_counts(&snap, &history);
     line("  ready counts for the UI", counts.len(), before, live());
     drop((counts, history));
 

@@ -338,8 +338,9 @@ impl Pending {
     }
 }
 
-/// Every Service's ready counts, for the UI's sparkline.
-fn ready_counts(view: &Snapshot, history: &ReadinessHistory) -> Vec<(ServiceRef, ReadyCounts)> {
+/// Every Service's ready counts, for the UI's sparkline: what the pipeline
+/// sends on every tick (public for the benches).
+pub fn ready_counts(view: &Snapshot, history: &ReadinessHistory) -> Vec<(ServiceRef, ReadyCounts)> {
     view.services
         .iter()
         .filter_map(|s| {
