@@ -25,6 +25,7 @@
 #   benches/dashboard.sh                          # L, 3 runs, 10 minutes of churn
 #   SCALES="S M" RUNS=1 CHURN_MINUTES=1 benches/dashboard.sh
 #   SKIP_BUILD=1 OUT=/tmp/dashboard.tsv CHURN=0 benches/dashboard.sh
+#   SKIP_BUILD=1 RUNS=0 WARMUP=0 CHURN_MINUTES=30 benches/dashboard.sh   # churn only
 #
 # $OUT (a TSV) gets every raw number, one row per measurement:
 #   scale spec tool run wall_s rss_kib peak_rss_kib load1
@@ -96,6 +97,7 @@ trap 'exit 130' INT TERM
 
 for scale in $SCALES; do spec_of "$scale" >/dev/null; done
 [[ $CHURN_MINUTES =~ ^[1-9][0-9]*$ ]] || { echo "CHURN_MINUTES must be a whole number of minutes" >&2; exit 2; }
+[[ $RUNS =~ ^[0-9]+$ ]] || { echo "RUNS must be a whole number (0: churn only)" >&2; exit 2; }
 
 need_gnu_time
 for tool in kubectl tmux python3 bc; do
@@ -337,17 +339,20 @@ done
 
 mib() { [[ $1 == NA || -z $1 ]] && echo NA || echo "scale=0; ($1 + 512) / 1024" | bc; }
 {
-    echo
-    printf '%-6s %14s %12s %8s %14s %14s %14s\n' scale "A screen s" "B wall s" "A/B" "A RSS MiB" "A peak MiB" "B peak MiB"
-    for scale in $SCALES; do
-        aw=${RESULT[$scale,A,wall]} bw=${RESULT[$scale,B,wall]}
-        printf '%-6s %14.2f %12.2f %8.2f %14s %14s %14s\n' "$scale" "$aw" "$bw" \
-            "$(echo "$aw / $bw" | bc -l)" "$(mib "${RESULT[$scale,A,rss]}")" \
-            "$(mib "${RESULT[$scale,A,peak]}")" "$(mib "${RESULT[$scale,B,peak]}")"
-    done
-    echo "(A = the dashboard's first complete screen (since_launch_ms), its VmRSS and VmHWM then;"
-    echo " B = kubectl get services,endpointslices,pods -A -o json, wall and peak RSS;"
-    echo " medians of $RUNS runs; raw numbers in $OUT)"
+    # RUNS=0 measures churn only: no first-screen table.
+    if ((RUNS > 0)); then
+        echo
+        printf '%-6s %14s %12s %8s %14s %14s %14s\n' scale "A screen s" "B wall s" "A/B" "A RSS MiB" "A peak MiB" "B peak MiB"
+        for scale in $SCALES; do
+            aw=${RESULT[$scale,A,wall]} bw=${RESULT[$scale,B,wall]}
+            printf '%-6s %14.2f %12.2f %8.2f %14s %14s %14s\n' "$scale" "$aw" "$bw" \
+                "$(echo "$aw / $bw" | bc -l)" "$(mib "${RESULT[$scale,A,rss]}")" \
+                "$(mib "${RESULT[$scale,A,peak]}")" "$(mib "${RESULT[$scale,B,peak]}")"
+        done
+        echo "(A = the dashboard's first complete screen (since_launch_ms), its VmRSS and VmHWM then;"
+        echo " B = kubectl get services,endpointslices,pods -A -o json, wall and peak RSS;"
+        echo " medians of $RUNS runs; raw numbers in $OUT)"
+    fi
     if [[ $CHURN != 0 ]]; then
         echo
         printf '%-6s %10s %10s %10s %10s %6s %7s  %s\n' scale "start MiB" "max MiB" "final MiB" "peak MiB" alive panics churn.py
