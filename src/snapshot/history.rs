@@ -230,11 +230,13 @@ impl ReadinessHistory {
         };
         let end = self.first + self.times.len() as u64;
         let mut changes = track.counts.iter().peekable();
+        // One change per observation at most, the oldest at or before the
+        // window's start: each run covers at least one observation kept.
         while let Some(&(from, count)) = changes.next() {
-            let until = changes.peek().map_or(end, |(next, _)| *next).min(end);
+            let until = changes.peek().map_or(end, |(next, _)| *next);
             let times = until.saturating_sub(from.max(self.first));
-            if let (Some(count), Ok(times @ 1..)) = (count, u32::try_from(times)) {
-                out.push(count, times);
+            if let Some(count) = count {
+                out.push(count, u32::try_from(times).unwrap_or(u32::MAX));
             }
         }
         out.runs.shrink_to_fit();
