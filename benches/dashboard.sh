@@ -26,6 +26,7 @@
 #   SCALES="S M" RUNS=1 CHURN_MINUTES=1 benches/dashboard.sh
 #   SKIP_BUILD=1 OUT=/tmp/dashboard.tsv CHURN=0 benches/dashboard.sh
 #   SKIP_BUILD=1 RUNS=0 WARMUP=0 CHURN_MINUTES=30 benches/dashboard.sh   # churn only
+#   BIN=/tmp/svc-doctor SKIP_BUILD=1 benches/dashboard.sh   # a copy, so target/ can be rebuilt meanwhile
 #
 # $OUT (a TSV) gets every raw number, one row per measurement:
 #   scale spec tool run wall_s rss_kib peak_rss_kib load1
@@ -63,7 +64,7 @@ READY_TIMEOUT=${READY_TIMEOUT:-300}     # the sandbox's ready line
 SCREEN_TIMEOUT=${SCREEN_TIMEOUT:-600}   # the dashboard's first complete screen
 STOP_TIMEOUT=${STOP_TIMEOUT:-20}        # the dashboard's exit after SIGTERM
 DASH_LOG_FILTER=${DASH_LOG_FILTER:-info}  # SVC_DOCTOR_LOG for the dashboard
-BIN=$ROOT/target/release/svc-doctor
+BIN=${BIN:-$ROOT/target/release/svc-doctor}
 WORK=$(mktemp -d /tmp/svc-doctor-dashboard.XXXXXX)
 TMUX_SOCKET=$WORK/tmux.sock            # a private tmux server, never the user's
 # shellcheck source=benches/common.sh

@@ -21,8 +21,9 @@ mod support;
 
 /// The allocator the binary ships with (`src/main.rs`): the engine allocates
 /// a lot, so measuring with another one would measure the wrong thing.
+#[cfg(not(target_env = "msvc"))]
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 use std::hint::black_box;
 
