@@ -46,13 +46,72 @@ impl Fingerprint for Toleration {
 }
 
 /// `core/v1` Pod.
+///
+/// Of its conditions it keeps those a check reads: `Ready`, `PodScheduled`
+/// and the ones its readiness gates name. The kubelet sets three more on
+/// every pod (`Initialized`, `ContainersReady`, `PodReadyToStartContainers`)
+/// that no check reads and that took a third of a pod's status. `podIPs`
+/// is kept only when it says more than `podIP` (a dual-stack pod): readers
+/// fall back to `podIP` (`endpoint_rules::pod_ips`).
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
+#[serde(from = "RawPod")]
 pub struct Pod {
-    #[serde(deserialize_with = "super::or_default")]
     pub metadata: Meta,
     pub spec: Option<PodSpec>,
     pub status: Option<PodStatus>,
+}
+
+/// The conditions every check that reads one reads
+/// (`diagnose::pod_status`); a readiness gate's are kept beside them.
+const CONDITIONS_READ: [&str; 2] = ["Ready", "PodScheduled"];
+
+/// Pod as the API sends it.
+#[derive(Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct RawPod {
+    #[serde(deserialize_with = "super::or_default")]
+    metadata: Meta,
+    spec: Option<PodSpec>,
+    status: Option<PodStatus>,
+}
+
+impl From<RawPod> for Pod {
+    fn from(raw: RawPod) -> Self {
+        let RawPod {
+            metadata,
+            spec,
+            mut status,
+        } = raw;
+        if let Some(conditions) = status.as_mut().and_then(|s| s.conditions.as_mut()) {
+            let gates = spec.as_ref().and_then(|s| s.readiness_gates.as_deref());
+            let read = |c: &PodCondition| {
+                CONDITIONS_READ.contains(&&*c.type_)
+                    || gates
+                        .into_iter()
+                        .flatten()
+                        .any(|g| g.condition_type == *c.type_)
+            };
+            let kept = conditions.iter().filter(|c| read(c)).count();
+            if kept < conditions.len() {
+                // A new list of exactly the kept ones: `retain` would leave
+                // them in the old, larger block (see `super::exact`).
+                let mut exact = Vec::with_capacity(kept);
+                exact.extend(conditions.drain(..).filter(read));
+                *conditions = exact;
+            }
+        }
+        if let Some(status) = status.as_mut()
+            && let (Some(ip), Some([only])) = (&status.pod_ip, status.pod_ips.as_deref())
+            && only.ip == *ip
+        {
+            status.pod_ips = None;
+        }
+        Pod {
+            metadata,
+            spec,
+            status,
+        }
+    }
 }
 
 super::resource!(Pod, NamespaceResourceScope, "", "v1", "v1", "Pod", "pods");
@@ -317,7 +376,8 @@ mod tests {
                 "volumes": [{"name": "config", "configMap": {"name": "coredns"}}]
             },
             "status": {
-                "phase": "Running", "podIP": "10.0.0.7", "podIPs": [{"ip": "10.0.0.7"}],
+                "phase": "Running", "podIP": "10.0.0.7",
+                "podIPs": [{"ip": "10.0.0.7"}, {"ip": "fd00::7"}],
                 "startTime": "2026-01-01T00:00:00Z",
                 "conditions": [{"type": "Ready", "status": "True", "reason": "r", "message": "m",
                                 "lastProbeTime": null, "lastTransitionTime": "2026-01-01T00:00:00Z"}],
@@ -373,7 +433,7 @@ mod tests {
         assert_eq!((ready.reason(), ready.message()), (Some("r"), Some("m")));
         assert!(ready.last_transition_time.is_some());
         assert_eq!(status.pod_ip.as_deref(), Some("10.0.0.7"));
-        assert_eq!(status.pod_ips.map(|ips| ips.len()), Some(1));
+        assert_eq!(status.pod_ips.map(|ips| ips.len()), Some(2));
         assert!(status.start_time.is_some());
         let cs = &status.container_statuses.expect("container statuses")[0];
         assert_eq!((cs.ready, cs.restart_count), (true, 3));
@@ -381,6 +441,75 @@ mod tests {
         assert_eq!(last.map(|t| t.exit_code), Some(137));
         let init = &status.init_container_statuses.expect("init statuses")[0];
         assert!(init.state.as_ref().is_some_and(|s| s.running.is_some()));
+    }
+
+    /// A pod keeps the conditions a check reads, whatever order the JSON
+    /// sends spec and status in: `Ready`, `PodScheduled`, and its readiness
+    /// gates' — even a gate that names one of the kubelet's own conditions,
+    /// which a filter by name alone would drop.
+    #[test]
+    fn keeps_the_conditions_a_check_reads() {
+        let condition = |t: &str| serde_json::json!({"type": t, "status": "True"});
+        let pod: Pod = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "web-1"},
+            "status": {"conditions": [
+                condition("PodReadyToStartContainers"), condition("Initialized"),
+                condition("ContainersReady"), condition("Ready"), condition("PodScheduled"),
+                condition("example.com/lb"), condition("example.com/other")
+            ]},
+            "spec": {"readinessGates": [{"conditionType": "example.com/lb"},
+                                        {"conditionType": "ContainersReady"}]}
+        }))
+        .expect("a pod decodes");
+        let conditions = pod.status.and_then(|s| s.conditions).expect("conditions");
+        let types: Vec<&str> = conditions.iter().map(|c| &*c.type_).collect();
+        assert_eq!(
+            types,
+            ["ContainersReady", "Ready", "PodScheduled", "example.com/lb"]
+        );
+        assert_eq!(conditions.capacity(), conditions.len());
+
+        // Without gates, only the two; a pod with no status stays without.
+        let pod: Pod = serde_json::from_value(serde_json::json!({
+            "status": {"conditions": [condition("Initialized"), condition("Ready")]}
+        }))
+        .expect("a pod decodes");
+        let conditions = pod.status.and_then(|s| s.conditions).expect("conditions");
+        assert_eq!(
+            conditions.iter().map(|c| &*c.type_).collect::<Vec<_>>(),
+            ["Ready"]
+        );
+        let pod: Pod =
+            serde_json::from_value(serde_json::json!({"metadata": null})).expect("a pod decodes");
+        assert_eq!(pod.status, None);
+    }
+
+    /// `podIPs` that only repeats `podIP` is dropped (readers fall back to
+    /// `podIP`); a second address, or one that differs, keeps it.
+    #[test]
+    fn pod_ips_are_kept_when_they_say_more_than_pod_ip() {
+        let ips = |ip: &str, ips: serde_json::Value| -> Option<Vec<String>> {
+            let pod: Pod = serde_json::from_value(serde_json::json!({
+                "status": {"podIP": ip, "podIPs": ips}
+            }))
+            .expect("a pod decodes");
+            let status = pod.status.expect("status");
+            assert_eq!(status.pod_ip.as_deref(), Some(ip));
+            status
+                .pod_ips
+                .map(|ips| ips.into_iter().map(|p| p.ip).collect())
+        };
+        assert_eq!(
+            ips("10.0.0.7", serde_json::json!([{"ip": "10.0.0.7"}])),
+            None
+        );
+        let dual = serde_json::json!([{"ip": "10.0.0.7"}, {"ip": "fd00::7"}]);
+        assert_eq!(
+            ips("10.0.0.7", dual),
+            Some(vec!["10.0.0.7".to_string(), "fd00::7".to_string()])
+        );
+        let other = serde_json::json!([{"ip": "10.0.0.8"}]);
+        assert_eq!(ips("10.0.0.7", other), Some(vec!["10.0.0.8".to_string()]));
     }
 
     /// The replicas of one workload, and its template, decode to one copy of
