@@ -149,7 +149,7 @@ pub(crate) fn sanitized(findings: Vec<Finding>) -> Vec<Finding> {
 }
 
 fn pod_is_live(pod: &Pod) -> bool {
-    pod.metadata.deletion_timestamp.is_none()
+    pod.metadata.deletion_timestamp().is_none()
         && !matches!(
             pod.status.as_ref().and_then(|s| s.phase.as_deref()),
             Some("Succeeded" | "Failed")

@@ -35,7 +35,7 @@ pub fn is_terminal(pod: &Pod) -> bool {
 
 /// Being deleted (`metadata.deletionTimestamp` set).
 pub fn is_terminating(pod: &Pod) -> bool {
-    pod.metadata.deletion_timestamp.is_some()
+    pod.metadata.deletion_timestamp().is_some()
 }
 
 pub fn condition<'p>(pod: &'p Pod, type_: &str) -> Option<&'p PodCondition> {

@@ -1221,7 +1221,7 @@ fn check_terminating_endpoints(ctx: &ServiceCtx<'_>, backends: &Backends<'_>) ->
 fn check_stuck_deletions(ctx: &ServiceCtx<'_>, pods: &[&Pod]) -> Vec<Finding> {
     let mut out = Vec::new();
     for p in pods {
-        let Some(deleted) = p.metadata.deletion_timestamp.as_ref() else {
+        let Some(deleted) = p.metadata.deletion_timestamp() else {
             continue;
         };
         let over = seconds_since(ctx.idx.now, deleted);
@@ -1236,7 +1236,7 @@ fn check_stuck_deletions(ctx: &ServiceCtx<'_>, pods: &[&Pod]) -> Vec<Finding> {
                 human_duration(over)
             ),
         );
-        let finalizers = p.metadata.finalizers.clone().unwrap_or_default();
+        let finalizers = p.metadata.finalizers().unwrap_or_default();
         if !finalizers.is_empty() {
             f = f.evidence(format!("finalizers: {}", finalizers.join(", ")));
         }

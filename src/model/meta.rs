@@ -48,9 +48,10 @@ pub struct LabelSelector {
 
 /// `ObjectMeta`, minus what no check reads (`managedFields`, annotations,
 /// generation, …). Field names and types are the API's, so the engine reads
-/// `pod.metadata.name.as_deref()` as it would on k8s-openapi types.
+/// `pod.metadata.name.as_deref()` as it would on k8s-openapi types; what few
+/// objects have sits behind one box, read through methods.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
+#[serde(from = "RawMeta")]
 pub struct Meta {
     pub name: Option<String>,
     pub namespace: Option<String>,
@@ -58,11 +59,52 @@ pub struct Meta {
     pub labels: Option<Labels>,
     pub owner_references: Option<Shared<Vec<OwnerReference>>>,
     pub creation_timestamp: Option<Time>,
-    pub deletion_timestamp: Option<Time>,
+    /// The deletion, the finalizers, and the resourceVersion until
+    /// [`Wire`] hands it to kube-rs: 64 bytes inline on every object,
+    /// where most have none of them once decoded.
+    rare: Option<Box<Rare>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Rare {
+    deletion_timestamp: Option<Time>,
+    finalizers: Option<Vec<String>>,
+    resource_version: Option<String>,
+}
+
+/// `ObjectMeta` as the API sends it (the fields [`Meta`] keeps).
+#[derive(Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct RawMeta {
+    name: Option<String>,
+    namespace: Option<String>,
+    uid: Option<String>,
+    labels: Option<Labels>,
+    owner_references: Option<Shared<Vec<OwnerReference>>>,
+    creation_timestamp: Option<Time>,
+    deletion_timestamp: Option<Time>,
     #[serde(deserialize_with = "super::optional_exact")]
-    pub finalizers: Option<Vec<String>>,
-    /// Read by kube-rs's watcher (through [`Wire`]), then dropped.
-    pub resource_version: Option<String>,
+    finalizers: Option<Vec<String>>,
+    resource_version: Option<String>,
+}
+
+impl From<RawMeta> for Meta {
+    fn from(raw: RawMeta) -> Self {
+        let rare = Rare {
+            deletion_timestamp: raw.deletion_timestamp,
+            finalizers: raw.finalizers,
+            resource_version: raw.resource_version,
+        };
+        Meta {
+            name: raw.name,
+            namespace: raw.namespace,
+            uid: raw.uid,
+            labels: raw.labels,
+            owner_references: raw.owner_references,
+            creation_timestamp: raw.creation_timestamp,
+            rare: (rare != Rare::default()).then(|| Box::new(rare)),
+        }
+    }
 }
 
 impl Meta {
@@ -74,6 +116,32 @@ impl Meta {
     /// The value of label `key`.
     pub fn label(&self, key: &str) -> Option<&str> {
         self.labels.as_ref()?.get(key).map(String::as_str)
+    }
+
+    /// `metadata.deletionTimestamp`: the object is being deleted.
+    pub fn deletion_timestamp(&self) -> Option<&Time> {
+        self.rare.as_ref()?.deletion_timestamp.as_ref()
+    }
+
+    /// `metadata.finalizers`.
+    pub fn finalizers(&self) -> Option<&[String]> {
+        self.rare.as_ref()?.finalizers.as_deref()
+    }
+
+    /// `metadata.resourceVersion`, until [`Self::take_resource_version`].
+    pub fn resource_version(&self) -> Option<&str> {
+        self.rare.as_ref()?.resource_version.as_deref()
+    }
+
+    /// Take the resourceVersion out (for kube-rs, or to compare objects
+    /// without it); the box goes when nothing else is in it.
+    pub fn take_resource_version(&mut self) -> Option<String> {
+        let rare = self.rare.as_mut()?;
+        let version = rare.resource_version.take();
+        if **rare == Rare::default() {
+            self.rare = None;
+        }
+        version
     }
 }
 
@@ -102,7 +170,7 @@ impl<'de, T: Deserialize<'de> + Object> Deserialize<'de> for Wire<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let mut object = T::deserialize(d)?;
         let api = ObjectMeta {
-            resource_version: object.meta_mut().resource_version.take(),
+            resource_version: object.meta_mut().take_resource_version(),
             ..ObjectMeta::default()
         };
         Ok(Wire { api, object })
@@ -161,9 +229,9 @@ mod tests {
             api.owner_references.as_ref()
         );
         assert_eq!(meta.creation_timestamp, api.creation_timestamp);
-        assert_eq!(meta.deletion_timestamp, api.deletion_timestamp);
-        assert_eq!(meta.finalizers, api.finalizers);
-        assert_eq!(meta.resource_version, api.resource_version);
+        assert_eq!(meta.deletion_timestamp(), api.deletion_timestamp.as_ref());
+        assert_eq!(meta.finalizers(), api.finalizers.as_deref());
+        assert_eq!(meta.resource_version(), api.resource_version.as_deref());
     }
 
     /// kube-rs reads the resourceVersion off the `ObjectMeta` it is given;
@@ -178,7 +246,9 @@ mod tests {
         let wire: Wire<super::super::Service> = serde_json::from_value(json).expect("decodes");
         assert_eq!(wire.metadata().resource_version.as_deref(), Some("42"));
         let svc = wire.into_object();
-        assert_eq!(svc.metadata.resource_version, None);
+        assert_eq!(svc.metadata.resource_version(), None);
+        // Nothing else was rare about it: no box is left.
+        assert!(svc.metadata.rare.is_none());
         assert_eq!(svc.metadata.name.as_deref(), Some("web"));
     }
 

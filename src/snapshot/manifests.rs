@@ -118,6 +118,6 @@ fn typed<T: DeserializeOwned + Object>(doc: Value) -> Result<Arc<T>, String> {
     let text = serde_json::to_string(&doc).map_err(|e| e.to_string())?;
     drop(doc);
     let mut object: T = serde_json::from_str(&text).map_err(|e| e.to_string())?;
-    object.meta_mut().resource_version = None;
+    object.meta_mut().take_resource_version();
     Ok(Arc::new(object))
 }
