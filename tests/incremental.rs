@@ -204,9 +204,10 @@ fn mutate_pod(rng: &mut StdRng, snap: &Snapshot, tricky: &[String]) -> (Change, 
         }
         7 => {
             let spec = pod.spec.get_or_insert_default();
-            spec.hostname = Some(name.clone());
+            // Its DNS name becomes `<pod name>.api` (the model keeps no
+            // `hostname`: no check reads it; the slices carry the endpoint's).
             spec.subdomain = Some("api".into());
-            "given a hostname"
+            "given a subdomain"
         }
         _ => {
             pod.status.get_or_insert_default().phase = Some("Succeeded".into());

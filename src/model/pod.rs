@@ -143,7 +143,6 @@ pub struct PodSpec {
     #[serde(deserialize_with = "super::optional_word")]
     pub dns_policy: Option<Word>,
     pub dns_config: Option<Box<PodDNSConfig>>,
-    pub hostname: Option<String>,
     pub subdomain: Option<String>,
     #[serde(deserialize_with = "super::optional_exact")]
     pub readiness_gates: Option<Vec<PodReadinessGate>>,
@@ -229,7 +228,6 @@ pub struct PodStatus {
     #[serde(deserialize_with = "super::optional_word")]
     pub phase: Option<Word>,
     pub reason: Option<String>,
-    pub message: Option<String>,
     #[serde(deserialize_with = "super::optional_exact")]
     pub conditions: Option<Vec<PodCondition>>,
     #[serde(deserialize_with = "super::optional_exact")]
