@@ -192,7 +192,7 @@ fn mutate_pod(rng: &mut StdRng, snap: &Snapshot, tricky: &[String]) -> (Change, 
         6 => {
             let copy = format!("{name}-copy{}", rng.random_range(0..1000));
             pod.metadata.name = Some(copy.clone());
-            pod.metadata.uid = Some(format!("uid-{copy}"));
+            pod.metadata.uid = Some(format!("uid-{copy}").into());
             return (
                 Change::Pod {
                     namespace,

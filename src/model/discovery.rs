@@ -6,6 +6,7 @@ use k8s_openapi::api::discovery::v1::{EndpointConditions, EndpointPort};
 use serde::Deserialize;
 
 use super::meta::Meta;
+use super::uid::Uid;
 use super::word::Word;
 
 /// `discovery.k8s.io/v1` EndpointSlice.
@@ -52,7 +53,7 @@ pub struct Endpoint {
 #[serde(default)]
 pub struct ObjectRef {
     pub name: Option<String>,
-    pub uid: Option<String>,
+    pub uid: Option<Uid>,
 }
 
 /// `core/v1` Endpoints (read only when the cluster serves no EndpointSlices).

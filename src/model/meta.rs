@@ -22,6 +22,7 @@ use serde::{Deserialize, Deserializer};
 
 use super::shared::{Fingerprint, Shared, feed, pooled};
 use super::string_map::StringMap;
+use super::uid::Uid;
 
 /// A label set (or a selector's `matchLabels`), shared with every object
 /// that carries an equal one.
@@ -55,7 +56,7 @@ pub struct LabelSelector {
 pub struct Meta {
     pub name: Option<String>,
     pub namespace: Option<String>,
-    pub uid: Option<String>,
+    pub uid: Option<Uid>,
     pub labels: Option<Labels>,
     pub owner_references: Option<Shared<Vec<OwnerReference>>>,
     pub creation_timestamp: Option<Time>,
@@ -78,7 +79,7 @@ struct Rare {
 struct RawMeta {
     name: Option<String>,
     namespace: Option<String>,
-    uid: Option<String>,
+    uid: Option<Uid>,
     labels: Option<Labels>,
     owner_references: Option<Shared<Vec<OwnerReference>>>,
     creation_timestamp: Option<Time>,
@@ -220,7 +221,7 @@ mod tests {
         let meta: Meta = serde_json::from_value(json).expect("Meta");
         assert_eq!(meta.name, api.name);
         assert_eq!(meta.namespace, api.namespace);
-        assert_eq!(meta.uid, api.uid);
+        assert_eq!(meta.uid.as_deref(), api.uid.as_deref());
         let labels: Vec<(&String, &String)> = meta.labels().into_iter().flatten().collect();
         let api_labels: Vec<(&String, &String)> = api.labels.iter().flatten().collect();
         assert_eq!(labels, api_labels);

@@ -34,6 +34,7 @@ pub mod pod;
 mod service;
 pub mod shared;
 mod string_map;
+mod uid;
 mod word;
 pub mod workloads;
 
@@ -51,6 +52,7 @@ pub use pod::{
 pub use service::{Service, ServiceSpec, ServiceStatus};
 pub use shared::Shared;
 pub use string_map::StringMap;
+pub use uid::Uid;
 pub use word::Word;
 pub(crate) use word::{optional_word, word};
 pub use workloads::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
