@@ -283,11 +283,8 @@ fn check_selector(ctx: &ServiceCtx<'_>, sel: &StringMap) -> Vec<Finding> {
     }
 
     // Closest pods: those carrying at least one of the selector's keys.
-    let mut seen = BTreeSet::new();
-    let mut near: Vec<NearMiss<'_>> = sel
-        .keys()
-        .flat_map(|k| idx.pods_with_label_key(ns, k).iter().map(|p| &**p))
-        .filter(|p| seen.insert(pod_status::name(p)))
+    let mut near: Vec<NearMiss<'_>> = idx
+        .pods_with_a_key_of(ns, sel)
         .map(|p| diff_pod(p, sel))
         .collect();
     near.sort_by(|a, b| {

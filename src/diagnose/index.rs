@@ -234,6 +234,16 @@ impl<T> Table<Vec<Arc<T>>> {
     }
 }
 
+impl<X> Table<Vec<X>> {
+    /// Every list at its length: a full build's lists grew by doubling, and
+    /// a third of their room was empty.
+    fn shrink_lists(&mut self) {
+        for (_, list) in self.t.iter_mut() {
+            list.shrink_to_fit();
+        }
+    }
+}
+
 /// The fixed-seed hash of the tables' keys: `parts` separated, so that
 /// `("ab", "c")` and `("a", "bc")` differ.
 fn hash(parts: &[&str]) -> u64 {
@@ -241,18 +251,6 @@ fn hash(parts: &[&str]) -> u64 {
     for p in parts {
         h.write(p.as_bytes());
         h.write_u8(0xff);
-    }
-    h.finish()
-}
-
-/// [`hash`] of `(namespace, key)` with `key` in lower case, without
-/// allocating the lower-cased key.
-fn hash_lower(namespace: &str, key: &str) -> u64 {
-    let mut h = FixedState::with_seed(0x5eed_d0c7_0000_0005).build_hasher();
-    h.write(namespace.as_bytes());
-    h.write_u8(0xff);
-    for c in key.chars().flat_map(char::to_lowercase) {
-        h.write_u32(u32::from(c));
     }
     h.finish()
 }
@@ -313,9 +311,6 @@ pub struct Tables {
     /// (key, value) → pods with that label in any namespace (SEL-001's
     /// "matches in other namespaces").
     pods_by_pair: Table<Vec<Arc<Pod>>>,
-    /// (namespace, label key in lower case) → pods carrying that key with any
-    /// value: the candidates for SEL-001's near misses.
-    pods_by_label_key: Table<Vec<Arc<Pod>>>,
     slices_by_service: Table<Vec<Arc<EndpointSlice>>>,
     slices_by_ns: Table<Vec<Arc<EndpointSlice>>>,
     endpoints: Table<Arc<Endpoints>>,
@@ -361,10 +356,10 @@ impl Tables {
         // threads (each table in the order of `snap.pods`, as inserting one
         // pod at a time would).
         std::thread::scope(|s| {
-            let (by_pair, by_key) = (&mut t.pods_by_pair, &mut t.pods_by_label_key);
+            let by_pair = &mut t.pods_by_pair;
             s.spawn(move || {
                 for pod in &snap.pods {
-                    index_pod_across(by_pair, by_key, pod, Op::Insert);
+                    index_pod_across(by_pair, pod, Op::Insert);
                 }
             });
             for pod in &snap.pods {
@@ -441,7 +436,23 @@ impl Tables {
             t.ingresses_by_ns
                 .push(hash(&[ns]), ing, |o| in_ns(&o.metadata, ns));
         }
+        t.shrink_lists();
         t
+    }
+
+    fn shrink_lists(&mut self) {
+        self.services_by_name.shrink_lists();
+        self.services_by_ns.shrink_lists();
+        self.pods_by_ns.shrink_lists();
+        self.pods_by_label.shrink_lists();
+        self.pods_by_pair.shrink_lists();
+        self.slices_by_service.shrink_lists();
+        self.slices_by_ns.shrink_lists();
+        self.events_by_uid.shrink_lists();
+        self.events_by_object.shrink_lists();
+        self.workloads_by_ns.shrink_lists();
+        self.network_policies_by_ns.shrink_lists();
+        self.ingresses_by_ns.shrink_lists();
     }
 
     fn push_workload(&mut self, ns: &str, w: OwnedWorkload) {
@@ -500,7 +511,7 @@ impl Tables {
             pod,
             op,
         );
-        index_pod_across(&mut self.pods_by_pair, &mut self.pods_by_label_key, pod, op);
+        index_pod_across(&mut self.pods_by_pair, pod, op);
     }
 
     fn index_slice(&mut self, slice: &Arc<EndpointSlice>, op: Op) {
@@ -562,25 +573,10 @@ fn index_pod_by_name(
     }
 }
 
-/// The pod tables across namespaces: by label pair in any namespace, and by
-/// label key in lower case (SEL-001's candidates).
-fn index_pod_across(
-    by_pair: &mut Table<Vec<Arc<Pod>>>,
-    by_key: &mut Table<Vec<Arc<Pod>>>,
-    pod: &Arc<Pod>,
-    op: Op,
-) {
-    let ns = ns_of(&pod.metadata);
+/// The pod table across namespaces: by label pair in any namespace.
+fn index_pod_across(by_pair: &mut Table<Vec<Arc<Pod>>>, pod: &Arc<Pod>, op: Op) {
     for (k, v) in pod.metadata.labels.iter().flatten() {
         by_pair.apply(op, hash(&[k, v]), pod, |o| o.metadata.label(k) == Some(v));
-        by_key.apply(op, hash_lower(ns, k), pod, |o| {
-            in_ns(&o.metadata, ns)
-                && o.metadata
-                    .labels
-                    .iter()
-                    .flatten()
-                    .any(|(ok, _)| same_lower(ok, k))
-        });
     }
 }
 
@@ -725,19 +721,23 @@ impl<'a> Index<'a> {
             })
     }
 
-    /// Pods in `namespace` that carry label `key` with any value, the key
-    /// compared without regard to case (`App` and `app` both count).
-    pub fn pods_with_label_key(&self, namespace: &str, key: &str) -> &'a [Arc<Pod>] {
-        self.t
-            .pods_by_label_key
-            .list(hash_lower(namespace, key), |o| {
-                in_ns(&o.metadata, namespace)
-                    && o.metadata
-                        .labels
-                        .iter()
-                        .flatten()
-                        .any(|(k, _)| same_lower(k, key))
-            })
+    /// Pods in `namespace` that carry any of `selector`'s keys with any
+    /// value, the keys compared without regard to case (`App` and `app`
+    /// both count): SEL-001's candidates for near misses. A walk of the
+    /// namespace's pods, asked only for a Service that selects none; a
+    /// table by key cost 3 MB at L (`docs/performance.md`).
+    pub fn pods_with_a_key_of<'s>(
+        &self,
+        namespace: &str,
+        selector: &'s StringMap,
+    ) -> impl Iterator<Item = &'a Pod> + use<'a, 's> {
+        self.pods_in(namespace).iter().map(|p| &**p).filter(|p| {
+            p.metadata
+                .labels
+                .iter()
+                .flatten()
+                .any(|(k, _)| selector.keys().any(|key| same_lower(k, key)))
+        })
     }
 
     /// The v1 Endpoints object of a Service (read only when the cluster serves
