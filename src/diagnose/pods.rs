@@ -16,7 +16,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use k8s_openapi::api::core::v1::Probe;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde_json::{Value, json};
 
@@ -29,7 +28,7 @@ use super::pod_status::{self, ContainerView, human_duration, seconds_since};
 use super::report::{Finding, ServiceRef, StepId, StepReport};
 use super::scheduling;
 use super::service::{event_count, event_line, event_time, json_patch};
-use crate::model::{Container, Event, Node, Pod, shared};
+use crate::model::{Container, Event, Node, Pod, Probe, shared};
 use crate::snapshot::Resource;
 
 /// Waiting reasons that are normal for a while (POD-001 WARN after 5 minutes).

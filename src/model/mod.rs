@@ -47,7 +47,7 @@ pub use meta::{LabelSelector, Labels, Meta, Object, Wire};
 pub use networking::{Ingress, NetworkPolicy};
 pub use pod::{
     Container, ContainerState, ContainerStatus, EnvVar, EnvVarSource, Pod, PodCondition, PodSpec,
-    PodStatus, PodTemplateSpec,
+    PodStatus, PodTemplateSpec, Probe,
 };
 pub use service::{Service, ServiceSpec, ServiceStatus};
 pub use shared::Shared;

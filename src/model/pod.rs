@@ -6,12 +6,13 @@ use std::hash::Hasher;
 use k8s_openapi::api::core::v1::{
     Affinity, ConfigMapKeySelector, ConfigMapVolumeSource, ContainerPort, ContainerStateRunning,
     ContainerStateTerminated, ContainerStateWaiting, EnvFromSource, ObjectFieldSelector,
-    PodDNSConfig, PodIP, PodReadinessGate, Probe, ProjectedVolumeSource, SecretKeySelector,
-    Toleration,
+    PodDNSConfig, PodIP, PodReadinessGate, ProjectedVolumeSource, SecretKeySelector, Toleration,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde::Deserialize;
+use serde::de::IgnoredAny;
 
 use super::meta::{Labels, Meta};
 use super::shared::{Fingerprint, Shared, feed, pooled};
@@ -175,13 +176,48 @@ pub struct Container {
     pub restart_policy: Option<String>,
 }
 
+/// `core/v1` Probe: its handler, as the checks read it (the port it
+/// checks, an httpGet's path, whether it is an exec). k8s-openapi's
+/// `Probe` keeps every field of every handler inline, about 300 bytes, and
+/// a workload's containers have two; the timings and headers are skipped.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct Probe {
+    /// Only whether there is one: its command is not read.
+    pub exec: Option<IgnoredAny>,
+    pub http_get: Option<HttpGet>,
+    pub tcp_socket: Option<TcpSocket>,
+    pub grpc: Option<Grpc>,
+}
+
+/// `core/v1` HTTPGetAction: the port and path (not host, scheme, headers).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HttpGet {
+    #[serde(default)]
+    pub path: Option<String>,
+    pub port: IntOrString,
+}
+
+/// `core/v1` TCPSocketAction: the port (not host).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct TcpSocket {
+    pub port: IntOrString,
+}
+
+/// `core/v1` GRPCAction: the port (not the service name).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Grpc {
+    pub port: i32,
+}
+
 /// `core/v1` EnvVar; `valueFrom` is rare and large, so boxed.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct EnvVar {
     #[serde(deserialize_with = "super::or_default")]
-    pub name: String,
-    pub value: Option<String>,
+    pub name: Box<str>,
+    pub value: Option<Box<str>>,
     pub value_from: Option<Box<EnvVarSource>>,
 }
 
@@ -480,6 +516,31 @@ mod tests {
         let pod: Pod =
             serde_json::from_value(serde_json::json!({"metadata": null})).expect("a pod decodes");
         assert_eq!(pod.status, None);
+    }
+
+    /// A probe keeps its handler as the checks read it, for each of the
+    /// four kinds; timings, host, scheme and headers are skipped.
+    #[test]
+    fn probes_keep_their_handler() {
+        let probe = |json: serde_json::Value| -> Probe {
+            serde_json::from_value(json).expect("a probe decodes")
+        };
+        let http = probe(serde_json::json!({
+            "httpGet": {"path": "/ready", "port": "http", "scheme": "HTTP", "host": "x",
+                        "httpHeaders": [{"name": "a", "value": "b"}]},
+            "periodSeconds": 5, "failureThreshold": 3, "timeoutSeconds": 1
+        }));
+        let get = http.http_get.as_ref().expect("httpGet");
+        assert_eq!(get.path.as_deref(), Some("/ready"));
+        assert_eq!(get.port, IntOrString::String("http".into()));
+        assert!(http.exec.is_none() && http.tcp_socket.is_none() && http.grpc.is_none());
+        let tcp = probe(serde_json::json!({"tcpSocket": {"port": 8080}}));
+        assert_eq!(tcp.tcp_socket.map(|t| t.port), Some(IntOrString::Int(8080)));
+        let grpc = probe(serde_json::json!({"grpc": {"port": 9000, "service": "health"}}));
+        assert_eq!(grpc.grpc.map(|g| g.port), Some(9000));
+        let exec = probe(serde_json::json!({"exec": {"command": ["cat", "/tmp/ready"]}}));
+        assert!(exec.exec.is_some() && exec.http_get.is_none());
+        assert_eq!(probe(serde_json::json!({"exec": null})), Probe::default());
     }
 
     /// `podIPs` that only repeats `podIP` is dropped (readers fall back to

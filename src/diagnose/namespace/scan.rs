@@ -284,13 +284,13 @@ fn environment(idx: &Index<'_>, ns: &str, container: &Container) -> Vec<EnvEntry
         let lookup = |name: &str| lookup(&env, name);
         let entry = if let Some(raw) = &var.value {
             EnvEntry {
-                name: var.name.clone(),
+                name: var.name.to_string(),
                 value: Some(extract::expand(raw, &lookup)),
                 site: Some(Site {
                     origin: Origin::Env {
-                        var: var.name.clone(),
+                        var: var.name.to_string(),
                     },
-                    raw: raw.clone(),
+                    raw: raw.to_string(),
                 }),
                 source: format!("env {}", var.name),
             }
@@ -304,7 +304,7 @@ fn environment(idx: &Index<'_>, ns: &str, container: &Container) -> Vec<EnvEntry
                 .flatten()
                 .and_then(|cm| cm.data.as_ref()?.get(&key_ref.key).cloned());
             EnvEntry {
-                name: var.name.clone(),
+                name: var.name.to_string(),
                 site: value.clone().map(|raw| Site {
                     origin: Origin::ConfigMapKey {
                         name: key_ref.name.clone(),
@@ -327,7 +327,7 @@ fn environment(idx: &Index<'_>, ns: &str, container: &Container) -> Vec<EnvEntry
                 .and_then(|v| v.field_ref.as_ref())
                 .is_some_and(|f| f.field_path == "metadata.namespace");
             EnvEntry {
-                name: var.name.clone(),
+                name: var.name.to_string(),
                 value: namespace_ref.then(|| ns.to_string()),
                 site: None,
                 source: format!("env {}", var.name),
