@@ -39,6 +39,13 @@ pub fn is_terminating(pod: &Pod) -> bool {
 }
 
 pub fn condition<'p>(pod: &'p Pod, type_: &str) -> Option<&'p PodCondition> {
+    debug_assert!(
+        crate::model::pod::keeps_condition(
+            pod.spec.as_ref().and_then(|s| s.readiness_gates.as_deref()),
+            type_
+        ),
+        "condition {type_} is dropped when a pod is decoded (model::pod::keeps_condition)"
+    );
     pod.status
         .as_ref()?
         .conditions
@@ -199,6 +206,22 @@ pub fn log_tail(text: &str, n: usize) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A check that asks for a condition the decoder drops fails in tests,
+    /// rather than silently finding none; a readiness gate's is kept.
+    #[test]
+    #[cfg(debug_assertions)]
+    fn asking_for_a_dropped_condition_fails_in_tests() {
+        let pod: Pod = serde_json::from_value(serde_json::json!({
+            "spec": {"readinessGates": [{"conditionType": "example.com/lb"}]},
+            "status": {"conditions": [{"type": "example.com/lb", "status": "True"}]}
+        }))
+        .expect("a pod decodes");
+        assert!(condition(&pod, "example.com/lb").is_some());
+        assert!(condition(&pod, "Ready").is_none());
+        let asked = std::panic::catch_unwind(|| condition(&pod, "ContainersReady").is_some());
+        assert!(asked.is_err(), "ContainersReady is dropped when decoded");
+    }
 
     #[test]
     fn durations_read_naturally() {

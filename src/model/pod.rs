@@ -66,6 +66,18 @@ pub struct Pod {
 /// (`diagnose::pod_status`); a readiness gate's are kept beside them.
 const CONDITIONS_READ: [&str; 2] = ["Ready", "PodScheduled"];
 
+/// Whether a pod with readiness `gates` keeps condition `type_` when it is
+/// decoded. The one place that says so: the decoder filters by it, and
+/// `diagnose::pod_status::condition` asserts by it (in debug builds) that a
+/// check never asks for a condition the model dropped.
+pub fn keeps_condition(gates: Option<&[PodReadinessGate]>, type_: &str) -> bool {
+    CONDITIONS_READ.contains(&type_)
+        || gates
+            .into_iter()
+            .flatten()
+            .any(|g| g.condition_type == type_)
+}
+
 /// Pod as the API sends it.
 #[derive(Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
@@ -85,13 +97,7 @@ impl From<RawPod> for Pod {
         } = raw;
         if let Some(conditions) = status.as_mut().and_then(|s| s.conditions.as_mut()) {
             let gates = spec.as_ref().and_then(|s| s.readiness_gates.as_deref());
-            let read = |c: &PodCondition| {
-                CONDITIONS_READ.contains(&&*c.type_)
-                    || gates
-                        .into_iter()
-                        .flatten()
-                        .any(|g| g.condition_type == *c.type_)
-            };
+            let read = |c: &PodCondition| keeps_condition(gates, &c.type_);
             let kept = conditions.iter().filter(|c| read(c)).count();
             if kept < conditions.len() {
                 // A new list of exactly the kept ones: `retain` would leave
