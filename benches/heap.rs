@@ -15,11 +15,18 @@ mod support;
 use stats_alloc::{INSTRUMENTED_SYSTEM, StatsAlloc};
 use std::alloc::System;
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use svc_doctor::commands::dashboard::ready_counts;
-use svc_doctor::diagnose::incremental::Incremental;
+use svc_doctor::diagnose::incremental::{Change, Incremental};
 use svc_doctor::diagnose::index::Tables;
+use svc_doctor::diagnose::pod_status::is_ready;
+use svc_doctor::diagnose::report::Status;
 use svc_doctor::diagnose::{Options, diagnose};
+use svc_doctor::model::Pod;
 use svc_doctor::sandbox::synthetic::Params;
+use svc_doctor::sandbox::synthetic::set_ready;
 use svc_doctor::snapshot::Snapshot;
 use svc_doctor::snapshot::history::{MAX_SAMPLES, ReadinessHistory};
 
@@ -106,7 +113,7 @@ fn main() {
     let before = live();
     let engine = Incremental::new(snap.clone(), support::now());
     line("incremental engine", snap.pods.len(), before, live());
-    drop(engine);
+    churn(&snap, engine);
 
     // The dashboard's own: the readiness history it observes on every tick
     // (a full window of steady observations), and the ready counts of every
@@ -156,6 +163,74 @@ fn main() {
     // What every object's going leaves: the pools' tables of shared values
     // (their entries are swept as the pools grow again, not on drop).
     line("left over (pools of shared values)", 0, start, live());
+}
+
+/// `benches/dashboard.sh`'s ten minutes of churn, in process: 1 % of the
+/// pods a minute (5,000 flips at L) through the dashboard's incremental
+/// engine, each Service walked again every 30 s (every 1/20 of the flips),
+/// and what the engine holds afterwards. Pods are picked as `churn.py`
+/// picks them: at random among those ready at the start, outside
+/// kube-system; a pod picked again flips back.
+fn churn(snap: &Snapshot, mut engine: Incremental) {
+    const MINUTES: usize = 10;
+    let flips = snap.pods.len() * MINUTES / 100;
+    let candidates: Vec<&Arc<Pod>> = snap
+        .pods
+        .iter()
+        .filter(|p| p.metadata.namespace.as_deref() != Some("kube-system") && is_ready(p))
+        .collect();
+    if candidates.is_empty() {
+        return;
+    }
+    let failing = |e: &Incremental| {
+        e.report()
+            .services
+            .iter()
+            .filter(|s| s.verdict == Status::Fail)
+            .count()
+    };
+    let failing_before = failing(&engine);
+    let before = live();
+    // The flipped pods as they are now (the engine holds the same Arcs).
+    let mut now_as: HashMap<usize, Arc<Pod>> = HashMap::new();
+    let mut rng: u64 = 0x5eed_c4a2;
+    let mut at = support::now();
+    for flip in 0..flips {
+        // xorshift64: deterministic, no dependency.
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        let i = (rng % candidates.len() as u64) as usize;
+        let current = now_as.get(&i).unwrap_or(candidates[i]);
+        let mut next = (**current).clone();
+        set_ready(&mut next, !is_ready(current));
+        let next = Arc::new(next);
+        now_as.insert(i, Arc::clone(&next));
+        let change = Change::Pod {
+            namespace: next.metadata.namespace.clone().unwrap_or_default(),
+            name: next.metadata.name.clone().unwrap_or_default(),
+            object: Some(next),
+        };
+        at += jiff::SignedDuration::from_millis(120);
+        engine.apply(&[change], at);
+        if (flip + 1) % (flips / (2 * MINUTES)).max(1) == 0 {
+            engine.refresh(None, at);
+        }
+    }
+    let after = live();
+    line("  after churn (engine)", flips, before, after);
+    println!(
+        "  Services failing: {failing_before} before, {} after; pods flipped {}",
+        failing(&engine),
+        now_as.len()
+    );
+    // In the dashboard a flipped pod replaces the one it was decoded from;
+    // here the first copy stays in `snap`, so the copies are counted apart.
+    drop(engine);
+    let b = live();
+    let flipped = now_as.len();
+    drop(now_as);
+    line("  of which the pods' new copies", flipped, b, live());
 }
 
 /// Inline sizes of the types the snapshot holds most of: an absent field
