@@ -150,7 +150,7 @@ async fn watch(
     let mut loaded = false;
     let mut pending = Pending::default();
     let mut engine: Option<Incremental> = None;
-    let mut last_walk = tokio::time::Instant::now();
+    let mut cadence = Cadence::new(tokio::time::Instant::now());
     let mut last_namespaces: BTreeSet<String> = BTreeSet::new();
     let mut tick = tokio::time::interval(DEBOUNCE);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -203,7 +203,7 @@ async fn watch(
                     }
                 }
             }
-            _ = tick.tick(), if (pending.any() || (loaded && last_walk.elapsed() >= REFRESH_EVERY))
+            _ = tick.tick(), if (pending.any() || (loaded && cadence.refresh_due(tokio::time::Instant::now())))
                 && (loaded || all_loaded(&progress, live.watcher_count())) => {
                 if !loaded {
                     loaded = true;
@@ -222,9 +222,13 @@ async fn watch(
                 let work = match engine.take() {
                     Some(engine) if !pending.full => {
                         let changes = pending.changes(&live);
-                        if changes.is_empty() { Work::Refresh(engine) } else { Work::Apply(engine, changes) }
+                        match cadence.next(tokio::time::Instant::now()) {
+                            Walk::Changed => Work::Apply(engine, changes),
+                            Walk::Everything => Work::Refresh(engine, changes),
+                        }
                     }
                     _ => {
+                        cadence.walked_everything(tokio::time::Instant::now());
                         let snap = live.snapshot();
                         let namespaces: BTreeSet<String> = snap.namespaces.iter().filter_map(|n| n.metadata.name.clone()).collect();
                         if namespaces != last_namespaces {
@@ -235,7 +239,6 @@ async fn watch(
                     }
                 };
                 pending = Pending::default();
-                last_walk = tokio::time::Instant::now();
                 // Observing every endpoint takes tens of milliseconds on a
                 // large cluster: off the runtime's workers, with the diagnosis
                 // that reads it. (A panic there loses the history with the
@@ -352,14 +355,60 @@ pub fn ready_counts(view: &Snapshot, history: &ReadinessHistory) -> Vec<(Service
         .collect()
 }
 
+/// Which Services the next diagnosis of a live engine walks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Walk {
+    /// Those the changes concern.
+    Changed,
+    /// Every one: [`REFRESH_EVERY`] has passed since they were last all
+    /// walked.
+    Everything,
+}
+
+/// When every Service is walked again: at least every [`REFRESH_EVERY`],
+/// whether or not changes keep coming. On a busy cluster something changes
+/// on every tick; were each change's walk to count as a refresh, the
+/// Services it does not touch would never move on.
+struct Cadence {
+    last_everything: tokio::time::Instant,
+}
+
+impl Cadence {
+    fn new(now: tokio::time::Instant) -> Self {
+        Cadence {
+            last_everything: now,
+        }
+    }
+
+    fn refresh_due(&self, now: tokio::time::Instant) -> bool {
+        now.duration_since(self.last_everything) >= REFRESH_EVERY
+    }
+
+    /// Every Service was walked at `now` (a fresh snapshot diagnosed).
+    fn walked_everything(&mut self, now: tokio::time::Instant) {
+        self.last_everything = now;
+    }
+
+    /// The walk of a diagnosis starting at `now`.
+    fn next(&mut self, now: tokio::time::Instant) -> Walk {
+        if self.refresh_due(now) {
+            self.walked_everything(now);
+            Walk::Everything
+        } else {
+            Walk::Changed
+        }
+    }
+}
+
 /// What the engine does on one tick, on a blocking thread.
 enum Work {
     /// Diagnose a fresh snapshot and keep what it takes to follow changes.
     Full(Snapshot),
     /// Apply changes to the engine's snapshot; re-walk what they concern.
     Apply(Incremental, Vec<Change>),
-    /// Walk every Service again: time-based checks move on.
-    Refresh(Incremental),
+    /// Apply changes (if any), then walk every Service again: time-based
+    /// checks move on.
+    Refresh(Incremental, Vec<Change>),
 }
 
 impl Work {
@@ -386,9 +435,15 @@ impl Work {
                 );
                 engine
             }
-            Work::Refresh(mut engine) => {
+            Work::Refresh(mut engine, changes) => {
+                if !changes.is_empty() {
+                    engine.apply(&changes, now);
+                }
                 engine.refresh(Some(readiness), now);
-                tracing::debug!("every Service walked again (refresh)");
+                tracing::debug!(
+                    changes = changes.len(),
+                    "every Service walked again (refresh)"
+                );
                 engine
             }
         }
@@ -417,4 +472,45 @@ fn load_progress(
         .into_iter()
         .map(|(r, (listed, done))| LoadProgress::new(r.as_str(), listed, done))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A change on every tick (a busy cluster) for 95 s: every Service is
+    /// still walked again every 30 s, and the ticks between walk only what
+    /// changed.
+    #[test]
+    fn steady_changes_still_walk_everything_every_thirty_seconds() {
+        let start = tokio::time::Instant::now();
+        let mut cadence = Cadence::new(start);
+        let ticks = (Duration::from_secs(95).as_millis() / DEBOUNCE.as_millis()) as u32;
+        let everything: Vec<Duration> = (1..=ticks)
+            .map(|i| start + DEBOUNCE * i)
+            .filter(|&at| cadence.next(at) == Walk::Everything)
+            .map(|at| at - start)
+            .collect();
+        assert_eq!(
+            everything,
+            [30, 60, 90].map(Duration::from_secs),
+            "every Service walked at 30, 60 and 90 s"
+        );
+    }
+
+    /// A fresh snapshot counts as a walk of everything: the next one is due
+    /// 30 s after it, not after the last refresh.
+    #[test]
+    fn a_full_diagnosis_restarts_the_count() {
+        let start = tokio::time::Instant::now();
+        let mut cadence = Cadence::new(start);
+        cadence.walked_everything(start + Duration::from_secs(20));
+        assert!(!cadence.refresh_due(start + Duration::from_secs(30)));
+        assert_eq!(cadence.next(start + Duration::from_secs(49)), Walk::Changed);
+        assert_eq!(
+            cadence.next(start + Duration::from_secs(50)),
+            Walk::Everything
+        );
+        assert_eq!(cadence.next(start + Duration::from_secs(51)), Walk::Changed);
+    }
 }
