@@ -394,3 +394,49 @@ fn a_pod_change_walks_only_the_services_it_concerns() {
     let full = diagnose(engine.snapshot(), now(), &Options::default());
     assert_same(engine.report(), &full, "one pod not ready");
 }
+
+/// A walk of everything an hour later (the dashboard's refresh): the report
+/// is the full diagnosis at that time, a Service or reference that came out
+/// the same is the very one the engine held (shared, not a second copy), and
+/// one whose report changed with the time is new, not the stale one kept.
+#[test]
+fn a_refresh_keeps_what_did_not_change() {
+    let params = Params::new(100, 500);
+    let mut engine = Incremental::new(snapshot(&params), now());
+    let before = engine.report().clone();
+    let later = now() + jiff::SignedDuration::from_hours(1);
+    engine.refresh(None, later);
+    let full = diagnose(engine.snapshot(), later, &Options::default());
+    assert_same(engine.report(), &full, "an hour later");
+
+    let (mut kept, mut changed) = (0, 0);
+    for s in &engine.report().services {
+        let old = before
+            .services
+            .iter()
+            .find(|o| o.namespace == s.namespace && o.name == s.name)
+            .unwrap();
+        if old == s {
+            assert!(Arc::ptr_eq(old, s), "{}/{} copied", s.namespace, s.name);
+            kept += 1;
+        } else {
+            changed += 1;
+        }
+    }
+    assert!(kept > 50, "{kept} Services kept");
+    assert!(
+        changed > 0,
+        "no Service changed with the time: the test shows nothing"
+    );
+    let shared = engine
+        .report()
+        .references
+        .iter()
+        .filter(|r| before.references.iter().any(|o| Arc::ptr_eq(o, r)))
+        .count();
+    assert!(
+        shared > 0 && shared == before.references.len(),
+        "{shared} of {} references shared",
+        before.references.len()
+    );
+}

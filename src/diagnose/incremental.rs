@@ -219,7 +219,7 @@ impl Incremental {
     pub fn new(snap: Snapshot, now: Timestamp) -> Incremental {
         let tables = Tables::build(&snap);
         let selectors = Selectors::build(&snap.services);
-        let (dns, refs, report) = everything(&snap, &tables, now);
+        let (dns, refs, report) = everything(&snap, &tables, now, None);
         let named_from = named_from(&refs);
         Incremental {
             snap,
@@ -260,7 +260,12 @@ impl Incremental {
         now: Timestamp,
     ) {
         self.snap.readiness = readiness;
-        let (dns, refs, report) = everything(&self.snap, &self.tables, now);
+        let (dns, refs, report) = everything(
+            &self.snap,
+            &self.tables,
+            now,
+            Some((&self.refs, &self.report)),
+        );
         self.dns = dns;
         self.named_from = named_from(&refs);
         self.refs = refs;
@@ -401,7 +406,12 @@ impl Incremental {
             let idx = Index::new(&self.snap, &self.tables, now);
             let dns = dns::cluster(&idx);
             if dns != self.dns {
-                let (dns, refs, report) = everything(&self.snap, &self.tables, now);
+                let (dns, refs, report) = everything(
+                    &self.snap,
+                    &self.tables,
+                    now,
+                    Some((&self.refs, &self.report)),
+                );
                 self.dns = dns;
                 self.named_from = named_from(&refs);
                 self.refs = refs;
@@ -439,7 +449,9 @@ impl Incremental {
                 continue;
             }
             rescanned += 1;
-            let fresh = namespace::references_in(&idx, &self.dns, &[ns.as_str()]);
+            let fresh = namespace::references_in(&idx, &self.dns, &[ns.as_str()], &|n| {
+                self.refs.get(n).map_or(&[][..], Vec::as_slice)
+            });
             let old = self.refs.remove(ns).unwrap_or_default();
             changed_targets(&old, &fresh, &mut targets);
             count_named(&mut self.named_from, ns, &old, -1);
@@ -575,22 +587,33 @@ fn count_named(
     }
 }
 
+/// The references by client namespace and the report the engine holds.
+type Previous<'p> = (&'p BTreeMap<String, Vec<TracedReference>>, &'p Report);
+
 /// Cluster DNS, references and the report of everything, from `tables`.
+/// What comes out as it is in `previous` is shared with it, not copied.
 fn everything(
     snap: &Snapshot,
     tables: &Tables,
     now: Timestamp,
+    previous: Option<Previous<'_>>,
 ) -> (ClusterDns, BTreeMap<String, Vec<TracedReference>>, Report) {
     let idx = Index::new(snap, tables, now);
     let dns = dns::cluster(&idx);
     let mut refs: BTreeMap<String, Vec<TracedReference>> = BTreeMap::new();
-    for r in namespace::references(&idx, &dns) {
+    let old_refs = |ns: &str| {
+        previous
+            .and_then(|(refs, _)| refs.get(ns))
+            .map_or(&[][..], Vec::as_slice)
+    };
+    for r in namespace::references(&idx, &dns, &old_refs) {
         refs.entry(r.report.from.namespace.clone())
             .or_default()
             .push(r);
     }
     let all: Vec<&TracedReference> = refs.values().flatten().collect();
-    let services = service_reports(&idx, &dns, &all, &Options::default());
+    let old_services = previous.map_or(&[][..], |(_, report)| report.services.as_slice());
+    let services = service_reports(&idx, &dns, &all, &Options::default(), old_services);
     let report = Report {
         schema: SCHEMA,
         context: snap.context.clone(),

@@ -67,10 +67,10 @@ pub fn diagnose(snap: &Snapshot, now: Timestamp, options: &Options) -> Report {
     let tables = Tables::build(snap);
     let idx = Index::new(snap, &tables, now);
     let cluster_dns = dns::cluster(&idx);
-    let references = namespace::references(&idx, &cluster_dns);
+    let references = namespace::references(&idx, &cluster_dns, &|_| &[]);
 
     let view: Vec<&namespace::TracedReference> = references.iter().collect();
-    let services = service_reports(&idx, &cluster_dns, &view, options);
+    let services = service_reports(&idx, &cluster_dns, &view, options, &[]);
 
     let focus = options.service.as_deref();
     let keep: BTreeSet<ServiceRef> = services
@@ -98,12 +98,14 @@ pub fn diagnose(snap: &Snapshot, now: Timestamp, options: &Options) -> Report {
 
 /// The report of every Service in scope (and of the missing ones clients
 /// name), sorted by namespace and name: the walk shared by [`diagnose`] and
-/// [`incremental`].
+/// [`incremental`]. A Service whose report comes out as it is in `previous`
+/// (sorted the same way) keeps that one (see [`keep_if_same`]).
 fn service_reports(
     idx: &Index<'_>,
     cluster_dns: &dns::ClusterDns,
     references: &[&namespace::TracedReference],
     options: &Options,
+    previous: &[Arc<ServiceReport>],
 ) -> Vec<Arc<ServiceReport>> {
     let snap = idx.snap;
     let by_target = by_target(references, |_| true);
@@ -126,7 +128,10 @@ fn service_reports(
         .collect();
     let mut services = parallel_map(&chosen, |(svc, key)| {
         let refs = by_target.get(key).cloned().unwrap_or_default();
-        Arc::new(walk(&ServiceCtx::new(idx, svc, refs, cluster_dns)))
+        keep_if_same(
+            previous,
+            walk(&ServiceCtx::new(idx, svc, refs, cluster_dns)),
+        )
     });
 
     // Services that clients in scope name but that exist nowhere they could
@@ -142,10 +147,25 @@ fn service_reports(
     }
     for m in missing {
         let refs = by_target.get(&m).cloned().unwrap_or_default();
-        services.push(Arc::new(missing_service(idx, &m, &refs)));
+        services.push(keep_if_same(previous, missing_service(idx, &m, &refs)));
     }
     services.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
     services
+}
+
+/// `fresh`, or the report of the same Service in `previous` (sorted by
+/// namespace and name) when that is equal to it. The dashboard walks every
+/// Service again every 30 s and most come out unchanged: keeping the old
+/// ones means such a walk holds only what changed once it is done, instead
+/// of a second copy of the whole report beside the one the UI still shows,
+/// and the long-lived report is not reallocated (and the heap fragmented)
+/// twice a minute.
+fn keep_if_same(previous: &[Arc<ServiceReport>], fresh: ServiceReport) -> Arc<ServiceReport> {
+    let key = (fresh.namespace.as_str(), fresh.name.as_str());
+    match previous.binary_search_by(|s| (s.namespace.as_str(), s.name.as_str()).cmp(&key)) {
+        Ok(at) if *previous[at] == fresh => Arc::clone(&previous[at]),
+        _ => Arc::new(fresh),
+    }
 }
 
 /// Which references name which Service (the one they resolve to, or the

@@ -118,23 +118,36 @@ impl WorkloadRef {
 }
 
 /// Find and resolve every client reference in scope (NS-001, NS-002), and the
-/// Services Ingresses route to (NS-003). Sorted by client, container, source, host.
-pub fn references(idx: &Index<'_>, dns: &ClusterDns) -> Vec<TracedReference> {
-    references_in(idx, dns, &idx.namespaces_in_scope())
+/// Services Ingresses route to (NS-003). Sorted by client, container, source,
+/// host. `previous` gives a namespace's references as they were, in that
+/// order (see [`references_in`]).
+pub fn references<'p>(
+    idx: &Index<'_>,
+    dns: &ClusterDns,
+    previous: &(dyn Fn(&str) -> &'p [TracedReference] + Sync),
+) -> Vec<TracedReference> {
+    references_in(idx, dns, &idx.namespaces_in_scope(), previous)
 }
 
 /// [`references`] of the clients in `namespaces` only (each in scope): the
 /// references of one namespace depend on its own workloads, pods, ConfigMaps
 /// and Ingresses, and on the Services (and headless hostnames) they name.
-pub fn references_in(
+///
+/// A reference equal to one of `previous(namespace)` (the namespace's
+/// references as they were, in the order of [`reference_order`]) is that
+/// one, shared rather than a new copy: the dashboard scans every namespace
+/// again every 30 s and most references come out unchanged.
+pub fn references_in<'p>(
     idx: &Index<'_>,
     dns: &ClusterDns,
     namespaces: &[&str],
+    previous: &(dyn Fn(&str) -> &'p [TracedReference] + Sync),
 ) -> Vec<TracedReference> {
     // Namespaces are independent (a client's references depend on its own
     // namespace and on the Services it names), so they are scanned in
     // parallel; the sort below fixes the order.
     let mut out: Vec<TracedReference> = super::parallel_map(namespaces, |ns| {
+        let old = previous(ns);
         let ns = std::slice::from_ref(ns);
         let mut refs: Vec<TracedReference> = scan::scan(idx, ns)
             .into_iter()
@@ -150,6 +163,13 @@ pub fn references_in(
                 fix.summary = crate::safe_text::sanitize(&fix.summary).into_owned();
             }
         }
+        if !old.is_empty() {
+            for r in &mut refs {
+                if let Some(same) = same_in(old, r) {
+                    *r = same.clone();
+                }
+            }
+        }
         refs
     })
     .into_iter()
@@ -157,6 +177,16 @@ pub fn references_in(
     .collect();
     out.sort_by(|a, b| reference_order(a).cmp(&reference_order(b)));
     out
+}
+
+/// The reference in `old` (in [`reference_order`]) equal to `r`.
+fn same_in<'o>(old: &'o [TracedReference], r: &TracedReference) -> Option<&'o TracedReference> {
+    let key = reference_order(r);
+    let first = old.partition_point(|o| reference_order(o) < key);
+    old[first..]
+        .iter()
+        .take_while(|o| reference_order(o) == key)
+        .find(|o| *o == r)
 }
 
 /// The order of references in a report: by client (namespace first, so the
