@@ -27,8 +27,15 @@ use svc_doctor::diagnose::{Options, diagnose};
 use svc_doctor::model::Pod;
 use svc_doctor::sandbox::synthetic::Params;
 use svc_doctor::sandbox::synthetic::set_ready;
+use svc_doctor::snapshot::Scope;
 use svc_doctor::snapshot::Snapshot;
 use svc_doctor::snapshot::history::{MAX_SAMPLES, ReadinessHistory};
+use svc_doctor::tui::state::{Init, State};
+use svc_doctor::tui::view::{Widgets, draw};
+use svc_doctor::tui::{Connection, Msg, update};
+
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
 
 /// Counts every allocation. The system allocator underneath: live bytes are
 /// the sizes asked for, whichever allocator serves them.
@@ -129,7 +136,35 @@ fn main() {
     let before = live();
     let counts = ready_counts(&snap, &history);
     line("  ready counts for the UI", counts.len(), before, live());
-    drop((counts, history));
+    drop(history);
+
+    // The UI's own, beside the engine: its state once it has the report
+    // (whose Services it shares) and the ready counts, after one frame at
+    // the dashboard bench's 200×50.
+    let report = diagnose(&snap, support::now(), &Options::default());
+    let before = live();
+    let mut state = State::new(Init::new("synthetic", Scope::All));
+    update(
+        &mut state,
+        Msg::Resize {
+            width: 200,
+            height: 50,
+        },
+    );
+    update(&mut state, Msg::Connection(Connection::Live));
+    update(
+        &mut state,
+        Msg::Report {
+            report: Box::new(report.clone()),
+            computed_at: support::now(),
+        },
+    );
+    update(&mut state, Msg::Readiness(counts));
+    let mut terminal = Terminal::new(TestBackend::new(200, 50)).unwrap();
+    let mut widgets = Widgets::default();
+    terminal.draw(|f| draw(f, &state, &mut widgets)).unwrap();
+    line("UI state", report.services.len(), before, live());
+    drop((state, terminal, widgets, report));
 
     // Parts of the kinds that dominate, then what is left of them. Every
     // Arc is unique here (the engine is gone), so parts can be taken out.
