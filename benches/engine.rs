@@ -82,8 +82,13 @@ fn benches(c: &mut Criterion) {
     let flipped: Vec<(Change, Change)> = pods
         .iter()
         .map(|p| {
-            let ns = p.metadata.namespace.clone().unwrap_or_default();
-            let name = p.metadata.name.clone().unwrap_or_default();
+            let ns = p
+                .metadata
+                .namespace
+                .as_deref()
+                .unwrap_or_default()
+                .to_string();
+            let name = p.metadata.name.as_deref().unwrap_or_default().to_string();
             let mut off = (**p).clone();
             set_ready(&mut off, false);
             let change = |object: Arc<Pod>| Change::Pod {

@@ -242,8 +242,18 @@ fn churn(snap: &Snapshot, mut engine: Incremental) {
         let next = Arc::new(next);
         now_as.insert(i, Arc::clone(&next));
         let change = Change::Pod {
-            namespace: next.metadata.namespace.clone().unwrap_or_default(),
-            name: next.metadata.name.clone().unwrap_or_default(),
+            namespace: next
+                .metadata
+                .namespace
+                .as_deref()
+                .unwrap_or_default()
+                .to_string(),
+            name: next
+                .metadata
+                .name
+                .as_deref()
+                .unwrap_or_default()
+                .to_string(),
             object: Some(next),
         };
         at += jiff::SignedDuration::from_millis(120);

@@ -79,8 +79,12 @@ fn assert_same(incremental: &Report, full: &Report, what: &str) {
 
 fn key(pod: &Pod) -> (String, String) {
     (
-        pod.metadata.namespace.clone().unwrap_or_default(),
-        pod.metadata.name.clone().unwrap_or_default(),
+        pod.metadata
+            .namespace
+            .as_deref()
+            .unwrap_or_default()
+            .to_string(),
+        pod.metadata.name.as_deref().unwrap_or_default().to_string(),
     )
 }
 
@@ -111,7 +115,7 @@ fn mutate_pod(rng: &mut StdRng, snap: &Snapshot, tricky: &[String]) -> (Change, 
     let candidates: Vec<&Arc<Pod>> = if !tricky.is_empty() && rng.random_bool(0.5) {
         let ns = &tricky[rng.random_range(0..tricky.len())];
         pods.iter()
-            .filter(|p| p.metadata.namespace.as_ref() == Some(ns))
+            .filter(|p| p.metadata.namespace.as_deref() == Some(ns.as_str()))
             .collect()
     } else {
         pods.iter().collect()
@@ -135,7 +139,11 @@ fn mutate_pod(rng: &mut StdRng, snap: &Snapshot, tricky: &[String]) -> (Change, 
             let wanted: Vec<String> = snap
                 .services
                 .iter()
-                .filter(|s| tricky.contains(s.metadata.namespace.as_ref().unwrap()))
+                .filter(|s| {
+                    tricky
+                        .iter()
+                        .any(|t| Some(t.as_str()) == s.metadata.namespace.as_deref())
+                })
                 .filter_map(|s| s.spec.as_ref()?.selector.as_ref()?.get("app").cloned())
                 .filter(|v| v.ends_with("-v2"))
                 .collect();
@@ -191,7 +199,7 @@ fn mutate_pod(rng: &mut StdRng, snap: &Snapshot, tricky: &[String]) -> (Change, 
         }
         6 => {
             let copy = format!("{name}-copy{}", rng.random_range(0..1000));
-            pod.metadata.name = Some(copy.clone());
+            pod.metadata.name = Some(copy.as_str().into());
             pod.metadata.uid = Some(format!("uid-{copy}").into());
             return (
                 Change::Pod {
@@ -246,8 +254,8 @@ fn mutate_slice(rng: &mut StdRng, snap: &Snapshot) -> (Change, String) {
     };
     (
         Change::EndpointSlice {
-            namespace: namespace.clone(),
-            name: name.clone(),
+            namespace: namespace.to_string(),
+            name: name.to_string(),
             object: Some(Arc::new(slice)),
         },
         format!("slice {namespace}/{name} {what}"),
@@ -278,7 +286,7 @@ fn mutate_event(rng: &mut StdRng, snap: &Snapshot) -> (Change, String) {
     .unwrap();
     (
         Change::Event {
-            namespace: namespace.clone(),
+            namespace: namespace.to_string(),
             name: name.clone(),
             object: Some(Arc::new(event)),
         },

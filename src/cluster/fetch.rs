@@ -55,7 +55,7 @@ pub async fn fetch_snapshot(conn: &Connection, scope: Scope) -> Snapshot {
     let (namespaces, ns_failures) = read_cluster::<Namespace>(client, Resource::Namespaces).await;
     let visible: Vec<String> = namespaces
         .iter()
-        .filter_map(|n| n.metadata.name.clone())
+        .filter_map(|n| n.metadata.name.as_deref().map(String::from))
         .collect();
     snap.namespaces = namespaces;
     snap.access.failures.extend(ns_failures);
@@ -298,7 +298,7 @@ async fn read_log_tails(client: &kube::Client, snap: &mut Snapshot) {
                 .and_then(|s| s.terminated.as_ref())
                 .is_some();
             if crashed && cs.restart_count > 0 {
-                wanted.push((ns.to_string(), name.to_string(), cs.name.clone()));
+                wanted.push((ns.to_string(), name.to_string(), cs.name.to_string()));
             }
         }
     }

@@ -565,8 +565,12 @@ mod tests {
             .iter()
             .map(|p| {
                 let (ns, name) = meta_key(&p.metadata);
-                let ip = p.status.as_ref().and_then(|s| s.pod_ip.clone());
-                (ns.to_string(), name.to_string(), ip.unwrap_or_default())
+                let ip = p.status.as_ref().and_then(|s| s.pod_ip.as_deref());
+                (
+                    ns.to_string(),
+                    name.to_string(),
+                    ip.unwrap_or_default().to_string(),
+                )
             })
             .collect();
         out.sort();
@@ -606,7 +610,7 @@ mod tests {
             store
                 .get("a", "web")
                 .and_then(|p| p.status.as_ref()?.pod_ip.clone()),
-            Some("10.0.0.9".to_string())
+            Some("10.0.0.9".into())
         );
         assert!(store.get("b", "web").is_none());
 

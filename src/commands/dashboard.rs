@@ -230,7 +230,7 @@ async fn watch(
                     _ => {
                         cadence.walked_everything(tokio::time::Instant::now());
                         let snap = live.snapshot();
-                        let namespaces: BTreeSet<String> = snap.namespaces.iter().filter_map(|n| n.metadata.name.clone()).collect();
+                        let namespaces: BTreeSet<String> = snap.namespaces.iter().filter_map(|n| n.metadata.name.as_deref().map(String::from)).collect();
                         if namespaces != last_namespaces {
                             last_namespaces = namespaces.clone();
                             let _ = ui.send(Msg::Namespaces(namespaces.into_iter().collect())).await;
@@ -347,8 +347,8 @@ pub fn ready_counts(view: &Snapshot, history: &ReadinessHistory) -> Vec<(Service
     view.services
         .iter()
         .filter_map(|s| {
-            let namespace = s.metadata.namespace.clone()?;
-            let name = s.metadata.name.clone()?;
+            let namespace = s.metadata.namespace.as_deref()?.to_string();
+            let name = s.metadata.name.as_deref()?.to_string();
             let counts = history.counts(&namespace, &name);
             Some((ServiceRef { namespace, name }, counts))
         })

@@ -228,11 +228,16 @@ pub fn cluster(idx: &Index<'_>) -> ClusterDns {
     let service_ips: Vec<String> = svc
         .and_then(|s| s.spec.as_ref())
         .map(|s| {
-            let mut ips: Vec<String> = s.cluster_ips.clone().unwrap_or_default();
+            let mut ips: Vec<String> = s
+                .cluster_ips
+                .iter()
+                .flatten()
+                .map(ToString::to_string)
+                .collect();
             if let Some(ip) = &s.cluster_ip
-                && !ips.contains(ip)
+                && !ips.iter().any(|i| i == ip)
             {
-                ips.push(ip.clone());
+                ips.push(ip.to_string());
             }
             ips.retain(|ip| ip != "None" && !ip.is_empty());
             ips
@@ -268,8 +273,13 @@ pub fn cluster(idx: &Index<'_>) -> ClusterDns {
         findings,
         node_findings: placement::node001(idx),
         service: svc.map(|s| ServiceRef {
-            namespace: s.metadata.namespace.clone().unwrap_or_default(),
-            name: s.metadata.name.clone().unwrap_or_default(),
+            namespace: s
+                .metadata
+                .namespace
+                .as_deref()
+                .unwrap_or_default()
+                .to_string(),
+            name: s.metadata.name.as_deref().unwrap_or_default().to_string(),
         }),
         service_ips,
         pods: pod_facts,

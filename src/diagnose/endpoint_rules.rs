@@ -7,6 +7,7 @@
 //! (kubernetes `pkg/controller/endpointslice/reconciler.go`,
 //! `pkg/api/v1/pod/util.go` `FindPort`, `endpointutil.ShouldPodBeInEndpoints`).
 
+use compact_str::CompactString;
 use k8s_openapi::api::core::v1::ServicePort;
 
 use crate::model::Service;
@@ -433,7 +434,7 @@ impl<'a> Backends<'a> {
                 let c = ep.conditions.as_ref();
                 let ready = c.and_then(|c| c.ready).unwrap_or(true);
                 endpoints.push(Observed {
-                    addresses: ep.addresses.iter().map(String::as_str).collect(),
+                    addresses: ep.addresses.iter().map(CompactString::as_str).collect(),
                     family,
                     ready,
                     serving: c.and_then(|c| c.serving).unwrap_or(true),
@@ -547,7 +548,7 @@ mod tests {
     fn container(name: &str, ports: &[(&str, i32, &str)], sidecar: bool) -> Container {
         Container {
             name: name.into(),
-            restart_policy: sidecar.then(|| "Always".to_string()),
+            restart_policy: sidecar.then(|| "Always".into()),
             ports: Some(
                 ports
                     .iter()

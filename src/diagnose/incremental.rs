@@ -607,7 +607,7 @@ fn everything(
             .map_or(&[][..], Vec::as_slice)
     };
     for r in namespace::references(&idx, &dns, &old_refs) {
-        refs.entry(r.report.from.namespace.clone())
+        refs.entry(r.report.from.namespace.to_string())
             .or_default()
             .push(r);
     }

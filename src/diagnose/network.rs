@@ -85,7 +85,7 @@ fn groups(ctx: &ServiceCtx<'_>) -> Vec<Group> {
                 target_port(sp, &facts).map(|tp| (sp.port, tp, proto))
             })
             .collect();
-        let name = pod.metadata.name.clone().unwrap_or_default();
+        let name = pod.metadata.name.as_deref().unwrap_or_default().to_string();
         let group = by_key
             .entry((facts.labels.clone(), dests.clone()))
             .or_insert_with(|| Group {

@@ -3,6 +3,7 @@
 //! Field names and order are a contract: add fields freely, never rename or
 //! remove one without bumping [`SCHEMA`].
 
+use compact_str::CompactString;
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -275,15 +276,15 @@ impl ServiceReport {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ReferenceSource {
     /// `Pod`, `Deployment`, `StatefulSet`, `DaemonSet`, `ConfigMap`, `Ingress`.
-    pub kind: String,
-    pub namespace: String,
-    pub name: String,
-    pub container: Option<String>,
+    pub kind: CompactString,
+    pub namespace: CompactString,
+    pub name: CompactString,
+    pub container: Option<CompactString>,
     /// `env API_URL`, `args[2]`, `configmap app-config key API_URL`, …
-    pub source: String,
+    pub source: CompactString,
     /// The top-level workload owning the pod, as `kind/name` (for `kubectl set env`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub workload: Option<String>,
+    pub workload: Option<CompactString>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

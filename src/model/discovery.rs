@@ -1,6 +1,7 @@
 //! Where a Service's traffic goes: `discovery.k8s.io/v1` EndpointSlices
 //! and, on clusters that do not serve them, `core/v1` Endpoints.
 
+use compact_str::CompactString;
 use k8s_openapi::api::core::v1::EndpointSubset;
 use k8s_openapi::api::discovery::v1::{EndpointConditions, EndpointPort};
 use serde::Deserialize;
@@ -38,10 +39,10 @@ super::resource!(
 #[serde(default, rename_all = "camelCase")]
 pub struct Endpoint {
     #[serde(deserialize_with = "super::exact")]
-    pub addresses: Vec<String>,
+    pub addresses: Vec<CompactString>,
     pub conditions: Option<EndpointConditions>,
-    pub hostname: Option<String>,
-    pub node_name: Option<String>,
+    pub hostname: Option<CompactString>,
+    pub node_name: Option<CompactString>,
     pub target_ref: Option<ObjectRef>,
 }
 
@@ -52,7 +53,7 @@ pub struct Endpoint {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(default)]
 pub struct ObjectRef {
-    pub name: Option<String>,
+    pub name: Option<CompactString>,
     pub uid: Option<Uid>,
 }
 

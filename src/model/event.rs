@@ -1,6 +1,7 @@
 //! `core/v1` Events as the engine reads them (warnings about pods and
 //! Services).
 
+use compact_str::CompactString;
 use k8s_openapi::api::core::v1::{EventSeries, ObjectReference};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, Time};
 use serde::Deserialize;
@@ -16,8 +17,8 @@ pub struct Event {
     #[serde(deserialize_with = "super::or_default")]
     pub involved_object: ObjectReference,
     #[serde(rename = "type")]
-    pub type_: Option<String>,
-    pub reason: Option<String>,
+    pub type_: Option<CompactString>,
+    pub reason: Option<CompactString>,
     pub message: Option<String>,
     pub count: Option<i32>,
     pub first_timestamp: Option<Time>,

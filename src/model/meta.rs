@@ -13,6 +13,7 @@
 //! `resourceVersion` of each watch event. [`Wire`] is the type it lists and
 //! watches; it hands that version to kube-rs and the object to us.
 
+use compact_str::CompactString;
 use std::hash::Hasher;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{
@@ -54,8 +55,8 @@ pub struct LabelSelector {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(from = "RawMeta")]
 pub struct Meta {
-    pub name: Option<String>,
-    pub namespace: Option<String>,
+    pub name: Option<CompactString>,
+    pub namespace: Option<CompactString>,
     pub uid: Option<Uid>,
     pub labels: Option<Labels>,
     pub owner_references: Option<Shared<Vec<OwnerReference>>>,
@@ -77,8 +78,8 @@ struct Rare {
 #[derive(Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 struct RawMeta {
-    name: Option<String>,
-    namespace: Option<String>,
+    name: Option<CompactString>,
+    namespace: Option<CompactString>,
     uid: Option<Uid>,
     labels: Option<Labels>,
     owner_references: Option<Shared<Vec<OwnerReference>>>,
@@ -219,8 +220,8 @@ mod tests {
         });
         let api: ObjectMeta = serde_json::from_value(json.clone()).expect("ObjectMeta");
         let meta: Meta = serde_json::from_value(json).expect("Meta");
-        assert_eq!(meta.name, api.name);
-        assert_eq!(meta.namespace, api.namespace);
+        assert_eq!(meta.name.as_deref(), api.name.as_deref());
+        assert_eq!(meta.namespace.as_deref(), api.namespace.as_deref());
         assert_eq!(meta.uid.as_deref(), api.uid.as_deref());
         let labels: Vec<(&String, &String)> = meta.labels().into_iter().flatten().collect();
         let api_labels: Vec<(&String, &String)> = api.labels.iter().flatten().collect();

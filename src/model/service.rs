@@ -1,5 +1,6 @@
 //! Services as the engine reads them.
 
+use compact_str::CompactString;
 use k8s_openapi::api::core::v1::{LoadBalancerStatus, ServicePort, SessionAffinityConfig};
 use serde::Deserialize;
 
@@ -31,22 +32,22 @@ super::resource!(
 #[serde(default, rename_all = "camelCase")]
 pub struct ServiceSpec {
     #[serde(rename = "type")]
-    pub type_: Option<String>,
+    pub type_: Option<CompactString>,
     /// Shared with the label sets and selectors equal to it.
     pub selector: Option<Labels>,
     #[serde(deserialize_with = "super::optional_exact")]
     pub ports: Option<Vec<ServicePort>>,
     #[serde(rename = "clusterIP")]
-    pub cluster_ip: Option<String>,
+    pub cluster_ip: Option<CompactString>,
     #[serde(rename = "clusterIPs")]
     #[serde(deserialize_with = "super::optional_exact")]
-    pub cluster_ips: Option<Vec<String>>,
-    pub external_name: Option<String>,
+    pub cluster_ips: Option<Vec<CompactString>>,
+    pub external_name: Option<CompactString>,
     #[serde(deserialize_with = "super::optional_exact")]
-    pub ip_families: Option<Vec<String>>,
-    pub load_balancer_class: Option<String>,
+    pub ip_families: Option<Vec<CompactString>>,
+    pub load_balancer_class: Option<CompactString>,
     pub publish_not_ready_addresses: Option<bool>,
-    pub session_affinity: Option<String>,
+    pub session_affinity: Option<CompactString>,
     pub session_affinity_config: Option<Box<SessionAffinityConfig>>,
 }
 

@@ -9,6 +9,7 @@
 //! observations (their times are kept once, for all Services: most counts
 //! never change, and 10,000 Services × 120 samples was 30 MB).
 
+use compact_str::CompactString;
 use std::collections::{HashMap, VecDeque};
 
 use foldhash::fast::RandomState;
@@ -102,7 +103,7 @@ impl ReadinessHistory {
                     .target_ref
                     .as_ref()
                     .and_then(|r| r.uid.as_deref())
-                    .or_else(|| ep.addresses.first().map(String::as_str))
+                    .or_else(|| ep.addresses.first().map(CompactString::as_str))
                     .unwrap_or_default();
                 // A missing `ready` means ready (EndpointConditions doc).
                 let ready = ep.conditions.as_ref().and_then(|c| c.ready).unwrap_or(true);

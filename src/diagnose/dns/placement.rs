@@ -173,7 +173,7 @@ pub fn fit<'a>(spec: &PodSpec, nodes: &[&'a Node]) -> Vec<NodeFit<'a>> {
                         .as_ref()
                 });
             if let Some(required) = required {
-                let name = node.metadata.name.clone().unwrap_or_default();
+                let name = String::from(node.metadata.name.as_deref().unwrap_or_default());
                 let matched = required.node_selector_terms.iter().any(|term| {
                     let exprs = term.match_expressions.as_deref().unwrap_or_default();
                     let fields = term.match_fields.as_deref().unwrap_or_default();
@@ -451,7 +451,7 @@ pub fn node001(idx: &Index<'_>) -> Vec<Finding> {
     nodes.sort_by(|a, b| a.metadata.name.cmp(&b.metadata.name));
     let mut sick: Vec<(String, Vec<String>, bool)> = Vec::new();
     for node in &nodes {
-        let name = node.metadata.name.clone().unwrap_or_default();
+        let name = String::from(node.metadata.name.as_deref().unwrap_or_default());
         let conditions = node
             .status
             .as_ref()

@@ -280,7 +280,7 @@ fn ready_in_slices(
                 .unwrap_or("?");
             for addr in &ep.addresses {
                 if is_ready {
-                    ready.insert(addr.clone());
+                    ready.insert(addr.to_string());
                 }
                 let state = if is_ready { "ready" } else { "not ready" };
                 lines.push(sanitize(&format!("endpoint {addr} (pod {pod}): {state}")).into_owned());

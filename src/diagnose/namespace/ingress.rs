@@ -120,10 +120,10 @@ fn reference(
         report: Arc::new(Reference {
             from: ReferenceSource {
                 kind: "Ingress".into(),
-                namespace: ns.to_string(),
-                name: ing_name.to_string(),
+                namespace: ns.into(),
+                name: ing_name.into(),
                 container: None,
-                source: pointer.trim_start_matches('/').replace('/', "."),
+                source: pointer.trim_start_matches('/').replace('/', ".").into(),
                 workload: None,
             },
             host: name.to_string(),

@@ -59,8 +59,13 @@ enum Outcome<'a> {
 
 fn svc_ref(svc: &Service) -> ServiceRef {
     ServiceRef {
-        namespace: svc.metadata.namespace.clone().unwrap_or_default(),
-        name: svc.metadata.name.clone().unwrap_or_default(),
+        namespace: svc
+            .metadata
+            .namespace
+            .as_deref()
+            .unwrap_or_default()
+            .to_string(),
+        name: svc.metadata.name.as_deref().unwrap_or_default().to_string(),
     }
 }
 
@@ -518,12 +523,12 @@ impl Graded {
         TracedReference {
             report: Arc::new(Reference {
                 from: ReferenceSource {
-                    kind: client.kind.clone(),
-                    namespace: client.namespace.clone(),
-                    name: client.name.clone(),
-                    container: Some(found.container.clone()),
-                    source: sanitize(&found.source).into_owned(),
-                    workload: client.workload.as_ref().map(|w| w.kubectl_ref()),
+                    kind: client.kind.as_str().into(),
+                    namespace: client.namespace.as_str().into(),
+                    name: client.name.as_str().into(),
+                    container: Some(found.container.as_str().into()),
+                    source: sanitize(&found.source).into(),
+                    workload: client.workload.as_ref().map(|w| w.kubectl_ref().into()),
                 },
                 host,
                 port: found.candidate.port,

@@ -379,7 +379,7 @@ fn scan_container(
         };
         out.push(Found {
             client: Arc::clone(client),
-            container: container.name.clone(),
+            container: container.name.to_string(),
             source,
             candidate,
             value: value.to_string(),
@@ -437,7 +437,7 @@ fn scan_container(
                     container_index,
                     index,
                 },
-                raw: raw.clone(),
+                raw: raw.to_string(),
             };
             for candidate in extract::extract(text, host_var) {
                 push(

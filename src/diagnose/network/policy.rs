@@ -61,7 +61,12 @@ impl PodFacts {
     pub fn of_pod(pod: &Pod) -> Self {
         let spec = pod.spec.as_ref();
         PodFacts {
-            namespace: pod.metadata.namespace.clone().unwrap_or_default(),
+            namespace: pod
+                .metadata
+                .namespace
+                .as_deref()
+                .unwrap_or_default()
+                .to_string(),
             labels: pod.metadata.labels.clone().unwrap_or_default(),
             ips: pod_ips(pod),
             host_network: spec.and_then(|s| s.host_network).unwrap_or(false),
