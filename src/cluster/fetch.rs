@@ -423,9 +423,10 @@ pub fn strip_snapshot(snap: &mut Snapshot) {
 
 /// Volumes are read in kube-system only (the Corefile ConfigMap of the DNS
 /// pods, DNS-006).
+/// The part a pod shares with its siblings is shared again once stripped.
 fn strip_pod_spec(spec: &mut PodSpec, namespace: Option<&str>) {
-    if namespace != Some(KUBE_SYSTEM) {
-        spec.volumes = None;
+    if namespace != Some(KUBE_SYSTEM) && spec.volumes.is_some() {
+        spec.change_run(|run| run.volumes = None);
     }
 }
 

@@ -573,10 +573,8 @@ mod tests {
 
     #[test]
     fn named_port_resolves_by_name_and_protocol() {
-        let spec = PodSpec {
-            containers: vec![container("dns", &[("dns", 53, "UDP")], false)].into(),
-            ..Default::default()
-        };
+        let mut spec = PodSpec::default();
+        spec.containers = vec![container("dns", &[("dns", 53, "UDP")], false)].into();
         let udp = sp(53, Some(IntOrString::String("dns".into())), Some("UDP"));
         let tcp = sp(53, Some(IntOrString::String("dns".into())), Some("TCP"));
         assert_eq!(resolve(Some(&spec), &udp).map(|r| r.number), Some(53));
@@ -586,13 +584,10 @@ mod tests {
 
     #[test]
     fn named_port_on_sidecar_init_container_resolves_but_not_on_plain_init() {
-        let mut spec = PodSpec {
-            containers: vec![container("app", &[], false)].into(),
-            init_containers: Some(
-                vec![container("proxy", &[("proxy", 15001, "TCP")], true)].into(),
-            ),
-            ..Default::default()
-        };
+        let mut spec = PodSpec::default();
+        spec.containers = vec![container("app", &[], false)].into();
+        spec.init_containers =
+            Some(vec![container("proxy", &[("proxy", 15001, "TCP")], true)].into());
         let p = sp(80, Some(IntOrString::String("proxy".into())), None);
         let r = resolve(Some(&spec), &p).expect("sidecar port resolves");
         assert_eq!(r.number, 15001);
@@ -604,11 +599,10 @@ mod tests {
 
     #[test]
     fn containers_win_over_sidecars() {
-        let spec = PodSpec {
-            containers: vec![container("app", &[("http", 8080, "TCP")], false)].into(),
-            init_containers: Some(vec![container("proxy", &[("http", 15001, "TCP")], true)].into()),
-            ..Default::default()
-        };
+        let mut spec = PodSpec::default();
+        spec.containers = vec![container("app", &[("http", 8080, "TCP")], false)].into();
+        spec.init_containers =
+            Some(vec![container("proxy", &[("http", 15001, "TCP")], true)].into());
         let p = sp(80, Some(IntOrString::String("http".into())), None);
         assert_eq!(resolve(Some(&spec), &p).map(|r| r.number), Some(8080));
     }

@@ -46,8 +46,8 @@ pub(crate) use exact::{exact, optional_exact};
 pub use meta::{LabelSelector, Labels, Meta, Object, Wire};
 pub use networking::{Ingress, NetworkPolicy};
 pub use pod::{
-    Container, ContainerState, ContainerStatus, EnvVar, EnvVarSource, Pod, PodCondition, PodSpec,
-    PodStatus, PodTemplateSpec, Probe,
+    Container, ContainerState, ContainerStatus, EnvVar, EnvVarSource, Pod, PodCondition, PodRun,
+    PodSpec, PodStatus, PodTemplateSpec, Probe,
 };
 pub use service::{Service, ServiceSpec, ServiceStatus};
 pub use shared::Shared;

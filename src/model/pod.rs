@@ -7,7 +7,7 @@ use compact_str::CompactString;
 use k8s_openapi::api::core::v1::{
     Affinity, ConfigMapKeySelector, ConfigMapVolumeSource, ContainerPort, ContainerStateRunning,
     ContainerStateTerminated, ContainerStateWaiting, EnvFromSource, ObjectFieldSelector,
-    PodDNSConfig, PodIP, PodReadinessGate, ProjectedVolumeSource, SecretKeySelector, Toleration,
+    PodDNSConfig, PodIP, PodReadinessGate, SecretKeySelector, Toleration,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
@@ -132,18 +132,98 @@ pub struct PodTemplateSpec {
     pub spec: Option<PodSpec>,
 }
 
-/// `core/v1` PodSpec: containers and what decides where and how the pod
-/// runs (scheduling for DNS-005, DNS settings for NS-002, the Corefile
-/// volume for DNS-006).
+/// `core/v1` PodSpec: the node the pod runs on, and what it runs
+/// ([`PodRun`], read through `Deref`: `spec.containers`). What it runs is
+/// the same for every replica of a workload and for the workload's
+/// template, so it is shared (see [`super::shared`]): a pod holds 32 bytes
+/// of spec rather than 176.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PodSpec {
+    pub node_name: Option<CompactString>,
+    run: Shared<PodRun>,
+}
+
+impl PodSpec {
+    /// Change what the pod runs and share the result with every pod whose
+    /// part is now equal to it. Writing through `DerefMut` instead gives
+    /// this pod a copy of its own: right for a test, not for every pod.
+    pub fn change_run(&mut self, change: impl FnOnce(&mut PodRun)) {
+        let mut run = (*self.run).clone();
+        change(&mut run);
+        self.run = Shared::pooled(run);
+    }
+}
+
+impl std::ops::Deref for PodSpec {
+    type Target = PodRun;
+
+    fn deref(&self) -> &PodRun {
+        &self.run
+    }
+}
+
+/// Writing copies the shared part first if anything else holds it.
+impl std::ops::DerefMut for PodSpec {
+    fn deref_mut(&mut self) -> &mut PodRun {
+        &mut self.run
+    }
+}
+
+impl<'de> Deserialize<'de> for PodSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let mut run = PodRun::deserialize(d)?;
+        let node_name = run.node_name.take();
+        // Only the volumes a check reads (a ConfigMap's, for the Corefile):
+        // every pod has a projected token volume of its own name, which
+        // would make each pod's part unlike its siblings'.
+        if let Some(volumes) = run.volumes.as_mut()
+            && volumes.iter().any(|v| v.config_map.is_none())
+        {
+            let mut kept: Vec<Volume> =
+                Vec::with_capacity(volumes.iter().filter(|v| v.config_map.is_some()).count());
+            kept.extend(volumes.drain(..).filter(|v| v.config_map.is_some()));
+            run.volumes = (!kept.is_empty()).then_some(kept);
+        }
+        Ok(PodSpec {
+            node_name,
+            run: Shared::pooled(run),
+        })
+    }
+}
+
+pooled!(PodRun);
+
+/// What tells two pods' parts apart in practice: their containers (already
+/// shared, so by address), DNS settings and subdomain; equality compares
+/// the rest.
+impl Fingerprint for PodRun {
+    fn fingerprint(&self, h: &mut dyn Hasher) {
+        h.write_usize(Shared::as_ptr(&self.containers) as usize);
+        feed(h, self.dns_policy.as_deref());
+        feed(h, self.subdomain.as_deref());
+        h.write_u8(u8::from(self.host_network.unwrap_or(false)));
+    }
+}
+
+impl super::exact::Compact for PodRun {
+    fn compact(self) -> Self {
+        self
+    }
+}
+
+/// What a pod runs, as its spec says (everything but the node): containers
+/// and what decides where and how it runs (scheduling for DNS-005, DNS
+/// settings for NS-002, the Corefile volume for DNS-006).
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
-pub struct PodSpec {
+pub struct PodRun {
     /// Shared with every pod and template whose containers are equal
     /// (the replicas of one workload): see [`super::shared`].
     #[serde(deserialize_with = "super::or_default")]
     pub containers: Shared<Vec<Container>>,
     pub init_containers: Option<Shared<Vec<Container>>>,
-    pub node_name: Option<CompactString>,
+    /// Only while decoding: [`PodSpec`] takes it out (`spec.node_name`).
+    node_name: Option<CompactString>,
     pub node_selector: Option<Labels>,
     pub affinity: Option<Box<Affinity>>,
     pub tolerations: Option<Shared<Vec<Toleration>>>,
@@ -254,14 +334,14 @@ pub struct Limits {
     pub memory: Option<Quantity>,
 }
 
-/// `core/v1` Volume: only the sources that can hold a Corefile.
+/// `core/v1` Volume: only a ConfigMap's (DNS-006's Corefile); a pod spec
+/// keeps only such volumes.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct Volume {
     #[serde(deserialize_with = "super::or_default")]
     pub name: CompactString,
     pub config_map: Option<ConfigMapVolumeSource>,
-    pub projected: Option<Box<ProjectedVolumeSource>>,
 }
 
 /// `core/v1` PodStatus.
@@ -390,6 +470,81 @@ mod tests {
     /// var's name and value — are held inline, not allocated: at L they were
     /// a million allocations of under 24 bytes, a tenth of the memory once
     /// rounded to the allocator's size classes. A long one is kept whole.
+    /// Two replicas differ in their node and in the name of their projected
+    /// token volume: they share one part (and the volume a check never
+    /// reads is gone, a ConfigMap's kept), each keeps its node. A pod that
+    /// differs in a field of that part (its DNS policy) gets its own.
+    #[test]
+    fn replicas_share_what_they_run() {
+        let pod = |node: &str, token: &str, dns: &str| -> Pod {
+            serde_json::from_value(serde_json::json!({
+                "metadata": {"name": format!("web-{node}"), "namespace": "shop"},
+                "spec": {
+                    "nodeName": node, "dnsPolicy": dns,
+                    "containers": [{"name": "app", "image": "web:1"}],
+                    "volumes": [
+                        {"name": token, "projected": {"sources": [{"serviceAccountToken": {"path": "token"}}]}},
+                        {"name": "config", "configMap": {"name": "web"}}
+                    ]
+                }
+            }))
+            .expect("a pod decodes")
+        };
+        let a = pod("node-1", "kube-api-access-abcde", "ClusterFirst");
+        let b = pod("node-2", "kube-api-access-fghij", "ClusterFirst");
+        let c = pod("node-3", "kube-api-access-klmno", "Default");
+        let (a, b, c) = (
+            a.spec.expect("spec"),
+            b.spec.expect("spec"),
+            c.spec.expect("spec"),
+        );
+        assert!(Shared::ptr_eq(&a.run, &b.run), "replicas share one part");
+        assert!(
+            !Shared::ptr_eq(&a.run, &c.run),
+            "another DNS policy is another part"
+        );
+        assert_eq!(a.node_name.as_deref(), Some("node-1"));
+        assert_eq!(b.node_name.as_deref(), Some("node-2"));
+        assert_eq!(a.run.node_name, None);
+        let volumes: Vec<&str> = a
+            .volumes
+            .iter()
+            .flatten()
+            .map(|v| v.name.as_str())
+            .collect();
+        assert_eq!(volumes, ["config"]);
+        assert!(std::mem::size_of::<PodSpec>() <= 32);
+    }
+
+    /// Stripping a field of the shared part (what `check` does to every pod
+    /// outside kube-system) leaves the replicas sharing one stripped part; a
+    /// write through `DerefMut` gives the pod a copy of its own.
+    #[test]
+    fn a_changed_part_is_shared_again() {
+        let pod = |node: &str| -> PodSpec {
+            let pod: Pod = serde_json::from_value(serde_json::json!({
+                "spec": {"nodeName": node, "containers": [{"name": "app"}],
+                         "volumes": [{"name": "config", "configMap": {"name": "web"}}]}
+            }))
+            .expect("a pod decodes");
+            pod.spec.expect("spec")
+        };
+        let (mut a, mut b) = (pod("node-1"), pod("node-2"));
+        a.change_run(|r| r.volumes = None);
+        b.change_run(|r| r.volumes = None);
+        assert!(a.volumes.is_none());
+        assert!(
+            Shared::ptr_eq(&a.run, &b.run),
+            "stripped replicas share again"
+        );
+        b.volumes = Some(Vec::new());
+        assert!(!Shared::ptr_eq(&a.run, &b.run));
+        assert!(
+            a.volumes.is_none(),
+            "a write to one pod's copy is not seen by another"
+        );
+    }
+
     #[test]
     fn short_strings_take_no_allocation() {
         let long = "a-name-longer-than-twenty-four-bytes-5d8f9c7b4-x2k9p";
@@ -471,9 +626,13 @@ mod tests {
         let spec = pod.spec.expect("spec");
         assert_eq!(spec.host_network, Some(true));
         assert_eq!(spec.dns_policy.as_deref(), Some("ClusterFirstWithHostNet"));
-        assert!(spec.dns_config.is_some_and(|c| c.searches.is_some()));
+        assert!(
+            spec.dns_config
+                .as_ref()
+                .is_some_and(|c| c.searches.is_some())
+        );
         assert_eq!(spec.subdomain.as_deref(), Some("web"));
-        let init = &spec.init_containers.expect("init containers")[0];
+        let init = &spec.init_containers.as_ref().expect("init containers")[0];
         assert_eq!(init.restart_policy.as_deref(), Some("Always"));
         let app = &spec.containers[0];
         assert_eq!(app.ports.as_ref().map(Vec::len), Some(1));
@@ -503,7 +662,7 @@ mod tests {
             limits.and_then(|l| l.memory.as_ref()),
             Some(&Quantity("128Mi".into()))
         );
-        let volumes = spec.volumes.expect("volumes");
+        let volumes = spec.volumes.as_ref().expect("volumes");
         assert!(volumes[0].config_map.is_some());
 
         let status = pod.status.expect("status");

@@ -35,6 +35,19 @@ impl<T> Shared<T> {
     pub fn ptr_eq(a: &Self, b: &Self) -> bool {
         Arc::ptr_eq(&a.0, &b.0)
     }
+
+    /// Where the shared copy is: equal for every holder of it.
+    pub fn as_ptr(this: &Self) -> *const T {
+        Arc::as_ptr(&this.0)
+    }
+}
+
+impl<T: Pooled> Shared<T> {
+    /// The live value equal to `value`, or `value` itself, now pooled (what
+    /// decoding a `Shared` field does).
+    pub fn pooled(value: T) -> Self {
+        Shared(T::pool().intern(value))
+    }
 }
 
 impl<T> Deref for Shared<T> {
