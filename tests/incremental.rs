@@ -144,7 +144,14 @@ fn mutate_pod(rng: &mut StdRng, snap: &Snapshot, tricky: &[String]) -> (Change, 
                         .iter()
                         .any(|t| Some(t.as_str()) == s.metadata.namespace.as_deref())
                 })
-                .filter_map(|s| s.spec.as_ref()?.selector.as_ref()?.get("app").cloned())
+                .filter_map(|s| {
+                    s.spec
+                        .as_ref()?
+                        .selector
+                        .as_ref()?
+                        .get("app")
+                        .map(ToString::to_string)
+                })
                 .filter(|v| v.ends_with("-v2"))
                 .collect();
             let app = if !wanted.is_empty() && rng.random_bool(0.5) {
@@ -156,19 +163,18 @@ fn mutate_pod(rng: &mut StdRng, snap: &Snapshot, tricky: &[String]) -> (Change, 
                     .labels
                     .as_ref()
                     .and_then(|l| l.get("app"))
-                    .cloned()
-                    .unwrap_or_else(|| "nothing".into())
+                    .map_or_else(|| "nothing".to_string(), ToString::to_string)
             };
             pod.metadata
                 .labels
                 .get_or_insert_default()
-                .insert("app".into(), app);
+                .insert("app", app);
             "relabelled"
         }
         3 => {
             let labels = pod.metadata.labels.get_or_insert_default();
             if let Some(v) = labels.remove("app") {
-                labels.insert("App".into(), v);
+                labels.insert("App", v);
             }
             "label key in another case"
         }
@@ -249,7 +255,7 @@ fn mutate_slice(rng: &mut StdRng, snap: &Snapshot) -> (Change, String) {
             .metadata
             .labels
             .get_or_insert_default()
-            .insert("kubernetes.io/service-name".into(), "api".into());
+            .insert("kubernetes.io/service-name", "api");
         "relabelled"
     };
     (

@@ -14,6 +14,7 @@
 //! selector matches nothing — the pods carrying one of the selector's keys
 //! (index posting lists) and the workloads of the namespace.
 
+use compact_str::CompactString;
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
@@ -312,7 +313,7 @@ fn check_selector(ctx: &ServiceCtx<'_>, sel: &StringMap) -> Vec<Finding> {
         }
     }
     if near.is_empty() && matching_workloads.is_empty() {
-        let keys: Vec<&str> = sel.keys().map(String::as_str).collect();
+        let keys: Vec<&str> = sel.keys().map(CompactString::as_str).collect();
         f = f.evidence(format!(
             "no pod in {ns} has any label with key {}",
             keys.join(" or ")
@@ -868,7 +869,7 @@ fn check_listing(ctx: &ServiceCtx<'_>, backends: &Backends<'_>) -> Vec<Finding> 
                     .labels
                     .as_ref()
                     .and_then(|l| l.get(MANAGED_BY))
-                    .map_or("nobody", String::as_str);
+                    .map_or("nobody", CompactString::as_str);
                 format!(
                     "slice {} (managed by {by}) lists {} endpoint{}",
                     s.metadata.name.as_deref().unwrap_or(""),
@@ -1010,7 +1011,7 @@ fn check_selectorless(ctx: &ServiceCtx<'_>, backends: &Backends<'_>) -> Vec<Find
             .evidence("v1 Endpoints is deprecated since Kubernetes 1.33; the mirroring controller copies custom Endpoints into slices unless told not to");
             if ep.metadata.labels.as_deref().is_some_and(|l| {
                 l.get("endpointslice.kubernetes.io/skip-mirror")
-                    .map(String::as_str)
+                    .map(CompactString::as_str)
                     == Some("true")
             }) {
                 f = f

@@ -124,14 +124,14 @@ impl Selectors {
             };
             for (k, v) in selector {
                 out.pair
-                    .entry((ns.to_string(), k.clone(), v.clone()))
+                    .entry((ns.to_string(), k.to_string(), v.to_string()))
                     .or_default()
                     .push(i);
                 out.pair_anywhere
-                    .entry((k.clone(), v.clone()))
+                    .entry((k.to_string(), v.to_string()))
                     .or_default()
                     .push(i);
-                let lower = (ns.to_string(), k.to_lowercase());
+                let lower = (ns.to_string(), k.as_str().to_lowercase());
                 let list = out.key.entry(lower).or_default();
                 if list.last() != Some(&i) {
                     list.push(i);
@@ -154,7 +154,7 @@ impl Selectors {
                 .is_some_and(|sel| super::index::labels_match(Some(labels), sel))
         };
         for (k, v) in labels {
-            let here = (ns.to_string(), k.clone(), v.clone());
+            let here = (ns.to_string(), k.to_string(), v.to_string());
             out.extend(
                 self.pair
                     .get(&here)
@@ -162,7 +162,7 @@ impl Selectors {
                     .flatten()
                     .filter(|i| matches(i)),
             );
-            let anywhere = (k.clone(), v.clone());
+            let anywhere = (k.to_string(), v.to_string());
             out.extend(
                 self.pair_anywhere
                     .get(&anywhere)
@@ -170,7 +170,7 @@ impl Selectors {
                     .flatten()
                     .filter(|i| matches(i)),
             );
-            let key = (ns.to_string(), k.to_lowercase());
+            let key = (ns.to_string(), k.as_str().to_lowercase());
             out.extend(self.key.get(&key).into_iter().flatten().copied());
         }
     }
@@ -184,7 +184,7 @@ impl Selectors {
         out: &mut BTreeSet<usize>,
     ) {
         for (k, v) in labels {
-            let here = (ns.to_string(), k.clone(), v.clone());
+            let here = (ns.to_string(), k.to_string(), v.to_string());
             out.extend(self.pair.get(&here).into_iter().flatten().filter(|i| {
                 selector_of(&services[**i])
                     .is_some_and(|sel| super::index::labels_match(Some(labels), sel))
@@ -334,7 +334,7 @@ impl Incremental {
                             services.extend(self.selectors.service(namespace, svc));
                             named.push(ServiceRef {
                                 namespace: namespace.clone(),
-                                name: svc.clone(),
+                                name: svc.to_string(),
                             });
                         }
                     }

@@ -14,6 +14,7 @@
 //! one finding, not three. Cost: the selected pods, their events by uid, and
 //! the nodes only for Pending pods.
 
+use compact_str::CompactString;
 use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
@@ -616,7 +617,7 @@ fn missing_services(
                 .data
                 .as_ref()?
                 .get(&r.key)
-                .map(String::as_str)
+                .map(CompactString::as_str)
         });
         let Some(value) = value else { continue };
         let named_like_host = host_var(&env.name);
@@ -830,7 +831,7 @@ fn pending_finding(idx: &Index<'_>, owner: &str, group: &[&Pod]) -> Finding {
             .and_then(|s| s.unschedulable)
             .unwrap_or(false);
         let labels = node.metadata.labels.as_deref();
-        let unmatched: Vec<(&String, &String)> = node_selector
+        let unmatched: Vec<(&CompactString, &CompactString)> = node_selector
             .into_iter()
             .flatten()
             .filter(|(k, v)| labels.and_then(|l| l.get(k)) != Some(*v))

@@ -117,7 +117,7 @@ impl Meta {
 
     /// The value of label `key`.
     pub fn label(&self, key: &str) -> Option<&str> {
-        self.labels.as_ref()?.get(key).map(String::as_str)
+        self.labels.as_ref()?.get(key).map(CompactString::as_str)
     }
 
     /// `metadata.deletionTimestamp`: the object is being deleted.
@@ -223,8 +223,18 @@ mod tests {
         assert_eq!(meta.name.as_deref(), api.name.as_deref());
         assert_eq!(meta.namespace.as_deref(), api.namespace.as_deref());
         assert_eq!(meta.uid.as_deref(), api.uid.as_deref());
-        let labels: Vec<(&String, &String)> = meta.labels().into_iter().flatten().collect();
-        let api_labels: Vec<(&String, &String)> = api.labels.iter().flatten().collect();
+        let labels: Vec<(&str, &str)> = meta
+            .labels()
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let api_labels: Vec<(&str, &str)> = api
+            .labels
+            .iter()
+            .flatten()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
         assert_eq!(labels, api_labels);
         assert_eq!(
             meta.owner_references.as_deref(),

@@ -90,7 +90,7 @@ mod tests {
             spec.selector
                 .as_deref()
                 .and_then(|s| s.get("app"))
-                .map(String::as_str),
+                .map(CompactString::as_str),
             Some("web")
         );
         assert_eq!(spec.publish_not_ready_addresses, Some(true));

@@ -9,6 +9,7 @@
 //! `BTreeMap`'s interface the engine uses: lookups are a binary search over a
 //! handful of keys, iteration is in key order as before.
 
+use compact_str::CompactString;
 use std::fmt;
 use std::hash::Hasher;
 
@@ -21,7 +22,7 @@ use super::shared::{Fingerprint, feed};
 
 /// A map from string to string, sorted by key, each key once.
 #[derive(Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct StringMap(Vec<(String, String)>);
+pub struct StringMap(Vec<(CompactString, CompactString)>);
 
 impl StringMap {
     pub fn new() -> Self {
@@ -32,7 +33,7 @@ impl StringMap {
         self.0.binary_search_by(|(k, _)| k.as_str().cmp(key))
     }
 
-    pub fn get(&self, key: &str) -> Option<&String> {
+    pub fn get(&self, key: &str) -> Option<&CompactString> {
         self.find(key).ok().map(|i| &self.0[i].1)
     }
 
@@ -41,7 +42,12 @@ impl StringMap {
     }
 
     /// Set `key` to `value`; the value it had, if any.
-    pub fn insert(&mut self, key: String, value: String) -> Option<String> {
+    pub fn insert(
+        &mut self,
+        key: impl Into<CompactString>,
+        value: impl Into<CompactString>,
+    ) -> Option<CompactString> {
+        let (key, value) = (key.into(), value.into());
         match self.find(&key) {
             Ok(i) => Some(std::mem::replace(&mut self.0[i].1, value)),
             Err(i) => {
@@ -51,7 +57,7 @@ impl StringMap {
         }
     }
 
-    pub fn remove(&mut self, key: &str) -> Option<String> {
+    pub fn remove(&mut self, key: &str) -> Option<CompactString> {
         self.find(key).ok().map(|i| self.0.remove(i).1)
     }
 
@@ -68,15 +74,17 @@ impl StringMap {
         Iter(self.0.iter())
     }
 
-    pub fn keys(&self) -> impl DoubleEndedIterator<Item = &String> + ExactSizeIterator {
+    pub fn keys(&self) -> impl DoubleEndedIterator<Item = &CompactString> + ExactSizeIterator {
         self.0.iter().map(|(k, _)| k)
     }
 
     /// From entries in any order; of equal keys the last wins, as inserting
     /// them one by one would.
-    fn from_entries<const N: usize>(mut entries: SmallVec<[(String, String); N]>) -> Self
+    fn from_entries<const N: usize>(
+        mut entries: SmallVec<[(CompactString, CompactString); N]>,
+    ) -> Self
     where
-        [(String, String); N]: smallvec::Array<Item = (String, String)>,
+        [(CompactString, CompactString); N]: smallvec::Array<Item = (CompactString, CompactString)>,
     {
         // Stable: equal keys keep their order, and dedup keeps the first of
         // a run, so reverse each run's order first by sorting the reverse.
@@ -91,10 +99,10 @@ impl StringMap {
 
 /// Iterates a [`StringMap`] as a `BTreeMap` iterates: `(&key, &value)`.
 #[derive(Clone)]
-pub struct Iter<'a>(std::slice::Iter<'a, (String, String)>);
+pub struct Iter<'a>(std::slice::Iter<'a, (CompactString, CompactString)>);
 
 impl<'a> Iterator for Iter<'a> {
-    type Item = (&'a String, &'a String);
+    type Item = (&'a CompactString, &'a CompactString);
 
     fn next(&mut self) -> Option<Self::Item> {
         self.0.next().map(|(k, v)| (k, v))
@@ -114,7 +122,7 @@ impl DoubleEndedIterator for Iter<'_> {
 impl ExactSizeIterator for Iter<'_> {}
 
 impl<'a> IntoIterator for &'a StringMap {
-    type Item = (&'a String, &'a String);
+    type Item = (&'a CompactString, &'a CompactString);
     type IntoIter = Iter<'a>;
 
     fn into_iter(self) -> Iter<'a> {
@@ -123,23 +131,28 @@ impl<'a> IntoIterator for &'a StringMap {
 }
 
 impl IntoIterator for StringMap {
-    type Item = (String, String);
-    type IntoIter = std::vec::IntoIter<(String, String)>;
+    type Item = (CompactString, CompactString);
+    type IntoIter = std::vec::IntoIter<(CompactString, CompactString)>;
 
     fn into_iter(self) -> Self::IntoIter {
         self.0.into_iter()
     }
 }
 
-impl FromIterator<(String, String)> for StringMap {
-    fn from_iter<I: IntoIterator<Item = (String, String)>>(iter: I) -> Self {
-        let entries: SmallVec<[(String, String); 8]> = iter.into_iter().collect();
+impl<K: Into<CompactString>, V: Into<CompactString>> FromIterator<(K, V)> for StringMap {
+    fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
+        let entries: SmallVec<[(CompactString, CompactString); 8]> = iter
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect();
         StringMap::from_entries(entries)
     }
 }
 
-impl<const N: usize> From<[(String, String); N]> for StringMap {
-    fn from(entries: [(String, String); N]) -> Self {
+impl<K: Into<CompactString>, V: Into<CompactString>, const N: usize> From<[(K, V); N]>
+    for StringMap
+{
+    fn from(entries: [(K, V); N]) -> Self {
         entries.into_iter().collect()
     }
 }
@@ -172,8 +185,8 @@ impl<'de> Deserialize<'de> for StringMap {
             }
 
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<StringMap, A::Error> {
-                let mut entries: SmallVec<[(String, String); 8]> = SmallVec::new();
-                while let Some(entry) = map.next_entry::<String, String>()? {
+                let mut entries: SmallVec<[(CompactString, CompactString); 8]> = SmallVec::new();
+                while let Some(entry) = map.next_entry::<CompactString, CompactString>()? {
                     entries.push(entry);
                 }
                 Ok(StringMap::from_entries(entries))
@@ -217,9 +230,9 @@ mod tests {
         let m: StringMap =
             serde_json::from_str(r#"{"tier": "web", "app": "shop", "version": "v2"}"#)
                 .expect("decodes");
-        let keys: Vec<&str> = m.keys().map(String::as_str).collect();
+        let keys: Vec<&str> = m.keys().map(CompactString::as_str).collect();
         assert_eq!(keys, ["app", "tier", "version"], "in key order");
-        assert_eq!(m.get("tier").map(String::as_str), Some("web"));
+        assert_eq!(m.get("tier").map(CompactString::as_str), Some("web"));
         assert_eq!(m.get("missing"), None);
         assert!(m.contains_key("app") && !m.contains_key("App"));
         assert_eq!(m.len(), 3);
@@ -233,25 +246,42 @@ mod tests {
         );
     }
 
+    /// Label keys and values are short: held inline, not one allocation
+    /// each (a label set or ConfigMap's data is then one allocation); a
+    /// long one is kept whole.
+    #[test]
+    fn short_entries_take_no_allocation() {
+        let long = "a-value-that-is-longer-than-twenty-four-bytes";
+        let m: StringMap = serde_json::from_str(&format!(
+            r#"{{"app": "web", "pod-template-hash": "5d8f9c7b4", "note": "{long}"}}"#
+        ))
+        .expect("decodes");
+        for (k, v) in &m {
+            assert!(!k.is_heap_allocated(), "{k}");
+            assert_eq!(v.is_heap_allocated(), v.len() > 24, "{v}");
+        }
+        assert_eq!(m.get("note").map(CompactString::as_str), Some(long));
+    }
+
     #[test]
     fn the_last_of_equal_keys_wins_as_with_inserts() {
         let m = map(&[("a", "1"), ("b", "2"), ("a", "3")]);
         assert_eq!(m, map(&[("b", "2"), ("a", "3")]));
-        assert_eq!(m.get("a").map(String::as_str), Some("3"));
+        assert_eq!(m.get("a").map(CompactString::as_str), Some("3"));
         let m: StringMap = serde_json::from_str(r#"{"a": "1", "a": "2"}"#).expect("decodes");
-        assert_eq!(m.get("a").map(String::as_str), Some("2"));
+        assert_eq!(m.get("a").map(CompactString::as_str), Some("2"));
     }
 
     #[test]
     fn insert_and_remove_keep_it_sorted() {
         let mut m = map(&[("b", "2")]);
-        assert_eq!(m.insert("c".into(), "3".into()), None);
-        assert_eq!(m.insert("a".into(), "1".into()), None);
-        assert_eq!(m.insert("b".into(), "9".into()), Some("2".into()));
+        assert_eq!(m.insert("c", "3"), None);
+        assert_eq!(m.insert("a", "1"), None);
+        assert_eq!(m.insert("b", "9").as_deref(), Some("2"));
         assert_eq!(m, map(&[("a", "1"), ("b", "9"), ("c", "3")]));
-        assert_eq!(m.remove("b"), Some("9".into()));
+        assert_eq!(m.remove("b").as_deref(), Some("9"));
         assert_eq!(m.remove("b"), None);
-        let pairs: Vec<(&String, &String)> = m.iter().collect();
+        let pairs: Vec<(&CompactString, &CompactString)> = m.iter().collect();
         assert_eq!(pairs.len(), 2);
         assert!(pairs[0].0 < pairs[1].0);
     }

@@ -18,6 +18,7 @@
 //! removing them by hand does not last. When they are all that blocks, the
 //! cause is the node (NODE-001), not the DNS pods.
 
+use compact_str::CompactString;
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{NodeSelectorRequirement, Taint, Toleration};
@@ -178,10 +179,12 @@ pub fn fit<'a>(spec: &PodSpec, nodes: &[&'a Node]) -> Vec<NodeFit<'a>> {
                     let exprs = term.match_expressions.as_deref().unwrap_or_default();
                     let fields = term.match_fields.as_deref().unwrap_or_default();
                     !(exprs.is_empty() && fields.is_empty())
-                        && exprs.iter().all(|r| requirement(r, labels.get(&r.key)))
-                        && fields
+                        && exprs
                             .iter()
-                            .all(|r| r.key == "metadata.name" && requirement(r, Some(&name)))
+                            .all(|r| requirement(r, labels.get(&r.key).map(CompactString::as_str)))
+                        && fields.iter().all(|r| {
+                            r.key == "metadata.name" && requirement(r, Some(name.as_str()))
+                        })
                 });
                 if !matched {
                     blockers.push(Blocker::Selector(
@@ -199,17 +202,17 @@ pub fn fit<'a>(spec: &PodSpec, nodes: &[&'a Node]) -> Vec<NodeFit<'a>> {
 }
 
 /// One node selector requirement against a label value (`None`: no such label).
-fn requirement(r: &NodeSelectorRequirement, value: Option<&String>) -> bool {
+fn requirement(r: &NodeSelectorRequirement, value: Option<&str>) -> bool {
     let values = r.values.as_deref().unwrap_or_default();
     let number = |s: &str| s.parse::<i64>().ok();
     match r.operator.as_str() {
-        "In" => value.is_some_and(|v| values.contains(v)),
-        "NotIn" => value.is_none_or(|v| !values.contains(v)),
+        "In" => value.is_some_and(|v| values.iter().any(|x| x == v)),
+        "NotIn" => value.is_none_or(|v| !values.iter().any(|x| x == v)),
         "Exists" => value.is_some(),
         "DoesNotExist" => value.is_none(),
         "Gt" | "Lt" => {
             let (Some(have), Some(bound)) = (
-                value.and_then(|v| number(v)),
+                value.and_then(number),
                 values.first().and_then(|v| number(v)),
             ) else {
                 return false;

@@ -1,5 +1,6 @@
 //! DNS-001..004: the DNS Service, its endpoints, its Deployment and its pods.
 
+use compact_str::CompactString;
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::json;
@@ -132,7 +133,7 @@ pub fn find_deployment<'a>(
                     matches!(d.metadata.name.as_deref(), Some("coredns" | "kube-dns"))
                         || template
                             .and_then(|l| l.get(DNS_LABEL.0))
-                            .map(String::as_str)
+                            .map(CompactString::as_str)
                             == Some(DNS_LABEL.1)
                 }
             }

@@ -268,13 +268,13 @@ fn environment(idx: &Index<'_>, ns: &str, container: &Container) -> Vec<EnvEntry
             env.push(EnvEntry {
                 name: format!("{prefix}{key}"),
                 // envFrom values are used as they are, never expanded.
-                value: Some(value.clone()),
+                value: Some(value.to_string()),
                 site: Some(Site {
                     origin: Origin::ConfigMapKey {
                         name: cm_ref.name.clone(),
-                        key: key.clone(),
+                        key: key.to_string(),
                     },
-                    raw: value.clone(),
+                    raw: value.to_string(),
                 }),
                 source: format!("envFrom configmap {} key {key}", cm_ref.name),
             });
@@ -302,7 +302,7 @@ fn environment(idx: &Index<'_>, ns: &str, container: &Container) -> Vec<EnvEntry
             let value = cm_readable
                 .then(|| idx.config_map(ns, &key_ref.name))
                 .flatten()
-                .and_then(|cm| cm.data.as_ref()?.get(&key_ref.key).cloned());
+                .and_then(|cm| cm.data.as_ref()?.get(&key_ref.key).map(ToString::to_string));
             EnvEntry {
                 name: var.name.to_string(),
                 site: value.clone().map(|raw| Site {

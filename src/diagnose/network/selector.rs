@@ -15,15 +15,15 @@ pub fn matches(selector: &LabelSelector, labels: &StringMap) -> bool {
         .match_labels
         .iter()
         .flatten()
-        .all(|(k, v)| labels.get(k) == Some(v));
+        .all(|(k, v)| labels.get(k).is_some_and(|l| l == v));
     equal
         && selector.match_expressions.iter().flatten().all(|req| {
             let values = req.values.as_deref().unwrap_or_default();
             let value = labels.get(&req.key);
             match req.operator.as_str() {
-                "In" => value.is_some_and(|v| values.contains(v)),
+                "In" => value.is_some_and(|v| values.iter().any(|x| x == v)),
                 // NotIn also matches objects without the key.
-                "NotIn" => value.is_none_or(|v| !values.contains(v)),
+                "NotIn" => value.is_none_or(|v| !values.iter().any(|x| x == v)),
                 "Exists" => value.is_some(),
                 "DoesNotExist" => value.is_none(),
                 _ => false,
@@ -99,7 +99,12 @@ mod tests {
     #[test]
     fn match_labels_and_expressions_all_hold() {
         let sel = LabelSelector {
-            match_labels: Some(labels(&[("app", "web")]).into_iter().collect()),
+            match_labels: Some(
+                labels(&[("app", "web")])
+                    .into_iter()
+                    .map(|(k, v)| (k.into(), v.into()))
+                    .collect(),
+            ),
             match_expressions: Some(vec![
                 req("tier", "In", &["front", "edge"]),
                 req("env", "NotIn", &["prod"]),
@@ -110,10 +115,10 @@ mod tests {
         let ok = labels(&[("app", "web"), ("tier", "edge"), ("team", "a")]);
         assert!(matches(&sel, &ok));
         let mut prod = ok.clone();
-        prod.insert("env".into(), "prod".into());
+        prod.insert("env", "prod");
         assert!(!matches(&sel, &prod));
         let mut legacy = ok.clone();
-        legacy.insert("legacy".into(), "".into());
+        legacy.insert("legacy", "");
         assert!(!matches(&sel, &legacy));
         let no_team = labels(&[("app", "web"), ("tier", "edge")]);
         assert!(!matches(&sel, &no_team));
