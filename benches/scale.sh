@@ -13,6 +13,7 @@
 #   benches/scale.sh                 # S M L, 5 runs each (about 30 minutes)
 #   SCALES="S M" RUNS=3 benches/scale.sh
 #   SKIP_BUILD=1 OUT=/tmp/scale.tsv benches/scale.sh
+#   BIN=/tmp/svc-doctor SKIP_BUILD=1 benches/scale.sh   # a copy of the binary
 #
 # Scales: S 100 Services / 500 pods; M 2,000 / 10,000; L 10,000 / 50,000 in
 # 2,000 namespaces. Everything listens on 127.0.0.1 only; each command is
@@ -26,7 +27,7 @@ SCALES=${SCALES:-S M L}
 OUT=${OUT:-$ROOT/target/scale-$(date +%Y%m%d-%H%M%S).tsv}
 TIMEOUT=${TIMEOUT:-900}          # per command, seconds
 READY_TIMEOUT=${READY_TIMEOUT:-300}
-BIN=$ROOT/target/release/svc-doctor
+BIN=${BIN:-$ROOT/target/release/svc-doctor}
 WORK=$(mktemp -d /tmp/svc-doctor-scale.XXXXXX)
 # shellcheck source=benches/common.sh
 source "$ROOT/benches/common.sh"
