@@ -91,6 +91,14 @@ impl<T> Compact for Vec<T> {
     }
 }
 
+/// Keep the elements `keep` says, in a list of exactly their number:
+/// `retain` alone leaves them in the old, larger block. No copy when every
+/// element stays in a list decoded at its length.
+pub fn retain_exact<T>(list: &mut Vec<T>, keep: impl FnMut(&T) -> bool) {
+    list.retain(keep);
+    *list = std::mem::take(list).compact();
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

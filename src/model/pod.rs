@@ -15,6 +15,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde::Deserialize;
 use serde::de::IgnoredAny;
 
+use super::exact::retain_exact;
 use super::meta::{Labels, Meta};
 use super::shared::{Fingerprint, Shared, feed, pooled};
 use super::word::Word;
@@ -98,15 +99,7 @@ impl From<RawPod> for Pod {
         } = raw;
         if let Some(conditions) = status.as_mut().and_then(|s| s.conditions.as_mut()) {
             let gates = spec.as_ref().and_then(|s| s.readiness_gates.as_deref());
-            let read = |c: &PodCondition| keeps_condition(gates, &c.type_);
-            let kept = conditions.iter().filter(|c| read(c)).count();
-            if kept < conditions.len() {
-                // A new list of exactly the kept ones: `retain` would leave
-                // them in the old, larger block (see `super::exact`).
-                let mut exact = Vec::with_capacity(kept);
-                exact.extend(conditions.drain(..).filter(read));
-                *conditions = exact;
-            }
+            retain_exact(conditions, |c| keeps_condition(gates, &c.type_));
         }
         if let Some(status) = status.as_mut()
             && let (Some(ip), Some([only])) = (&status.pod_ip, status.pod_ips.as_deref())
@@ -176,14 +169,10 @@ impl<'de> Deserialize<'de> for PodSpec {
         // Only the volumes a check reads (a ConfigMap's, for the Corefile):
         // every pod has a projected token volume of its own name, which
         // would make each pod's part unlike its siblings'.
-        if let Some(volumes) = run.volumes.as_mut()
-            && volumes.iter().any(|v| v.config_map.is_none())
-        {
-            let mut kept: Vec<Volume> =
-                Vec::with_capacity(volumes.iter().filter(|v| v.config_map.is_some()).count());
-            kept.extend(volumes.drain(..).filter(|v| v.config_map.is_some()));
-            run.volumes = (!kept.is_empty()).then_some(kept);
+        if let Some(volumes) = run.volumes.as_mut() {
+            retain_exact(volumes, |v| v.config_map.is_some());
         }
+        run.volumes = run.volumes.take().filter(|v| !v.is_empty());
         Ok(PodSpec {
             node_name,
             run: Shared::pooled(run),
