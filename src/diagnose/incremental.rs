@@ -41,7 +41,7 @@ use super::dns::{self, ClusterDns};
 use super::index::{Index, SERVICE_NAME_LABEL, Tables};
 use super::namespace::{self, TracedReference, reference_order};
 use super::report::{Report, SCHEMA, ServiceRef, ServiceReport};
-use super::{Options, missing_service, missing_services, service_reports, walk};
+use super::{Options, find_service, missing_service, missing_services, service_reports, walk};
 use crate::model::StringMap;
 use crate::model::{EndpointSlice, Event, Object, Pod, Service};
 use crate::snapshot::Snapshot;
@@ -515,7 +515,7 @@ impl Incremental {
             .services
             .retain(|s| s.exists || missing.contains(&service_ref(s)));
         for m in &missing {
-            let present = find_service(&self.report.services, m).is_ok();
+            let present = find_service(&self.report.services, &m.namespace, &m.name).is_ok();
             if !present || targets.contains(m) {
                 let refs = by_target.get(m).cloned().unwrap_or_default();
                 put_service(&mut self.report.services, missing_service(&idx, m, &refs));
@@ -721,16 +721,10 @@ fn service_ref(s: &ServiceReport) -> ServiceRef {
     }
 }
 
-fn find_service(services: &[Arc<ServiceReport>], key: &ServiceRef) -> Result<usize, usize> {
-    services.binary_search_by(|s| {
-        (s.namespace.as_str(), s.name.as_str()).cmp(&(key.namespace.as_str(), key.name.as_str()))
-    })
-}
-
 /// Put a Service's report in its sorted place, replacing the one there.
 fn put_service(services: &mut Vec<Arc<ServiceReport>>, fresh: ServiceReport) {
     let fresh = Arc::new(fresh);
-    match find_service(services, &service_ref(&fresh)) {
+    match find_service(services, &fresh.namespace, &fresh.name) {
         Ok(at) => services[at] = fresh,
         Err(at) => services.insert(at, fresh),
     }

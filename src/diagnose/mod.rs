@@ -161,11 +161,20 @@ fn service_reports(
 /// and the long-lived report is not reallocated (and the heap fragmented)
 /// twice a minute.
 fn keep_if_same(previous: &[Arc<ServiceReport>], fresh: ServiceReport) -> Arc<ServiceReport> {
-    let key = (fresh.namespace.as_str(), fresh.name.as_str());
-    match previous.binary_search_by(|s| (s.namespace.as_str(), s.name.as_str()).cmp(&key)) {
+    match find_service(previous, &fresh.namespace, &fresh.name) {
         Ok(at) if *previous[at] == fresh => Arc::clone(&previous[at]),
         _ => Arc::new(fresh),
     }
+}
+
+/// Where the Service `namespace/name` is in `services` (sorted by namespace
+/// and name, as a report's are), or where it would go.
+fn find_service(
+    services: &[Arc<ServiceReport>],
+    namespace: &str,
+    name: &str,
+) -> Result<usize, usize> {
+    services.binary_search_by(|s| (s.namespace.as_str(), s.name.as_str()).cmp(&(namespace, name)))
 }
 
 /// Which references name which Service (the one they resolve to, or the
