@@ -272,15 +272,7 @@ pub fn cluster(idx: &Index<'_>) -> ClusterDns {
         domain_known,
         findings,
         node_findings: placement::node001(idx),
-        service: svc.map(|s| ServiceRef {
-            namespace: s
-                .metadata
-                .namespace
-                .as_deref()
-                .unwrap_or_default()
-                .to_string(),
-            name: s.metadata.name.as_deref().unwrap_or_default().to_string(),
-        }),
+        service: svc.map(ServiceRef::of),
         service_ips,
         pods: pod_facts,
         forwards: corefile.forwards,

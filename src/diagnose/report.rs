@@ -136,6 +136,16 @@ pub struct ServiceRef {
     pub name: String,
 }
 
+impl ServiceRef {
+    /// The Service object's own namespace and name (empty when missing).
+    pub fn of(svc: &crate::model::Service) -> ServiceRef {
+        ServiceRef {
+            namespace: svc.metadata.namespace.as_deref().unwrap_or_default().into(),
+            name: svc.metadata.name.as_deref().unwrap_or_default().into(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
     /// A check id of CHECKS.md (`SEL-001`).

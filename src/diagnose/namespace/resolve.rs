@@ -57,18 +57,6 @@ enum Outcome<'a> {
     ApiServer,
 }
 
-fn svc_ref(svc: &Service) -> ServiceRef {
-    ServiceRef {
-        namespace: svc
-            .metadata
-            .namespace
-            .as_deref()
-            .unwrap_or_default()
-            .to_string(),
-        name: svc.metadata.name.as_deref().unwrap_or_default().to_string(),
-    }
-}
-
 fn sref(ns: &str, name: &str) -> ServiceRef {
     ServiceRef {
         namespace: ns.to_string(),
@@ -332,7 +320,7 @@ pub fn resolve(idx: &Index<'_>, dns: &ClusterDns, found: Found) -> Option<Traced
             others,
             wrong_domain,
         } => {
-            let target = svc_ref(svc);
+            let target = ServiceRef::of(svc);
             graded.resolved = Some(target.clone());
             graded.targets = vec![target.clone()];
             let shown = format!("{}/{}", target.namespace, target.name);
@@ -392,7 +380,7 @@ pub fn resolve(idx: &Index<'_>, dns: &ClusterDns, found: Found) -> Option<Traced
                     &format!("name the Service you mean in full: {fqdn}"),
                 );
                 for o in &others {
-                    graded.related.push(svc_ref(o));
+                    graded.related.push(ServiceRef::of(o));
                 }
             } else {
                 graded.status = Status::Pass;
@@ -408,7 +396,7 @@ pub fn resolve(idx: &Index<'_>, dns: &ClusterDns, found: Found) -> Option<Traced
             candidates,
         } => {
             graded.status = Status::Fail;
-            graded.targets = candidates.iter().map(|s| svc_ref(s)).collect();
+            graded.targets = candidates.iter().map(|s| ServiceRef::of(s)).collect();
             graded.related = graded.targets.clone();
             // The name the client really uses does not exist where it looks:
             // that Service is reported too, with `exists: false` (DESIGN §1:
@@ -426,7 +414,7 @@ pub fn resolve(idx: &Index<'_>, dns: &ClusterDns, found: Found) -> Option<Traced
                 )
             };
             if let [only] = candidates[..] {
-                let target = svc_ref(only);
+                let target = ServiceRef::of(only);
                 let fqdn = match &hostname {
                     Some(h) => format!("{h}.{}.{}.svc.{domain}", target.name, target.namespace),
                     None => format!("{}.{}.svc.{domain}", target.name, target.namespace),
@@ -458,7 +446,7 @@ pub fn resolve(idx: &Index<'_>, dns: &ClusterDns, found: Found) -> Option<Traced
             graded.missing = Some(wanted);
         }
         Outcome::NoHostname { svc, hostname } => {
-            let target = svc_ref(svc);
+            let target = ServiceRef::of(svc);
             graded.status = Status::Fail;
             graded.message = format!(
                 "{host}: no pod behind headless Service {}/{} has hostname {}",
