@@ -330,8 +330,38 @@ pub struct Tables {
 
 impl Tables {
     /// Every table in one pass over each object list: O(objects + labels).
+    /// The tables fill in two halves on two threads, of about the same work
+    /// ([`Tables::fill_by_name`], [`Tables::fill_the_rest`]); each table in the
+    /// order of its object list, as inserting one object at a time would.
     pub fn build(snap: &Snapshot) -> Tables {
-        let mut t = Tables::default();
+        let (t, rest) = std::thread::scope(|s| {
+            let rest = s.spawn(|| {
+                let mut r = Tables::default();
+                r.fill_the_rest(snap);
+                r
+            });
+            let mut t = Tables::default();
+            t.fill_by_name(snap);
+            (t, rest.join())
+        });
+        let rest = rest.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        Tables {
+            namespaces: t.namespaces,
+            nodes: t.nodes,
+            services: t.services,
+            services_by_name: t.services_by_name,
+            services_by_ns: t.services_by_ns,
+            pods: t.pods,
+            pods_by_ns: t.pods_by_ns,
+            pods_by_label: t.pods_by_label,
+            ..rest
+        }
+    }
+
+    /// The first half of [`Tables::build`]: namespaces, nodes, Services and
+    /// the pod tables of each pod's own namespace.
+    fn fill_by_name(&mut self, snap: &Snapshot) {
+        let t = self;
         for ns in &snap.namespaces {
             let name = name_of(&ns.metadata);
             t.namespaces.put(hash(&[name]), Arc::clone(ns), |o| {
@@ -354,26 +384,28 @@ impl Tables {
             t.services_by_ns
                 .push(hash(&[ns]), svc, |o| in_ns(&o.metadata, ns));
         }
-        // The pod tables are most of the work: their two halves fill on two
-        // threads (each table in the order of `snap.pods`, as inserting one
-        // pod at a time would).
-        std::thread::scope(|s| {
-            let by_pair = &mut t.pods_by_pair;
-            s.spawn(move || {
-                for pod in &snap.pods {
-                    index_pod_across(by_pair, pod, Op::Insert);
-                }
-            });
-            for pod in &snap.pods {
-                index_pod_by_name(
-                    &mut t.pods,
-                    &mut t.pods_by_ns,
-                    &mut t.pods_by_label,
-                    pod,
-                    Op::Insert,
-                );
-            }
-        });
+        for pod in &snap.pods {
+            index_pod_by_name(
+                &mut t.pods,
+                &mut t.pods_by_ns,
+                &mut t.pods_by_label,
+                pod,
+                Op::Insert,
+            );
+        }
+        t.services_by_name.shrink_lists();
+        t.services_by_ns.shrink_lists();
+        t.pods_by_ns.shrink_lists();
+        t.pods_by_label.shrink_lists();
+    }
+
+    /// The second half of [`Tables::build`]: pods by label across
+    /// namespaces, and every other object.
+    fn fill_the_rest(&mut self, snap: &Snapshot) {
+        let t = self;
+        for pod in &snap.pods {
+            index_pod_across(&mut t.pods_by_pair, pod, Op::Insert);
+        }
         for slice in &snap.endpoint_slices {
             t.insert_slice(slice);
         }
@@ -438,23 +470,14 @@ impl Tables {
             t.ingresses_by_ns
                 .push(hash(&[ns]), ing, |o| in_ns(&o.metadata, ns));
         }
-        t.shrink_lists();
-        t
-    }
-
-    fn shrink_lists(&mut self) {
-        self.services_by_name.shrink_lists();
-        self.services_by_ns.shrink_lists();
-        self.pods_by_ns.shrink_lists();
-        self.pods_by_label.shrink_lists();
-        self.pods_by_pair.shrink_lists();
-        self.slices_by_service.shrink_lists();
-        self.slices_by_ns.shrink_lists();
-        self.events_by_uid.shrink_lists();
-        self.events_by_object.shrink_lists();
-        self.workloads_by_ns.shrink_lists();
-        self.network_policies_by_ns.shrink_lists();
-        self.ingresses_by_ns.shrink_lists();
+        t.pods_by_pair.shrink_lists();
+        t.slices_by_service.shrink_lists();
+        t.slices_by_ns.shrink_lists();
+        t.events_by_uid.shrink_lists();
+        t.events_by_object.shrink_lists();
+        t.workloads_by_ns.shrink_lists();
+        t.network_policies_by_ns.shrink_lists();
+        t.ingresses_by_ns.shrink_lists();
     }
 
     fn push_workload(&mut self, ns: &str, w: OwnedWorkload) {
