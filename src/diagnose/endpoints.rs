@@ -542,6 +542,8 @@ fn move_fix(ctx: &ServiceCtx<'_>, other: &str) -> super::report::Fix {
 /// `pods` step's to explain (DESIGN §2: readiness belongs to `pods`).
 fn check_workloads(ctx: &ServiceCtx<'_>, sel: &StringMap) -> Vec<Finding> {
     let idx = ctx.idx;
+    // The top owner of each selected pod (in `ctx.pods`' order).
+    let owners = idx.top_owners(ctx.pods.iter().copied());
     let mut workloads: Vec<Workload<'_>> = if ctx.pods.is_empty() {
         idx.workloads_in(ctx.namespace)
             .iter()
@@ -549,7 +551,7 @@ fn check_workloads(ctx: &ServiceCtx<'_>, sel: &StringMap) -> Vec<Finding> {
             .copied()
             .collect()
     } else {
-        ctx.pods.iter().filter_map(|p| idx.top_owner(p)).collect()
+        owners.iter().flatten().copied().collect()
     };
     workloads.sort_by_key(|w| (w.kind(), w.name()));
     workloads.dedup_by_key(|w| (w.kind(), w.name()));
@@ -619,11 +621,9 @@ fn check_workloads(ctx: &ServiceCtx<'_>, sel: &StringMap) -> Vec<Finding> {
         let pods = ctx
             .pods
             .iter()
-            .filter(|p| !pod_status::is_terminal(p))
-            .filter(|p| {
-                idx.top_owner(p)
-                    .is_some_and(|o| o.kind() == w.kind() && o.name() == w.name())
-            })
+            .zip(&owners)
+            .filter(|(p, _)| !pod_status::is_terminal(p))
+            .filter(|(_, o)| o.is_some_and(|o| o.kind() == w.kind() && o.name() == w.name()))
             .count();
         if available < replicas && (pods as i64) < i64::from(replicas) {
             let mut f = Finding::warning(

@@ -875,6 +875,29 @@ impl<'a> Index<'a> {
         }
     }
 
+    /// [`Index::top_owner`] of each of `pods`, in order. Replicas are listed
+    /// together and share their controller, so a pod whose namespace and
+    /// controller are the previous pod's is not looked up again.
+    pub fn top_owners<'p>(
+        &self,
+        pods: impl IntoIterator<Item = &'p Pod>,
+    ) -> Vec<Option<Workload<'a>>> {
+        let mut last = None;
+        pods.into_iter()
+            .map(|p| {
+                let key = (ns_of(&p.metadata), controller_of(&p.metadata));
+                match last {
+                    Some((k, w)) if k == key => w,
+                    _ => {
+                        let w = self.top_owner(p);
+                        last = Some((key, w));
+                        w
+                    }
+                }
+            })
+            .collect()
+    }
+
     /// The controller's `kind/name` of a pod's top owner as seen from its
     /// ownerReferences, even when that owner is not in the snapshot (a Job).
     pub fn owner_label(&self, pod: &Pod) -> String {

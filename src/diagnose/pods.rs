@@ -23,7 +23,7 @@ use serde_json::{Value, json};
 use super::context::ServiceCtx;
 use super::endpoint_rules::{self, Backends};
 use super::fix::{Kubectl, fix};
-use super::index::{Index, Workload};
+use super::index::{Index, Workload, controller_of};
 use super::permissions;
 use super::pod_status::{self, ContainerView, human_duration, seconds_since};
 use super::report::{Finding, ServiceRef, StepId, StepReport};
@@ -127,10 +127,26 @@ fn by_owner<'a>(
     pods: impl IntoIterator<Item = &'a Pod>,
 ) -> BTreeMap<String, Vec<&'a Pod>> {
     let mut out: BTreeMap<String, Vec<&'a Pod>> = BTreeMap::new();
+    // A group depends only on the pod's namespace and controller, which
+    // replicas share: each is looked up and named once, not once per pod.
+    let mut known: foldhash::HashMap<(&str, &str, &str), String> = Default::default();
     for p in pods {
-        out.entry(pod_status::owner_group(idx, p))
-            .or_default()
-            .push(p);
+        let Some((kind, name)) = controller_of(&p.metadata) else {
+            out.entry(pod_status::owner_group(idx, p))
+                .or_default()
+                .push(p);
+            continue;
+        };
+        let key = (p.metadata.namespace.as_deref().unwrap_or(""), kind, name);
+        let group = known
+            .entry(key)
+            .or_insert_with(|| pod_status::owner_group(idx, p));
+        match out.get_mut(group) {
+            Some(list) => list.push(p),
+            None => {
+                out.insert(group.clone(), vec![p]);
+            }
+        }
     }
     out
 }

@@ -87,11 +87,18 @@ pub fn scan(idx: &Index<'_>, namespaces: &[&str]) -> Vec<Found> {
         // Pods by top-level workload, built once per namespace: O(pods).
         let mut by_owner: HashMap<(&str, &str), Vec<&Pod>> = HashMap::default();
         let mut uncovered: BTreeMap<String, Vec<&Pod>> = BTreeMap::new();
-        for pod in idx.pods_in(ns) {
-            if is_terminal(pod) {
-                continue;
-            }
-            match idx.top_owner(pod) {
+        let live: Vec<&Pod> = idx
+            .pods_in(ns)
+            .iter()
+            .map(|p| &**p)
+            .filter(|p| !is_terminal(p))
+            .collect();
+        for (pod, owner) in live
+            .iter()
+            .copied()
+            .zip(idx.top_owners(live.iter().copied()))
+        {
+            match owner {
                 Some(w) => by_owner.entry((w.kind(), w.name())).or_default().push(pod),
                 None => uncovered.entry(idx.owner_label(pod)).or_default().push(pod),
             }
