@@ -4,13 +4,19 @@
 //! Pure string functions; deciding whether a host is a Service (and which)
 //! is NS-002's job (`resolve`).
 
+use std::borrow::Cow;
 use std::net::IpAddr;
 
 /// Expand `$(VAR)` the way the kubelet does for env values, args and command
 /// (k8s.io/kubernetes `third_party/forked/golang/expansion`): `$$` is a
 /// literal `$`, `$(NAME)` becomes the value of a variable defined earlier,
 /// and a reference to an unknown variable is left as written.
-pub fn expand(input: &str, lookup: &dyn Fn(&str) -> Option<String>) -> String {
+///
+/// Borrowed when there is nothing to expand (most values): no copy is made.
+pub fn expand<'i, 'v>(input: &'i str, lookup: &dyn Fn(&str) -> Option<&'v str>) -> Cow<'i, str> {
+    if !input.contains('$') {
+        return Cow::Borrowed(input);
+    }
     let mut out = String::with_capacity(input.len());
     let mut rest = input;
     while let Some(pos) = rest.find('$') {
@@ -24,7 +30,7 @@ pub fn expand(input: &str, lookup: &dyn Fn(&str) -> Option<String>) -> String {
                 Some(end) => {
                     let name = &inner[..end];
                     match lookup(name) {
-                        Some(value) => out.push_str(&value),
+                        Some(value) => out.push_str(value),
                         None => {
                             out.push_str("$(");
                             out.push_str(name);
@@ -44,7 +50,7 @@ pub fn expand(input: &str, lookup: &dyn Fn(&str) -> Option<String>) -> String {
         }
     }
     out.push_str(rest);
-    out
+    Cow::Owned(out)
 }
 
 /// Words that mark a variable (or flag) as holding a host.
@@ -66,57 +72,75 @@ const NOT_HOST_SUFFIXES: [&str; 26] = [
 /// unless its last word says it is about something else (`SERVICE_NAME`).
 /// Whole-word matching keeps `SECURITY_MODE` (which contains "URI") out.
 pub fn is_host_var(name: &str) -> bool {
-    let words = words(name);
-    if words.len() == 1 && words[0] == "HOSTNAME" {
-        // The container's own hostname, not a peer.
-        return false;
-    }
-    let Some(last) = words.last() else {
+    let mut words = words(name);
+    let Some(first) = words.next() else {
         return false;
     };
     let keyword_word = |w: &str| {
         HOST_WORDS
             .iter()
-            .any(|k| w.starts_with(k) || w.ends_with(k))
+            .any(|k| starts_with(w, k) || ends_with(w, k))
     };
-    if NOT_HOST_SUFFIXES.contains(&last.as_str()) && !keyword_word(last) {
+    let (mut last, mut any, mut single) = (first, keyword_word(first), true);
+    for w in words {
+        (last, single) = (w, false);
+        any = any || keyword_word(w);
+    }
+    if single && first.eq_ignore_ascii_case("HOSTNAME") {
+        // The container's own hostname, not a peer.
         return false;
     }
-    words.iter().any(|w| keyword_word(w))
+    if NOT_HOST_SUFFIXES
+        .iter()
+        .any(|s| last.eq_ignore_ascii_case(s))
+        && !keyword_word(last)
+    {
+        return false;
+    }
+    any
 }
 
 /// Whether the variable's only host words are SERVICE/SERVER: its bare
 /// names may be the application's own name rather than a peer.
 pub fn is_weak_host_var(name: &str) -> bool {
     let strong = ["HOST", "ADDR", "URL", "URI", "DSN", "ENDPOINT"];
-    !words(name)
-        .iter()
-        .any(|w| strong.iter().any(|k| w.starts_with(k) || w.ends_with(k)))
+    !words(name).any(|w| strong.iter().any(|k| starts_with(w, k) || ends_with(w, k)))
 }
 
-/// Split `DB_HOST`, `db-host`, `dbHost`, `api.url` into upper-case words.
-fn words(name: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut prev_lower = false;
-    for c in name.chars() {
-        if !c.is_ascii_alphanumeric() {
-            if !cur.is_empty() {
-                out.push(std::mem::take(&mut cur));
-            }
-            prev_lower = false;
-            continue;
+/// Split `DB_HOST`, `db-host`, `dbHost`, `api.url` into words (slices of
+/// `name`, compared without regard to case): separators are anything but
+/// ASCII letters and digits, and a new word starts at an upper-case letter
+/// after a lower-case letter or a digit.
+fn words(name: &str) -> impl Iterator<Item = &str> {
+    let mut rest = name;
+    std::iter::from_fn(move || {
+        let start = rest.find(|c: char| c.is_ascii_alphanumeric())?;
+        rest = &rest[start..];
+        let bytes = rest.as_bytes();
+        let mut end = 1;
+        while end < bytes.len()
+            && bytes[end].is_ascii_alphanumeric()
+            && !(bytes[end].is_ascii_uppercase()
+                && (bytes[end - 1].is_ascii_lowercase() || bytes[end - 1].is_ascii_digit()))
+        {
+            end += 1;
         }
-        if c.is_ascii_uppercase() && prev_lower && !cur.is_empty() {
-            out.push(std::mem::take(&mut cur));
-        }
-        prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
-        cur.push(c.to_ascii_uppercase());
-    }
-    if !cur.is_empty() {
-        out.push(cur);
-    }
-    out
+        let (word, tail) = rest.split_at(end);
+        rest = tail;
+        Some(word)
+    })
+}
+
+/// `text` starts with the upper-case ASCII `prefix`, in any case.
+fn starts_with(text: &str, prefix: &str) -> bool {
+    text.len() >= prefix.len()
+        && text.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
+}
+
+/// `text` ends with the upper-case ASCII `suffix`, in any case.
+fn ends_with(text: &str, suffix: &str) -> bool {
+    text.len() >= suffix.len()
+        && text.as_bytes()[text.len() - suffix.len()..].eq_ignore_ascii_case(suffix.as_bytes())
 }
 
 /// How a host was written, which decides how sure we are that it names a peer.
@@ -181,30 +205,29 @@ const NOT_NAMES: [&str; 17] = [
 /// (or flag) whose name says it holds a host, so bare names count too.
 pub fn extract(text: &str, host_var: bool) -> Vec<Candidate> {
     let mut out = Vec::new();
-    let mut rest = text.to_string();
-    extract_urls(text, &mut rest, &mut out);
+    // Outside a host variable only a URL, a `host:port` or a `.svc` name can
+    // count (see below): most values have none of them, and are done here.
+    if !host_var && !text.contains(':') && !contains_svc(text) {
+        return out;
+    }
+    let mut rest = Cow::Borrowed(text);
+    if text.contains("://") {
+        extract_urls(text, rest.to_mut(), &mut out);
+    }
     // A host variable holding only names (`postgres`, `kafka-0.kafka:9092, kafka-1.kafka:9092`).
-    let coarse: Vec<&str> = rest
-        .split(|c: char| c.is_whitespace() || ",;".contains(c))
-        .filter(|t| !t.is_empty())
-        .collect();
-    let all_named =
-        host_var && !coarse.is_empty() && coarse.iter().all(|t| split_host_port(t).is_some());
-    let words: Vec<&str> = if all_named {
-        coarse
-    } else {
-        rest.split(|c: char| c.is_whitespace() || ",;=\"'()[]{}<>|`".contains(c))
-            .filter(|t| !t.is_empty())
-            .collect()
-    };
-    for word in &words {
+    let coarse = |c: char| c.is_whitespace() || ",;".contains(c);
+    let fine = |c: char| c.is_whitespace() || ",;=\"'()[]{}<>|`".contains(c);
+    let words = |sep: fn(char) -> bool| rest.split(sep).filter(|t| !t.is_empty());
+    let all_named = host_var
+        && words(coarse).next().is_some()
+        && words(coarse).all(|t| split_host_port(t).is_some());
+    for word in words(if all_named { coarse } else { fine }) {
         let Some((host, port)) = split_host_port(word) else {
             continue;
         };
-        let lower = host.to_ascii_lowercase();
-        let form = if lower.ends_with(".svc") || lower.contains(".svc.") {
+        let form = if ends_with(host, ".SVC") || contains_svc_label(host) {
             Form::SvcName
-        } else if all_named && port.is_none() && host != lower {
+        } else if all_named && port.is_none() && host.bytes().any(|b| b.is_ascii_uppercase()) {
             // Service names are lower case: `InternalIP,Hostname` is a list
             // of words, not of hosts, unless one happens to resolve.
             Form::Loose
@@ -226,7 +249,9 @@ pub fn extract(text: &str, host_var: bool) -> Vec<Candidate> {
         // `host=db port=5432 user=app`, `Server=sql;Database=x`.
         for pair in rest.split([';', ' ', '\t', '\n']) {
             if let Some((key, value)) = pair.split_once('=')
-                && DSN_HOST_KEYS.contains(&key.trim().to_ascii_lowercase().as_str())
+                && DSN_HOST_KEYS
+                    .iter()
+                    .any(|k| key.trim().eq_ignore_ascii_case(k))
                 && let Some((host, port)) = split_host_port(value.trim())
                 && !out.iter().any(|c| c.host == host)
             {
@@ -239,8 +264,23 @@ pub fn extract(text: &str, host_var: bool) -> Vec<Candidate> {
             }
         }
     }
-    out.retain(|c| !NOT_NAMES.contains(&c.host.to_ascii_lowercase().as_str()));
+    out.retain(|c| !NOT_NAMES.iter().any(|n| c.host.eq_ignore_ascii_case(n)));
     out
+}
+
+/// Whether `text` holds `.svc`, in any case: the mark of a [`Form::SvcName`].
+fn contains_svc(text: &str) -> bool {
+    text.as_bytes()
+        .windows(4)
+        .any(|w| w.eq_ignore_ascii_case(b".svc"))
+}
+
+/// Whether `host` has a `svc` label before another one (`a.ns.svc.cluster.local`),
+/// in any case.
+fn contains_svc_label(host: &str) -> bool {
+    host.as_bytes()
+        .windows(5)
+        .any(|w| w.eq_ignore_ascii_case(b".svc."))
 }
 
 /// Pull the hosts out of every `scheme://authority` in `text`, blanking them
@@ -422,7 +462,7 @@ mod tests {
 
     #[test]
     fn expansion_follows_the_kubelet() {
-        let lookup = |n: &str| (n == "HOST").then(|| "api".to_string());
+        let lookup = |n: &str| (n == "HOST").then_some("api");
         assert_eq!(expand("http://$(HOST):80", &lookup), "http://api:80");
         assert_eq!(expand("$$(HOST)", &lookup), "$(HOST)");
         assert_eq!(expand("$(NOPE)x", &lookup), "$(NOPE)x");

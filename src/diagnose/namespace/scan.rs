@@ -6,6 +6,8 @@
 //! pods are scanned only when no workload in the snapshot covers them (bare
 //! pods, Jobs, or owners we may not read), one pod per owner.
 
+use std::borrow::Cow;
+use std::cell::LazyCell;
 use std::collections::BTreeMap;
 
 use foldhash::{HashMap, HashSet};
@@ -60,13 +62,82 @@ pub struct Found {
     pub port_site: Option<Site>,
 }
 
-/// One variable of a container's environment, in definition order.
-struct EnvEntry {
-    name: String,
+/// One variable of a container's environment, in definition order, borrowed
+/// from the spec and its ConfigMaps: most variables name no host, so what a
+/// finding needs (its source, its site) is built only for those that do.
+struct EnvEntry<'e> {
+    name: Cow<'e, str>,
     /// Expanded value; `None` when unknown (Secrets, most fieldRefs).
-    value: Option<String>,
-    site: Option<Site>,
-    source: String,
+    value: Option<Cow<'e, str>>,
+    def: Def<'e>,
+}
+
+/// Where a variable is defined.
+enum Def<'e> {
+    /// `env[].value`, as written (before expansion).
+    Value { raw: &'e str },
+    /// A key of a ConfigMap pulled in with `envFrom`.
+    FromConfigMap {
+        config_map: &'e str,
+        key: &'e str,
+        raw: &'e str,
+    },
+    /// `env[].valueFrom.configMapKeyRef` (`raw`: `None` when the ConfigMap
+    /// or its key is not there, or cannot be read).
+    KeyRef {
+        config_map: &'e str,
+        key: &'e str,
+        raw: Option<&'e str>,
+    },
+    /// A Secret or a field reference: nothing we can change in place.
+    Elsewhere,
+}
+
+impl EnvEntry<'_> {
+    /// The value as written where a fix can change it.
+    fn raw(&self) -> Option<&str> {
+        match self.def {
+            Def::Value { raw } | Def::FromConfigMap { raw, .. } => Some(raw),
+            Def::KeyRef { raw, .. } => raw,
+            Def::Elsewhere => None,
+        }
+    }
+
+    /// Where the value is written, when a fix can change it there.
+    fn site(&self) -> Option<Site> {
+        let origin = match self.def {
+            Def::Value { .. } => Origin::Env {
+                var: self.name.to_string(),
+            },
+            Def::FromConfigMap {
+                config_map, key, ..
+            }
+            | Def::KeyRef {
+                config_map, key, ..
+            } => Origin::ConfigMapKey {
+                name: config_map.to_string(),
+                key: key.to_string(),
+            },
+            Def::Elsewhere => return None,
+        };
+        Some(Site {
+            origin,
+            raw: self.raw()?.to_string(),
+        })
+    }
+
+    /// `env API_URL`, `envFrom configmap app key DB_HOST`, …
+    fn source(&self) -> String {
+        match self.def {
+            Def::Value { .. } | Def::Elsewhere => format!("env {}", self.name),
+            Def::FromConfigMap {
+                config_map, key, ..
+            } => format!("envFrom configmap {config_map} key {key}"),
+            Def::KeyRef {
+                config_map, key, ..
+            } => format!("env {} (configmap {config_map} key {key})", self.name),
+        }
+    }
 }
 
 /// Labels the controllers add per revision or per pod: never part of a
@@ -107,29 +178,32 @@ pub fn scan(idx: &Index<'_>, namespaces: &[&str]) -> Vec<Found> {
             let Some(spec) = w.template().and_then(|t| t.spec.as_ref()) else {
                 continue;
             };
-            let pods = by_owner
-                .get(&(w.kind(), w.name()))
-                .map_or(&[][..], Vec::as_slice);
-            let rep = representative(pods);
-            let labels = w
-                .template()
-                .and_then(|t| t.metadata.as_ref())
-                .and_then(|m| m.labels.clone())
-                .unwrap_or_default();
-            let selector = workload_selector(&w).unwrap_or_else(|| stable(&labels));
-            let client = Arc::new(client(
-                ns,
-                rep.map_or((w.kind(), w.name()), |p| ("Pod", name_of(p))),
-                Some(WorkloadRef {
-                    resource: w.resource(),
-                    name: w.name().to_string(),
-                }),
-                spec,
-                labels,
-                selector,
-                rep,
-            ));
-            scan_spec(idx, &client, spec, &mut seen, &mut out);
+            // Built only when a container names a host.
+            let client = LazyCell::new(|| {
+                let pods = by_owner
+                    .get(&(w.kind(), w.name()))
+                    .map_or(&[][..], Vec::as_slice);
+                let rep = representative(pods);
+                let labels = w
+                    .template()
+                    .and_then(|t| t.metadata.as_ref())
+                    .and_then(|m| m.labels.clone())
+                    .unwrap_or_default();
+                let selector = workload_selector(&w).unwrap_or_else(|| stable(&labels));
+                Arc::new(client(
+                    ns,
+                    rep.map_or((w.kind(), w.name()), |p| ("Pod", name_of(p))),
+                    Some(WorkloadRef {
+                        resource: w.resource(),
+                        name: w.name().to_string(),
+                    }),
+                    spec,
+                    labels,
+                    selector,
+                    rep,
+                ))
+            });
+            scan_spec(idx, ns, &client, spec, &mut seen, &mut out);
         }
         for pods in uncovered.values() {
             let Some(pod) = representative(pods) else {
@@ -138,18 +212,20 @@ pub fn scan(idx: &Index<'_>, namespaces: &[&str]) -> Vec<Found> {
             let Some(spec) = &pod.spec else {
                 continue;
             };
-            let labels = pod.metadata.labels.clone().unwrap_or_default();
-            let selector = stable(&labels);
-            let client = Arc::new(client(
-                ns,
-                ("Pod", name_of(pod)),
-                None,
-                spec,
-                labels,
-                selector,
-                Some(pod),
-            ));
-            scan_spec(idx, &client, spec, &mut seen, &mut out);
+            let client = LazyCell::new(|| {
+                let labels = pod.metadata.labels.clone().unwrap_or_default();
+                let selector = stable(&labels);
+                Arc::new(client(
+                    ns,
+                    ("Pod", name_of(pod)),
+                    None,
+                    spec,
+                    labels,
+                    selector,
+                    Some(pod),
+                ))
+            });
+            scan_spec(idx, ns, &client, spec, &mut seen, &mut out);
         }
     }
     out
@@ -218,9 +294,12 @@ fn client(
     }
 }
 
+/// The client is built when the first host is found (most containers name
+/// none).
 fn scan_spec(
     idx: &Index<'_>,
-    client: &Arc<Client>,
+    ns: &str,
+    client: &LazyCell<Arc<Client>, impl FnOnce() -> Arc<Client>>,
     spec: &PodSpec,
     seen: &mut HashSet<(String, String, String, String, String)>,
     out: &mut Vec<Found>,
@@ -236,9 +315,10 @@ fn scan_spec(
         .iter()
         .enumerate()
         .map(|(i, c)| (false, i, c));
+    let mut key = None;
     for (is_init, i, container) in init.chain(main) {
-        for found in scan_container(idx, client, container, is_init, i) {
-            let (ns, who) = client.key();
+        for found in scan_container(idx, ns, client, container, is_init, i) {
+            let (ns, who) = key.get_or_insert_with(|| client.key()).clone();
             let key = (
                 ns,
                 who,
@@ -256,7 +336,7 @@ fn scan_spec(
 /// The environment of one container, in the order the kubelet builds it:
 /// `envFrom` sources first, then `env`, each `env` value expanded with the
 /// variables defined before it.
-fn environment(idx: &Index<'_>, ns: &str, container: &Container) -> Vec<EnvEntry> {
+fn environment<'e>(idx: &Index<'e>, ns: &'e str, container: &'e Container) -> Vec<EnvEntry<'e>> {
     let mut env: Vec<EnvEntry> = Vec::new();
     let cm_readable = idx.snap.access.readable(Resource::Configmaps, Some(ns));
     for from in container.env_from.iter().flatten() {
@@ -273,58 +353,41 @@ fn environment(idx: &Index<'_>, ns: &str, container: &Container) -> Vec<EnvEntry
         let prefix = from.prefix.as_deref().unwrap_or("");
         for (key, value) in cm.data.iter().flatten() {
             env.push(EnvEntry {
-                name: format!("{prefix}{key}"),
+                name: if prefix.is_empty() {
+                    Cow::Borrowed(key)
+                } else {
+                    Cow::Owned(format!("{prefix}{key}"))
+                },
                 // envFrom values are used as they are, never expanded.
-                value: Some(value.to_string()),
-                site: Some(Site {
-                    origin: Origin::ConfigMapKey {
-                        name: cm_ref.name.clone(),
-                        key: key.to_string(),
-                    },
-                    raw: value.to_string(),
-                }),
-                source: format!("envFrom configmap {} key {key}", cm_ref.name),
+                value: Some(Cow::Borrowed(value)),
+                def: Def::FromConfigMap {
+                    config_map: &cm_ref.name,
+                    key,
+                    raw: value,
+                },
             });
         }
     }
     for var in container.env.iter().flatten() {
-        let lookup = |name: &str| lookup(&env, name);
-        let entry = if let Some(raw) = &var.value {
-            EnvEntry {
-                name: var.name.to_string(),
-                value: Some(extract::expand(raw, &lookup)),
-                site: Some(Site {
-                    origin: Origin::Env {
-                        var: var.name.to_string(),
-                    },
-                    raw: raw.to_string(),
-                }),
-                source: format!("env {}", var.name),
-            }
+        let (value, def) = if let Some(raw) = &var.value {
+            let value = extract::expand(raw, &|name| lookup(&env, name));
+            (Some(value), Def::Value { raw })
         } else if let Some(key_ref) = var
             .value_from
             .as_ref()
             .and_then(|v| v.config_map_key_ref.as_ref())
         {
-            let value = cm_readable
+            let raw = cm_readable
                 .then(|| idx.config_map(ns, &key_ref.name))
                 .flatten()
-                .and_then(|cm| cm.data.as_ref()?.get(&key_ref.key).map(ToString::to_string));
-            EnvEntry {
-                name: var.name.to_string(),
-                site: value.clone().map(|raw| Site {
-                    origin: Origin::ConfigMapKey {
-                        name: key_ref.name.clone(),
-                        key: key_ref.key.clone(),
-                    },
-                    raw,
-                }),
-                value,
-                source: format!(
-                    "env {} (configmap {} key {})",
-                    var.name, key_ref.name, key_ref.key
-                ),
-            }
+                .and_then(|cm| cm.data.as_ref()?.get(&key_ref.key))
+                .map(|v| v.as_str());
+            let def = Def::KeyRef {
+                config_map: &key_ref.name,
+                key: &key_ref.key,
+                raw,
+            };
+            (raw.map(Cow::Borrowed), def)
         } else {
             // secretKeyRef is never read; of the fieldRefs only the namespace
             // is the same for every pod. The variable still shadows earlier ones.
@@ -333,41 +396,41 @@ fn environment(idx: &Index<'_>, ns: &str, container: &Container) -> Vec<EnvEntry
                 .as_ref()
                 .and_then(|v| v.field_ref.as_ref())
                 .is_some_and(|f| f.field_path == "metadata.namespace");
-            EnvEntry {
-                name: var.name.to_string(),
-                value: namespace_ref.then(|| ns.to_string()),
-                site: None,
-                source: format!("env {}", var.name),
-            }
+            (namespace_ref.then_some(Cow::Borrowed(ns)), Def::Elsewhere)
         };
-        env.push(entry);
+        env.push(EnvEntry {
+            name: Cow::Borrowed(&var.name),
+            value,
+            def,
+        });
     }
     env
 }
 
-fn lookup(env: &[EnvEntry], name: &str) -> Option<String> {
+/// The value of the last definition of `name`.
+fn lookup<'v>(env: &'v [EnvEntry<'_>], name: &str) -> Option<&'v str> {
     env.iter()
         .rev()
         .find(|e| e.name == name)
-        .and_then(|e| e.value.clone())
+        .and_then(|e| e.value.as_deref())
 }
 
 fn scan_container(
     idx: &Index<'_>,
-    client: &Arc<Client>,
+    ns: &str,
+    client: &LazyCell<Arc<Client>, impl FnOnce() -> Arc<Client>>,
     container: &Container,
     init: bool,
     container_index: usize,
 ) -> Vec<Found> {
-    let ns = client.namespace.as_str();
     let env = environment(idx, ns, container);
     // The definition the container sees is the last one of each name.
     let last: HashMap<&str, usize> = env
         .iter()
         .enumerate()
-        .map(|(i, e)| (e.name.as_str(), i))
+        .map(|(i, e)| (e.name.as_ref(), i))
         .collect();
-    let effective = |i: usize, e: &EnvEntry| last.get(e.name.as_str()) == Some(&i);
+    let effective = |i: usize, e: &EnvEntry| last.get(e.name.as_ref()) == Some(&i);
     let mut out = Vec::new();
     let mut push = |candidate: Candidate,
                     source: String,
@@ -382,10 +445,11 @@ fn scan_container(
                 .iter()
                 .enumerate()
                 .filter(|(i, e)| effective(*i, e))
-                .find_map(|(_, e)| e.site.clone().filter(|s| s.raw.contains(&candidate.host))),
+                .find(|(_, e)| e.raw().is_some_and(|raw| raw.contains(&candidate.host)))
+                .and_then(|(_, e)| e.site()),
         };
         out.push(Found {
-            client: Arc::clone(client),
+            client: Arc::clone(LazyCell::force(client)),
             container: container.name.to_string(),
             source,
             candidate,
@@ -395,7 +459,7 @@ fn scan_container(
         });
     };
     for (_, entry) in env.iter().enumerate().filter(|(i, e)| effective(*i, e)) {
-        let (Some(value), Some(site)) = (&entry.value, &entry.site) else {
+        let (Some(value), Some(_)) = (&entry.value, entry.raw()) else {
             continue;
         };
         let host_var = extract::is_host_var(&entry.name);
@@ -411,13 +475,7 @@ fn scan_container(
                     candidate.form = Form::Loose;
                 }
             }
-            push(
-                candidate,
-                entry.source.clone(),
-                value,
-                Some(site.clone()),
-                port_site,
-            );
+            push(candidate, entry.source(), value, entry.site(), port_site);
         }
     }
     let lookup = |name: &str| lookup(&env, name);
@@ -435,8 +493,12 @@ fn scan_container(
             };
             let text = match value.split_once('=') {
                 Some((flag, rest)) if flag.starts_with('-') => rest,
-                _ => value.as_str(),
+                _ => &value,
             };
+            let candidates = extract::extract(text, host_var);
+            if candidates.is_empty() {
+                continue;
+            }
             let site = Site {
                 origin: Origin::Arg {
                     field,
@@ -446,7 +508,7 @@ fn scan_container(
                 },
                 raw: raw.to_string(),
             };
-            for candidate in extract::extract(text, host_var) {
+            for candidate in candidates {
                 push(
                     candidate,
                     format!("{field}[{index}]"),
@@ -479,6 +541,6 @@ fn paired_port(env: &[EnvEntry], host_var: &str) -> Option<(u16, Option<Site>)> 
             .parse::<u16>()
             .ok()
             .filter(|p| *p > 0)?;
-        Some((port, entry.site.clone()))
+        Some((port, entry.site()))
     })
 }
