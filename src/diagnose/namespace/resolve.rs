@@ -485,21 +485,21 @@ impl Graded {
 
     fn into_reference(self, found: Found, host: String) -> TracedReference {
         let client = &found.client;
-        let evidence = format!(
-            "{} container {}: {} = {}",
-            client.describe(),
-            found.container,
-            found.source,
-            shown_value(&found.value)
-        );
         let severity = match self.status {
             Status::Fail => Some(Severity::Error),
             Status::Warn => Some(Severity::Warning),
             _ => None,
         };
+        // Only a failing or warning reference carries evidence: most pass.
         let finding = severity.map(|sev| {
-            let mut f =
-                Finding::new("NS-002", sev, self.message.clone()).evidence(evidence.clone());
+            let evidence = format!(
+                "{} container {}: {} = {}",
+                client.describe(),
+                found.container,
+                found.source,
+                shown_value(&found.value)
+            );
+            let mut f = Finding::new("NS-002", sev, self.message.clone()).evidence(evidence);
             if let Some(fix) = &self.fix {
                 f = f.fix(fix.clone());
             }
