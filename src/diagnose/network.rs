@@ -33,12 +33,14 @@ use super::context::ServiceCtx;
 use super::fix::{Kubectl, fix};
 use super::namespace::Client;
 use super::permissions::not_evaluated;
+use super::pod_status;
 use super::report::{Finding, Fix, StepId, StepReport};
+use crate::model::PodRun;
 use crate::model::StringMap;
 use crate::model::{Labels, NetworkPolicy, Pod};
 use crate::safe_text::sanitize;
 use crate::snapshot::Resource;
-use policy::{Dest, Direction, NAMESPACE_NAME_LABEL, PodFacts, Verdict};
+use policy::{Dest, Direction, NAMESPACE_NAME_LABEL, PodFacts, Verdict, pod_ips};
 
 /// (Service port, port on the pod, protocol).
 type PortDest = (i32, i32, String);
@@ -75,31 +77,68 @@ fn groups(ctx: &ServiceCtx<'_>) -> Vec<Group> {
         .as_ref()
         .and_then(|s| s.ports.as_deref())
         .unwrap_or_default();
-    let mut by_key: BTreeMap<(Labels, Vec<PortDest>), Group> = BTreeMap::new();
+    // What a pod's spec decides (host network, container ports, and so the
+    // destinations), worked out once per spec: replicas share theirs
+    // (`PodRun`), so most Services have one. Groups are keyed by labels and
+    // the index of their destinations in `dest_sets`.
+    let mut runs: Vec<(Option<&PodRun>, PodFacts, usize)> = Vec::new();
+    let mut dest_sets: Vec<Vec<PortDest>> = Vec::new();
+    let mut by_key: BTreeMap<(Labels, usize), Group> = BTreeMap::new();
     for pod in ctx.pods.iter().filter(|p| is_live(p)) {
-        let facts = PodFacts::of_pod(pod);
-        let dests: Vec<PortDest> = ports
-            .iter()
-            .filter_map(|sp| {
-                let proto = sp.protocol.clone().unwrap_or_else(|| "TCP".into());
-                target_port(sp, &facts).map(|tp| (sp.port, tp, proto))
-            })
-            .collect();
-        let name = pod.metadata.name.as_deref().unwrap_or_default().to_string();
+        let run = pod.spec.as_deref();
+        let same_run = |(r, _, _): &&(Option<&PodRun>, PodFacts, usize)| match (r, run) {
+            (Some(a), Some(b)) => std::ptr::eq(*a, b),
+            (None, None) => true,
+            _ => false,
+        };
+        let (_, facts, dests) = match runs.iter().find(same_run) {
+            Some(known) => known,
+            None => {
+                let facts = PodFacts::of_pod(pod);
+                let dests: Vec<PortDest> = ports
+                    .iter()
+                    .filter_map(|sp| {
+                        let proto = sp.protocol.clone().unwrap_or_else(|| "TCP".into());
+                        target_port(sp, &facts).map(|tp| (sp.port, tp, proto))
+                    })
+                    .collect();
+                let at = dest_sets
+                    .iter()
+                    .position(|d| *d == dests)
+                    .unwrap_or_else(|| {
+                        dest_sets.push(dests);
+                        dest_sets.len() - 1
+                    });
+                runs.push((run, facts, at));
+                &runs[runs.len() - 1]
+            }
+        };
+        let labels = pod.metadata.labels.clone().unwrap_or_default();
         let group = by_key
-            .entry((facts.labels.clone(), dests.clone()))
+            .entry((labels.clone(), *dests))
             .or_insert_with(|| Group {
                 facts: PodFacts {
+                    namespace: pod
+                        .metadata
+                        .namespace
+                        .as_deref()
+                        .unwrap_or_default()
+                        .to_string(),
+                    labels,
                     ips: Vec::new(),
-                    ..facts.clone()
+                    host_network: facts.host_network,
+                    ports: facts.ports.clone(),
                 },
                 pods: Vec::new(),
-                dests,
+                dests: dest_sets[*dests].clone(),
             });
-        group.pods.push(name);
-        group.facts.ips.extend(facts.ips);
+        group.pods.push(pod_status::name(pod).to_string());
+        group.facts.ips.extend(pod_ips(pod));
     }
-    by_key.into_values().collect()
+    let mut groups: Vec<Group> = by_key.into_values().collect();
+    // In the order of (labels, destinations).
+    groups.sort_by(|a, b| (&a.facts.labels, &a.dests).cmp(&(&b.facts.labels, &b.dests)));
+    groups
 }
 
 fn is_live(pod: &Pod) -> bool {
