@@ -68,10 +68,13 @@ impl Cluster {
 
     /// Add a fault rule. An `expire` rule also closes the open watches it
     /// matches, so that their clients' next watch (which they start at once)
-    /// is the one that expires.
+    /// is the one that expires. Both happen under the store's lock, which a
+    /// new watch holds while it looks for the rule and registers: a client
+    /// that reconnects between the two could otherwise open a watch that
+    /// neither expires nor is closed.
     pub fn add_fault(&self, fault: Fault) {
+        let mut store = lock(&self.store);
         if fault.action == FaultAction::Expire {
-            let mut store = lock(&self.store);
             for (id, rt) in RESOURCES.iter().enumerate() {
                 let probe = Attributes {
                     verb: "watch",
@@ -85,6 +88,7 @@ impl Cluster {
             }
         }
         lock(&self.faults).add(fault);
+        drop(store);
     }
 
     /// The log text of a container, from `PodLog` documents. A `PodLog`

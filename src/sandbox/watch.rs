@@ -59,9 +59,12 @@ impl Handlers<'_> {
             subresource: None,
             namespace: self.target.namespace.as_deref(),
         };
-        let expire = lock(&self.cluster.faults).take_expire(&request);
         let registration = {
             let mut store = lock(&self.cluster.store);
+            // Under the store's lock, as `Cluster::add_fault` adds an expire
+            // rule and closes the open watches: a watch is either open
+            // before (and closed by it) or sees the rule.
+            let expire = lock(&self.cluster.faults).take_expire(&request);
             if expire {
                 Err(Expired {
                     requested: requested.unwrap_or_default(),
