@@ -22,9 +22,11 @@ use k8s_openapi::jiff::Timestamp;
 use crate::model::StringMap;
 use crate::model::{
     ConfigMap, DaemonSet, Deployment, EndpointSlice, Endpoints, Event, Ingress, LabelSelector,
-    Meta, Namespace, NetworkPolicy, Node, Pod, PodTemplateSpec, ReplicaSet, Service, StatefulSet,
+    Meta, Namespace, NetworkPolicy, Node, Pod, PodTemplateSpec, ReplicaSet, Service, Shared,
+    StatefulSet,
 };
 use crate::snapshot::{ContainerLogs, Snapshot};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
 
 /// The label the EndpointSlice controller puts on every slice of a Service.
 pub const SERVICE_NAME_LABEL: &str = "kubernetes.io/service-name";
@@ -875,25 +877,22 @@ impl<'a> Index<'a> {
         }
     }
 
-    /// [`Index::top_owner`] of each of `pods`, in order. Replicas are listed
-    /// together and share their controller, so a pod whose namespace and
-    /// controller are the previous pod's is not looked up again.
+    /// [`Index::top_owner`] of each of `pods`, in order, looked up once per
+    /// namespace and owner list. Replicas share their owner list (it is
+    /// pooled, see [`crate::model::shared`]): the same list in the same
+    /// namespace has the same top owner.
     pub fn top_owners<'p>(
         &self,
         pods: impl IntoIterator<Item = &'p Pod>,
     ) -> Vec<Option<Workload<'a>>> {
-        let mut last = None;
+        let mut known: foldhash::HashMap<(*const Vec<OwnerReference>, &str), Option<Workload<'a>>> =
+            Default::default();
         pods.into_iter()
-            .map(|p| {
-                let key = (ns_of(&p.metadata), controller_of(&p.metadata));
-                match last {
-                    Some((k, w)) if k == key => w,
-                    _ => {
-                        let w = self.top_owner(p);
-                        last = Some((key, w));
-                        w
-                    }
-                }
+            .map(|p| match &p.metadata.owner_references {
+                None => None,
+                Some(owners) => *known
+                    .entry((Shared::as_ptr(owners), ns_of(&p.metadata)))
+                    .or_insert_with(|| self.top_owner(p)),
             })
             .collect()
     }
