@@ -54,6 +54,13 @@ pub fn sanitize(text: &str) -> Cow<'_, str> {
     )
 }
 
+/// [`sanitize`] `text` where it is: copied only when it has something to replace.
+pub fn sanitize_in_place(text: &mut String) {
+    if let Cow::Owned(clean) = sanitize(text) {
+        *text = clean;
+    }
+}
+
 /// Like [`sanitize`] but keeps line breaks, for multi-line text such as log tails.
 pub fn sanitize_multiline(text: &str) -> Cow<'_, str> {
     if !text.chars().any(|c| c != '\n' && is_unsafe(c)) {

@@ -38,7 +38,7 @@ use super::network::policy::{NamedPort, PodFacts};
 use super::permissions::not_evaluated;
 use super::report::{ClusterStep, Finding, ServiceRef, Severity, StepId, StepReport};
 use crate::model::{Pod, StringMap, shared};
-use crate::safe_text::sanitize;
+use crate::safe_text::{sanitize, sanitize_in_place};
 use crate::snapshot::Resource;
 use server::{DNS_LABEL, DNS_NAMESPACE};
 
@@ -136,12 +136,12 @@ pub(crate) fn sanitized(findings: Vec<Finding>) -> Vec<Finding> {
     findings
         .into_iter()
         .map(|mut f| {
-            f.message = sanitize(&f.message).into_owned();
+            sanitize_in_place(&mut f.message);
             for e in &mut f.evidence {
-                *e = sanitize(e).into_owned();
+                sanitize_in_place(e);
             }
             if let Some(fix) = &mut f.fix {
-                fix.summary = sanitize(&fix.summary).into_owned();
+                sanitize_in_place(&mut fix.summary);
             }
             f
         })

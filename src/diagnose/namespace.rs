@@ -32,6 +32,7 @@ use super::network::policy::PodFacts;
 use super::permissions::not_evaluated;
 use super::report::{Finding, Reference, ServiceRef, Status, StepId, StepReport};
 use crate::model::{Labels, Word};
+use crate::safe_text::sanitize_in_place;
 use crate::snapshot::Resource;
 
 /// A reference with what the engine needs beyond the report's fields.
@@ -157,10 +158,10 @@ pub fn references_in<'p>(
         for r in &mut refs {
             // Not yet shared: no copy is made.
             let report = Arc::make_mut(&mut r.report);
-            report.message = crate::safe_text::sanitize(&report.message).into_owned();
-            report.host = crate::safe_text::sanitize(&report.host).into_owned();
+            sanitize_in_place(&mut report.message);
+            sanitize_in_place(&mut report.host);
             if let Some(fix) = &mut report.fix {
-                fix.summary = crate::safe_text::sanitize(&fix.summary).into_owned();
+                sanitize_in_place(&mut fix.summary);
             }
         }
         if !old.is_empty() {
