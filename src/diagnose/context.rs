@@ -1,8 +1,10 @@
 //! What every step needs to know about one Service, computed once.
 
+use std::cell::OnceCell;
 use std::sync::Arc;
 
 use super::dns::ClusterDns;
+use super::endpoint_rules::Backends;
 use super::index::Index;
 use super::namespace::TracedReference;
 use crate::model::StringMap;
@@ -28,6 +30,9 @@ pub struct ServiceCtx<'a> {
     pub references: Vec<&'a TracedReference>,
     /// Cluster DNS findings and the cluster domain.
     pub dns: &'a ClusterDns,
+    /// What the slices (or v1 Endpoints) list, merged once for every step
+    /// that reads it: see [`ServiceCtx::backends`].
+    backends: OnceCell<Backends<'a>>,
 }
 
 impl<'a> ServiceCtx<'a> {
@@ -58,7 +63,13 @@ impl<'a> ServiceCtx<'a> {
             slices: idx.slices_for(namespace, name),
             references,
             dns,
+            backends: OnceCell::new(),
         }
+    }
+
+    /// The Service's endpoints as its slices (or v1 Endpoints) list them.
+    pub fn backends(&self) -> &Backends<'a> {
+        self.backends.get_or_init(|| Backends::of(self))
     }
 
     /// `spec.type`, defaulting to `ClusterIP` as the API does.

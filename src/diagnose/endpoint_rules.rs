@@ -7,8 +7,11 @@
 //! (kubernetes `pkg/controller/endpointslice/reconciler.go`,
 //! `pkg/api/v1/pod/util.go` `FindPort`, `endpointutil.ShouldPodBeInEndpoints`).
 
+use std::rc::Rc;
+
 use compact_str::CompactString;
 use k8s_openapi::api::core::v1::ServicePort;
+use smallvec::{SmallVec, smallvec};
 
 use crate::model::Service;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
@@ -346,7 +349,8 @@ pub struct Resolved<'a> {
 /// EndpointSlices, its v1 Endpoints) publish it.
 #[derive(Debug, Clone)]
 pub struct Observed<'a> {
-    pub addresses: Vec<&'a str>,
+    /// Almost always one address: kept inline.
+    pub addresses: SmallVec<[&'a str; 1]>,
     /// `None` for an FQDN slice.
     pub family: Option<Family>,
     pub ready: bool,
@@ -355,8 +359,9 @@ pub struct Observed<'a> {
     pub node: Option<&'a str>,
     pub target_uid: Option<&'a str>,
     pub target_name: Option<&'a str>,
-    /// Port names of the slice (or subset) that lists it.
-    pub port_names: Vec<&'a str>,
+    /// Port names of the slice (or subset) that lists it, shared by its
+    /// endpoints.
+    pub port_names: Rc<[&'a str]>,
 }
 
 impl Observed<'_> {
@@ -421,10 +426,10 @@ impl<'a> Backends<'a> {
         if !ctx.idx.snap.serves_endpoint_slices {
             return Self::from_endpoints(ctx);
         }
-        let mut endpoints = Vec::new();
+        let mut endpoints = Vec::with_capacity(ctx.slices.iter().map(|s| s.endpoints.len()).sum());
         for slice in ctx.slices {
             let family = Family::parse(&slice.address_type);
-            let port_names: Vec<&'a str> = slice
+            let port_names: Rc<[&'a str]> = slice
                 .ports
                 .iter()
                 .flatten()
@@ -442,7 +447,7 @@ impl<'a> Backends<'a> {
                     node: ep.node_name.as_deref(),
                     target_uid: ep.target_ref.as_ref().and_then(|t| t.uid.as_deref()),
                     target_name: ep.target_ref.as_ref().and_then(|t| t.name.as_deref()),
-                    port_names: port_names.clone(),
+                    port_names: Rc::clone(&port_names),
                 });
             }
         }
@@ -461,7 +466,7 @@ impl<'a> Backends<'a> {
             };
         };
         for subset in ep.subsets.iter().flatten() {
-            let port_names: Vec<&'a str> = subset
+            let port_names: Rc<[&'a str]> = subset
                 .ports
                 .iter()
                 .flatten()
@@ -474,7 +479,7 @@ impl<'a> Backends<'a> {
             for (list, ready) in lists {
                 for a in list.iter().flatten() {
                     endpoints.push(Observed {
-                        addresses: vec![a.ip.as_str()],
+                        addresses: smallvec![a.ip.as_str()],
                         family: Family::of_ip(&a.ip),
                         ready,
                         serving: ready,
@@ -482,7 +487,7 @@ impl<'a> Backends<'a> {
                         node: a.node_name.as_deref(),
                         target_uid: a.target_ref.as_ref().and_then(|t| t.uid.as_deref()),
                         target_name: a.target_ref.as_ref().and_then(|t| t.name.as_deref()),
-                        port_names: port_names.clone(),
+                        port_names: Rc::clone(&port_names),
                     });
                 }
             }

@@ -46,11 +46,11 @@ pub fn check(ctx: &ServiceCtx<'_>) -> StepReport {
             "ExternalName: DNS answers with a CNAME, there are no endpoints",
         );
     }
-    let backends = Backends::of(ctx);
+    let backends = ctx.backends();
     let slices_forbidden = slices_not_evaluated(ctx, "EP-001");
     let mut findings = Vec::new();
     match ctx.selector {
-        None => findings.extend(check_selectorless(ctx, &backends)),
+        None => findings.extend(check_selectorless(ctx, backends)),
         Some(sel) => {
             if let Some(f) = permissions::not_evaluated(
                 &ctx.idx.snap.access,
@@ -65,8 +65,8 @@ pub fn check(ctx: &ServiceCtx<'_>) -> StepReport {
                 match slices_forbidden {
                     Some(f) => findings.push(f),
                     None => {
-                        findings.extend(check_listing(ctx, &backends));
-                        findings.extend(check_single_backend(ctx, &backends));
+                        findings.extend(check_listing(ctx, backends));
+                        findings.extend(check_single_backend(ctx, backends));
                     }
                 }
                 findings.extend(check_owners(ctx, sel));
@@ -77,7 +77,7 @@ pub fn check(ctx: &ServiceCtx<'_>) -> StepReport {
     findings.extend(check_publish_not_ready(ctx));
     // Errors first, so the step summary names the cause.
     findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
-    StepReport::from_findings(StepId::Endpoints, findings, pass_summary(ctx, &backends))
+    StepReport::from_findings(StepId::Endpoints, findings, pass_summary(ctx, backends))
 }
 
 fn pass_summary(ctx: &ServiceCtx<'_>, backends: &Backends<'_>) -> String {

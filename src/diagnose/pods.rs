@@ -89,9 +89,9 @@ pub fn check(ctx: &ServiceCtx<'_>) -> StepReport {
     match super::endpoints::slices_not_evaluated(ctx, "EP-003") {
         Some(f) => findings.push(f),
         None => {
-            let backends = Backends::of(ctx);
-            findings.extend(check_terminating_endpoints(ctx, &backends));
-            findings.extend(check_node_ready(ctx, &backends));
+            let backends = ctx.backends();
+            findings.extend(check_terminating_endpoints(ctx, backends));
+            findings.extend(check_node_ready(ctx, backends));
         }
     }
     findings.extend(check_stuck_deletions(ctx, &pods));
