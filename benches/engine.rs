@@ -1,7 +1,9 @@
 //! In-process benchmarks of issue 5 at the L scale (10,000 Services, 50,000
 //! pods, 2,000 namespaces, `sandbox --synthetic`):
 //!
-//! - `diagnose/full`: the whole engine on the L snapshot;
+//! - `diagnose/full`: the whole engine on the L snapshot; `diagnose/tables`
+//!   and `diagnose/references`: two of its parts (the lookup tables, and
+//!   NS-001/002 over every client);
 //! - `diagnose/incremental`: re-diagnosis after one pod changes;
 //! - `frame/10k`: one dashboard frame (ratatui `TestBackend`, 120×40) with
 //!   the L report's 10,000+ Services in the list, and a key press + frame;
@@ -35,7 +37,8 @@ use std::sync::Arc;
 
 use svc_doctor::commands::dashboard::ready_counts;
 use svc_doctor::diagnose::incremental::{Change, Incremental};
-use svc_doctor::diagnose::{Options, diagnose};
+use svc_doctor::diagnose::index::{Index, Tables};
+use svc_doctor::diagnose::{Options, diagnose, dns, namespace};
 use svc_doctor::model::Pod;
 use svc_doctor::sandbox::synthetic::{Params, set_ready};
 use svc_doctor::snapshot::Scope;
@@ -66,6 +69,16 @@ fn benches(c: &mut Criterion) {
     group.sample_size(10);
     group.bench_function("full", |b| {
         b.iter(|| black_box(diagnose(&snap, now, &Options::default())))
+    });
+    // Two parts of `full`, to see where its time goes: the lookup tables,
+    // and NS-001/002 (every client's references found and resolved). The
+    // rest is the walk of every Service through the seven steps.
+    group.bench_function("tables", |b| b.iter(|| black_box(Tables::build(&snap))));
+    let tables = Tables::build(&snap);
+    let idx = Index::new(&snap, &tables, now);
+    let cluster_dns = dns::cluster(&idx);
+    group.bench_function("references", |b| {
+        b.iter(|| black_box(namespace::references(&idx, &cluster_dns, &|_| &[])))
     });
     group.finish();
 
