@@ -537,6 +537,21 @@ mod tests {
     }
 
     #[test]
+    fn svc_names_need_no_port_outside_host_variables() {
+        // No ':' anywhere: only the `.svc` label makes these hosts, in any case.
+        assert_eq!(
+            hosts("cache.shop.svc", false),
+            vec![("cache.shop.svc".into(), None, Form::SvcName)]
+        );
+        assert_eq!(
+            hosts("use Cache.Shop.SVC.cluster.local please", false),
+            vec![("Cache.Shop.SVC.cluster.local".into(), None, Form::SvcName)]
+        );
+        // Near miss: `svc` that is not a label of the name.
+        assert_eq!(hosts("mysvc-cache shop-svc svc", false), vec![]);
+    }
+
+    #[test]
     fn bare_names_only_in_host_variables() {
         assert_eq!(hosts("postgres-service", false), vec![]);
         assert_eq!(
