@@ -826,7 +826,8 @@ fn check_listing(ctx: &ServiceCtx<'_>, backends: &Backends<'_>) -> Vec<Finding> 
             other => with_ip.push((p, other)),
         }
     }
-    let table = endpoint_table(ctx, backends);
+    // The table is evidence of the two errors below only: most Services
+    // have neither, and do not format it.
     if with_ip.is_empty() {
         let parts: Vec<String> = not_yet
             .iter()
@@ -840,7 +841,7 @@ fn check_listing(ctx: &ServiceCtx<'_>, backends: &Backends<'_>) -> Vec<Finding> 
                     parts.join(", ")
                 ),
             )
-            .evidence_lines(table),
+            .evidence_lines(endpoint_table(ctx, backends)),
         ];
     }
     let listed = backends.listed();
@@ -903,7 +904,9 @@ fn check_listing(ctx: &ServiceCtx<'_>, backends: &Backends<'_>) -> Vec<Finding> 
                 )
             });
         }
-        f = f.evidence_lines(managed).evidence_lines(table);
+        f = f
+            .evidence_lines(managed)
+            .evidence_lines(endpoint_table(ctx, backends));
         return vec![f.fix(fix(
             "inspect the slices: endpoints of a Service with a selector come from the EndpointSlice controller (kube-controller-manager); a hand-written slice for it is ignored or fights the controller",
             [Kubectl::in_namespace(ctx.namespace)
