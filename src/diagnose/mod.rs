@@ -73,13 +73,17 @@ pub fn diagnose(snap: &Snapshot, now: Timestamp, options: &Options) -> Report {
     let services = service_reports(&idx, &cluster_dns, &view, options, &[]);
 
     let focus = options.service.as_deref();
-    let keep: BTreeSet<ServiceRef> = services
-        .iter()
-        .map(|s| ServiceRef {
-            namespace: s.namespace.clone(),
-            name: s.name.clone(),
-        })
-        .collect();
+    // With a focus, only the references that name a Service reported.
+    let keep: BTreeSet<ServiceRef> = match focus {
+        None => BTreeSet::new(),
+        Some(_) => services
+            .iter()
+            .map(|s| ServiceRef {
+                namespace: s.namespace.clone(),
+                name: s.name.clone(),
+            })
+            .collect(),
+    };
     let references = references
         .into_iter()
         .filter(|r| focus.is_none() || r.targets.iter().any(|t| keep.contains(t)))
