@@ -131,16 +131,23 @@ fn words(name: &str) -> impl Iterator<Item = &str> {
     })
 }
 
-/// `text` starts with the upper-case ASCII `prefix`, in any case.
+// `str`'s `starts_with`, `ends_with` and `contains`, without regard to ASCII
+// case (and without building a lower-case copy).
+
 fn starts_with(text: &str, prefix: &str) -> bool {
     text.len() >= prefix.len()
         && text.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
 }
 
-/// `text` ends with the upper-case ASCII `suffix`, in any case.
 fn ends_with(text: &str, suffix: &str) -> bool {
     text.len() >= suffix.len()
         && text.as_bytes()[text.len() - suffix.len()..].eq_ignore_ascii_case(suffix.as_bytes())
+}
+
+fn contains(text: &str, needle: &str) -> bool {
+    text.as_bytes()
+        .windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
 }
 
 /// How a host was written, which decides how sure we are that it names a peer.
@@ -207,7 +214,7 @@ pub fn extract(text: &str, host_var: bool) -> Vec<Candidate> {
     let mut out = Vec::new();
     // Outside a host variable only a URL, a `host:port` or a `.svc` name can
     // count (see below): most values have none of them, and are done here.
-    if !host_var && !text.contains(':') && !contains_svc(text) {
+    if !host_var && !text.contains(':') && !contains(text, ".svc") {
         return out;
     }
     let mut rest = Cow::Borrowed(text);
@@ -225,7 +232,8 @@ pub fn extract(text: &str, host_var: bool) -> Vec<Candidate> {
         let Some((host, port)) = split_host_port(word) else {
             continue;
         };
-        let form = if ends_with(host, ".SVC") || contains_svc_label(host) {
+        // `a.ns.svc`, `a.ns.svc.cluster.local`.
+        let form = if ends_with(host, ".svc") || contains(host, ".svc.") {
             Form::SvcName
         } else if all_named && port.is_none() && host.bytes().any(|b| b.is_ascii_uppercase()) {
             // Service names are lower case: `InternalIP,Hostname` is a list
@@ -266,21 +274,6 @@ pub fn extract(text: &str, host_var: bool) -> Vec<Candidate> {
     }
     out.retain(|c| !NOT_NAMES.iter().any(|n| c.host.eq_ignore_ascii_case(n)));
     out
-}
-
-/// Whether `text` holds `.svc`, in any case: the mark of a [`Form::SvcName`].
-fn contains_svc(text: &str) -> bool {
-    text.as_bytes()
-        .windows(4)
-        .any(|w| w.eq_ignore_ascii_case(b".svc"))
-}
-
-/// Whether `host` has a `svc` label before another one (`a.ns.svc.cluster.local`),
-/// in any case.
-fn contains_svc_label(host: &str) -> bool {
-    host.as_bytes()
-        .windows(5)
-        .any(|w| w.eq_ignore_ascii_case(b".svc."))
 }
 
 /// Pull the hosts out of every `scheme://authority` in `text`, blanking them
