@@ -77,22 +77,17 @@ fn groups(ctx: &ServiceCtx<'_>) -> Vec<Group> {
         .as_ref()
         .and_then(|s| s.ports.as_deref())
         .unwrap_or_default();
-    // What a pod's spec decides (host network, container ports, and so the
-    // destinations), worked out once per spec: replicas share theirs
-    // (`PodRun`), so most Services have one. Groups are keyed by labels and
-    // the index of their destinations in `dest_sets`.
-    let mut runs: Vec<(Option<&PodRun>, PodFacts, usize)> = Vec::new();
+    // Replicas share their spec (`PodRun`), and with it their host network,
+    // container ports and so their destinations: those are worked out once
+    // per spec. Groups are keyed by labels and the index of their
+    // destinations in `dest_sets`.
+    let mut specs: Vec<(Option<*const PodRun>, PodFacts, usize)> = Vec::new();
     let mut dest_sets: Vec<Vec<PortDest>> = Vec::new();
     let mut by_key: BTreeMap<(Labels, usize), Group> = BTreeMap::new();
     for pod in ctx.pods.iter().filter(|p| is_live(p)) {
-        let run = pod.spec.as_deref();
-        let same_run = |(r, _, _): &&(Option<&PodRun>, PodFacts, usize)| match (r, run) {
-            (Some(a), Some(b)) => std::ptr::eq(*a, b),
-            (None, None) => true,
-            _ => false,
-        };
-        let (_, facts, dests) = match runs.iter().find(same_run) {
-            Some(known) => known,
+        let spec = pod.spec.as_deref().map(std::ptr::from_ref);
+        let at = match specs.iter().position(|(s, ..)| *s == spec) {
+            Some(at) => at,
             None => {
                 let facts = PodFacts::of_pod(pod);
                 let dests: Vec<PortDest> = ports
@@ -102,41 +97,34 @@ fn groups(ctx: &ServiceCtx<'_>) -> Vec<Group> {
                         target_port(sp, &facts).map(|tp| (sp.port, tp, proto))
                     })
                     .collect();
-                let at = dest_sets
-                    .iter()
-                    .position(|d| *d == dests)
-                    .unwrap_or_else(|| {
-                        dest_sets.push(dests);
-                        dest_sets.len() - 1
-                    });
-                runs.push((run, facts, at));
-                &runs[runs.len() - 1]
+                let set = dest_sets.iter().position(|d| *d == dests);
+                let set = set.unwrap_or_else(|| {
+                    dest_sets.push(dests);
+                    dest_sets.len() - 1
+                });
+                specs.push((spec, facts, set));
+                specs.len() - 1
             }
         };
+        let (_, facts, set) = &specs[at];
         let labels = pod.metadata.labels.clone().unwrap_or_default();
         let group = by_key
-            .entry((labels.clone(), *dests))
+            .entry((labels.clone(), *set))
             .or_insert_with(|| Group {
+                // The namespace is the Service's, as for every pod it selects.
                 facts: PodFacts {
-                    namespace: pod
-                        .metadata
-                        .namespace
-                        .as_deref()
-                        .unwrap_or_default()
-                        .to_string(),
                     labels,
                     ips: Vec::new(),
-                    host_network: facts.host_network,
-                    ports: facts.ports.clone(),
+                    ..facts.clone()
                 },
                 pods: Vec::new(),
-                dests: dest_sets[*dests].clone(),
+                dests: dest_sets[*set].clone(),
             });
         group.pods.push(pod_status::name(pod).to_string());
         group.facts.ips.extend(pod_ips(pod));
     }
     let mut groups: Vec<Group> = by_key.into_values().collect();
-    // In the order of (labels, destinations).
+    // In the order of (labels, destinations), as a map keyed by both would be.
     groups.sort_by(|a, b| (&a.facts.labels, &a.dests).cmp(&(&b.facts.labels, &b.dests)));
     groups
 }

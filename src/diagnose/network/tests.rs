@@ -1,7 +1,9 @@
 //! Step `network`: NP-001, NP-002, DNS-007 — passing, failing and near misses.
 
+use super::super::context::ServiceCtx;
+use super::super::index::{Index, Tables};
 use super::super::report::{Report, Severity, Status, StepId, StepReport};
-use super::super::testing::{assert_status, checks, has, run, step};
+use super::super::testing::{assert_status, checks, has, now, run, snapshot, step};
 use crate::diagnose::dns::test_support::BASE;
 
 const CLIENTS: &str = include_str!("../../../tests/fixtures/engine/network/clients.yaml");
@@ -215,5 +217,68 @@ fn forbidden_network_policies_are_unknown() {
     assert_eq!(
         net.summary,
         "NP-001 not evaluated: cannot list networkpolicies in shop (403). Verify: kubectl auth can-i list networkpolicies -n shop"
+    );
+}
+
+/// Backend pods group by labels and destinations, whatever spec they come
+/// from: two replicas share one spec, a third pod with the same labels runs
+/// another spec with the same port, a fourth with the same labels serves
+/// another port, and a canary has its own labels. The groups come out
+/// ordered by labels, then destinations (8080 before 9090), not in the
+/// order the pods are listed.
+#[test]
+fn backend_groups_by_labels_and_destinations() {
+    let pod = |name: &str, track: &str, image: &str, port: u16, ip: &str| {
+        format!(
+            "apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}, namespace: shop, labels: {{app: api, track: {track}}}}}\nspec:\n  containers: [{{name: app, image: {image}, ports: [{{name: http, containerPort: {port}}}]}}]\nstatus: {{phase: Running, podIP: {ip}}}"
+        )
+    };
+    let service = "apiVersion: v1\nkind: Service\nmetadata: {name: api, namespace: shop}\nspec: {clusterIP: 10.96.9.9, selector: {app: api}, ports: [{port: 80, targetPort: http}]}";
+    let texts = [
+        BASE.to_string(),
+        service.to_string(),
+        pod("a-stable-1", "stable", "api:1", 9090, "10.244.9.1"),
+        pod("a-stable-2", "stable", "api:1", 9090, "10.244.9.2"),
+        pod(
+            "b-stable-debug",
+            "stable",
+            "api:1-debug",
+            9090,
+            "10.244.9.3",
+        ),
+        pod("c-stable-new", "stable", "api:3", 8080, "10.244.9.4"),
+        pod("d-canary", "canary", "api:2", 8080, "10.244.9.5"),
+    ];
+    let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let snap = snapshot(&texts);
+    let tables = Tables::build(&snap);
+    let idx = Index::new(&snap, &tables, now());
+    let dns = crate::diagnose::dns::cluster(&idx);
+    let svc = idx.service("shop", "api").expect("the Service");
+    let ctx = ServiceCtx::new(&idx, svc, Vec::new(), &dns);
+    let groups = super::groups(&ctx);
+    let seen: Vec<_> = groups
+        .iter()
+        .map(|g| {
+            (
+                g.facts.labels.get("track").map(|t| t.as_str()),
+                g.pods.iter().map(String::as_str).collect::<Vec<_>>(),
+                g.facts.ips.len(),
+                g.dests.iter().map(|d| d.1).collect::<Vec<_>>(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (Some("canary"), vec!["d-canary"], 1, vec![8080]),
+            (Some("stable"), vec!["c-stable-new"], 1, vec![8080]),
+            (
+                Some("stable"),
+                vec!["a-stable-1", "a-stable-2", "b-stable-debug"],
+                3,
+                vec![9090]
+            ),
+        ]
     );
 }
