@@ -72,21 +72,12 @@ pub fn diagnose(snap: &Snapshot, now: Timestamp, options: &Options) -> Report {
     let view: Vec<&namespace::TracedReference> = references.iter().collect();
     let services = service_reports(&idx, &cluster_dns, &view, options, &[]);
 
-    let focus = options.service.as_deref();
     // With a focus, only the references that name a Service reported.
-    let keep: BTreeSet<ServiceRef> = match focus {
-        None => BTreeSet::new(),
-        Some(_) => services
-            .iter()
-            .map(|s| ServiceRef {
-                namespace: s.namespace.clone(),
-                name: s.name.clone(),
-            })
-            .collect(),
-    };
+    let reported = |t: &ServiceRef| find_service(&services, &t.namespace, &t.name).is_ok();
+    let focus = options.service.as_deref();
     let references = references
         .into_iter()
-        .filter(|r| focus.is_none() || r.targets.iter().any(|t| keep.contains(t)))
+        .filter(|r| focus.is_none() || r.targets.iter().any(reported))
         .map(|r| r.report)
         .collect();
 

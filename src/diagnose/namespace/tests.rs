@@ -1,8 +1,10 @@
 //! Step `namespace`: NS-001, NS-002, NS-003 — passing, failing and near misses.
 
-use super::super::report::{Reference, Report, Severity, Status, StepId};
-use super::super::testing::{assert_status, has, run, service, step};
+use super::super::report::{Reference, Report, ServiceRef, Severity, Status, StepId};
+use super::super::testing::{assert_status, has, now, run, service, snapshot, step};
+use super::super::{Options, diagnose};
 use crate::diagnose::dns::test_support::{BASE, base_without};
+use crate::snapshot::Scope;
 
 const PROBLEM6: &str = include_str!("../../../tests/fixtures/engine/namespace/problem6.yaml");
 const PROBLEM3: &str = include_str!("../../../tests/fixtures/engine/namespace/problem3.yaml");
@@ -344,4 +346,39 @@ fn custom_domain_is_used_and_another_domain_fails() {
         a.message
     );
     assert_eq!(reference(&report, "env B_URL").status, Status::Pass);
+}
+
+/// `check web -n shop` keeps the references that name shop/web and drops
+/// the other references of the same client; without a focus all are kept.
+#[test]
+fn a_focus_keeps_only_the_references_naming_its_service() {
+    let diagnose_shop = |focus: Option<&str>| {
+        let mut snap = snapshot(&[BASE, REFERENCES]);
+        snap.scope = Scope::Namespace("shop".into());
+        let options = Options {
+            service: focus.map(String::from),
+        };
+        diagnose(&snap, now(), &options)
+    };
+    let web = ServiceRef {
+        namespace: "shop".into(),
+        name: "web".into(),
+    };
+    let all = diagnose_shop(None);
+    let naming_web = all
+        .references
+        .iter()
+        .filter(|r| r.resolved.as_ref() == Some(&web))
+        .count();
+    assert!(naming_web > 0 && naming_web < all.references.len());
+    let focused = diagnose_shop(Some("web"));
+    assert_eq!(focused.references.len(), naming_web);
+    assert!(
+        focused
+            .references
+            .iter()
+            .all(|r| r.resolved.as_ref() == Some(&web)),
+        "{:#?}",
+        focused.references
+    );
 }
