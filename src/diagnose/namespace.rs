@@ -146,8 +146,12 @@ pub fn references_in<'p>(
 ) -> Vec<TracedReference> {
     // Namespaces are independent (a client's references depend on its own
     // namespace and on the Services it names), so they are scanned in
-    // parallel; the sort below fixes the order.
-    let mut out: Vec<TracedReference> = super::parallel_map(namespaces, |ns| {
+    // parallel. A reference's order starts with its client's namespace, so
+    // each namespace's references are sorted where they are found and the
+    // namespaces (sorted) are simply joined: no sort of the whole list on
+    // one thread.
+    debug_assert!(namespaces.is_sorted());
+    super::parallel_map(namespaces, |ns| {
         let old = previous(ns);
         let ns = std::slice::from_ref(ns);
         let mut refs: Vec<TracedReference> = scan::scan(idx, ns)
@@ -171,13 +175,12 @@ pub fn references_in<'p>(
                 }
             }
         }
+        refs.sort_by(|a, b| reference_order(a).cmp(&reference_order(b)));
         refs
     })
     .into_iter()
     .flatten()
-    .collect();
-    out.sort_by(|a, b| reference_order(a).cmp(&reference_order(b)));
-    out
+    .collect()
 }
 
 /// The reference in `old` (in [`reference_order`]) equal to `r`.

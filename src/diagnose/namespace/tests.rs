@@ -382,3 +382,25 @@ fn a_focus_keeps_only_the_references_naming_its_service() {
         focused.references
     );
 }
+
+/// References come out in report order (client namespace, workload, pod,
+/// container, source, host) across namespaces and clients, whatever order
+/// the scan finds them in.
+#[test]
+fn references_come_out_sorted_by_client_then_source() {
+    let report = run(&[BASE, REFERENCES, PROBLEM6, INGRESS, BARE_POD]);
+    let key = |r: &Reference| {
+        (
+            r.from.namespace.clone(),
+            r.from.workload.clone(),
+            r.from.name.clone(),
+            r.from.container.clone(),
+            r.from.source.clone(),
+            r.host.clone(),
+        )
+    };
+    let keys: Vec<_> = report.references.iter().map(|r| key(r)).collect();
+    let namespaces: std::collections::BTreeSet<&str> = keys.iter().map(|k| k.0.as_str()).collect();
+    assert!(namespaces.len() > 1, "{namespaces:?}");
+    assert!(keys.windows(2).all(|w| w[0] <= w[1]), "{keys:#?}");
+}
