@@ -27,7 +27,7 @@ pub struct ServiceCtx<'a> {
     pub slices: &'a [Arc<EndpointSlice>],
     /// Client references that name this Service (resolving to it, or meant
     /// for it but resolving elsewhere or nowhere).
-    pub references: Vec<&'a TracedReference>,
+    pub references: &'a [&'a TracedReference],
     /// Cluster DNS findings and the cluster domain.
     pub dns: &'a ClusterDns,
     /// What the slices (or v1 Endpoints) list, merged once for every step
@@ -39,7 +39,7 @@ impl<'a> ServiceCtx<'a> {
     pub fn new(
         idx: &'a Index<'a>,
         svc: &'a Service,
-        references: Vec<&'a TracedReference>,
+        references: &'a [&'a TracedReference],
         dns: &'a ClusterDns,
     ) -> Self {
         let namespace = svc.metadata.namespace.as_deref().unwrap_or("default");

@@ -353,7 +353,7 @@ fn needed_search(host: &str, client_ns: &str, domain: &str) -> Option<String> {
 fn dns008(ctx: &ServiceCtx<'_>) -> Vec<Finding> {
     type Uses<'c> = (&'c Client, BTreeSet<String>, Vec<String>);
     let mut by_client: BTreeMap<(String, String), Uses<'_>> = BTreeMap::new();
-    for r in &ctx.references {
+    for r in ctx.references {
         // Only these policies can fail (see dns008_client): most clients
         // (ClusterFirst without hostNetwork) cost nothing here.
         if let Some(client) = r.client.as_ref().filter(|c| {

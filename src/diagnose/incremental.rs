@@ -503,7 +503,7 @@ impl Incremental {
                 namespace: ns.to_string(),
                 name: name.to_string(),
             };
-            let refs = by_target.get(&key).cloned().unwrap_or_default();
+            let refs = by_target.get(&key).map_or(&[][..], Vec::as_slice);
             let fresh = walk(&ServiceCtx::new(&idx, svc, refs, &self.dns));
             put_service(&mut self.report.services, fresh);
             walked += 1;

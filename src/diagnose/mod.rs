@@ -41,7 +41,7 @@ mod step;
 #[cfg(test)]
 pub(crate) mod testing;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use k8s_openapi::jiff::Timestamp;
@@ -103,26 +103,19 @@ fn service_reports(
     previous: &[Arc<ServiceReport>],
 ) -> Vec<Arc<ServiceReport>> {
     let snap = idx.snap;
-    let by_target = by_target(references, |_| true);
+    let by_target = by_target(references);
     let focus = options.service.as_deref();
-    let chosen: Vec<(&Service, ServiceRef)> = snap
+    let chosen: Vec<&Service> = snap
         .services
         .iter()
-        .filter_map(|svc| {
-            let ns = svc.metadata.namespace.as_deref().unwrap_or("default");
-            let name = svc.metadata.name.as_deref().unwrap_or("");
-            let wanted = snap.scope.contains(ns) && focus.is_none_or(|f| f == name);
-            wanted.then(|| {
-                let key = ServiceRef {
-                    namespace: ns.to_string(),
-                    name: name.to_string(),
-                };
-                (&**svc, key)
-            })
+        .map(|svc| &**svc)
+        .filter(|svc| {
+            let (ns, name) = key_of(svc);
+            snap.scope.contains(ns) && focus.is_none_or(|f| f == name)
         })
         .collect();
-    let mut services = parallel_map(&chosen, |(svc, key)| {
-        let refs = by_target.get(key).cloned().unwrap_or_default();
+    let mut services = parallel_map(&chosen, |svc| {
+        let refs = by_target.get(&key_of(svc)).map_or(&[][..], Vec::as_slice);
         keep_if_same(
             previous,
             walk(&ServiceCtx::new(idx, svc, refs, cluster_dns)),
@@ -141,8 +134,10 @@ fn service_reports(
         });
     }
     for m in missing {
-        let refs = by_target.get(&m).cloned().unwrap_or_default();
-        services.push(keep_if_same(previous, missing_service(idx, &m, &refs)));
+        let refs = by_target
+            .get(&(m.namespace.as_str(), m.name.as_str()))
+            .map_or(&[][..], Vec::as_slice);
+        services.push(keep_if_same(previous, missing_service(idx, &m, refs)));
     }
     services.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
     services
@@ -172,19 +167,28 @@ fn find_service(
     services.binary_search_by(|s| (s.namespace.as_str(), s.name.as_str()).cmp(&(namespace, name)))
 }
 
+/// `(namespace, name)` of a Service, as the API defaults an unset namespace.
+fn key_of(svc: &Service) -> (&str, &str) {
+    (
+        svc.metadata.namespace.as_deref().unwrap_or("default"),
+        svc.metadata.name.as_deref().unwrap_or(""),
+    )
+}
+
 /// Which references name which Service (the one they resolve to, or the
-/// ones they were probably meant for), for the targets `wanted` keeps, each
-/// list in the references' order.
+/// ones they were probably meant for), keyed by `(namespace, name)`, each
+/// list in the references' order. Borrowed keys: building it copies no
+/// string.
 fn by_target<'r>(
     references: &[&'r namespace::TracedReference],
-    wanted: impl Fn(&ServiceRef) -> bool,
-) -> BTreeMap<ServiceRef, Vec<&'r namespace::TracedReference>> {
-    let mut out: BTreeMap<ServiceRef, Vec<&namespace::TracedReference>> = BTreeMap::new();
+) -> foldhash::HashMap<(&'r str, &'r str), Vec<&'r namespace::TracedReference>> {
+    let mut out: foldhash::HashMap<(&str, &str), Vec<&namespace::TracedReference>> =
+        foldhash::HashMap::default();
     for r in references {
         for target in &r.targets {
-            if wanted(target) {
-                out.entry(target.clone()).or_default().push(r);
-            }
+            out.entry((target.namespace.as_str(), target.name.as_str()))
+                .or_default()
+                .push(r);
         }
     }
     out

@@ -223,7 +223,7 @@ pub fn check(ctx: &ServiceCtx<'_>) -> StepReport {
             )));
         }
     }
-    for r in &ctx.references {
+    for r in ctx.references {
         if let Some(f) = r.finding.as_deref()
             && !findings.contains(f)
         {

@@ -255,7 +255,7 @@ fn backend_groups_by_labels_and_destinations() {
     let idx = Index::new(&snap, &tables, now());
     let dns = crate::diagnose::dns::cluster(&idx);
     let svc = idx.service("shop", "api").expect("the Service");
-    let ctx = ServiceCtx::new(&idx, svc, Vec::new(), &dns);
+    let ctx = ServiceCtx::new(&idx, svc, &[], &dns);
     let groups = super::groups(&ctx);
     let seen: Vec<_> = groups
         .iter()
