@@ -695,13 +695,13 @@ fn check_workloads(ctx: &ServiceCtx<'_>, sel: &StringMap) -> Vec<Finding> {
 /// SEL-003: the selected pods belong to more than one top-level owner.
 fn check_owners(ctx: &ServiceCtx<'_>, sel: &StringMap) -> Vec<Finding> {
     let idx = ctx.idx;
-    let mut groups: BTreeMap<String, Vec<&Pod>> = BTreeMap::new();
-    for p in ctx.pods.iter().filter(|p| !pod_status::is_terminal(p)) {
-        groups
-            .entry(pod_status::owner_group(idx, p))
-            .or_default()
-            .push(p);
-    }
+    let groups = pod_status::by_owner(
+        idx,
+        ctx.pods
+            .iter()
+            .copied()
+            .filter(|p| !pod_status::is_terminal(p)),
+    );
     if groups.len() < 2 {
         return Vec::new();
     }

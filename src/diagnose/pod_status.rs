@@ -3,9 +3,12 @@
 //! Small accessors shared by `endpoints` (via [`super::endpoint_rules`]) and
 //! `pods`, so that "ready", "terminal" and "terminating" mean one thing.
 
+use std::collections::BTreeMap;
+
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::jiff::Timestamp;
 
+use super::index::{Index, controller_of};
 use crate::model::{Container, ContainerStatus, Pod, PodCondition};
 
 /// `status.phase`, `Pending` when the API has not set it yet.
@@ -67,11 +70,38 @@ pub fn is_unschedulable(pod: &Pod) -> bool {
 /// The owner a pod is grouped under: its top-level controller
 /// (`Deployment/web`, `Job/migrate`), or `bare pods` for pods without a
 /// controller, which are grouped together rather than one owner each.
-pub fn owner_group(idx: &super::index::Index<'_>, pod: &Pod) -> String {
-    if super::index::controller_of(&pod.metadata).is_none() {
+pub fn owner_group(idx: &Index<'_>, pod: &Pod) -> String {
+    if controller_of(&pod.metadata).is_none() {
         return BARE.to_string();
     }
     idx.owner_label(pod)
+}
+
+/// Pods grouped by [`owner_group`] (`Deployment/web`, `bare pods`), each
+/// group in the pods' order.
+pub fn by_owner<'a>(
+    idx: &Index<'_>,
+    pods: impl IntoIterator<Item = &'a Pod>,
+) -> BTreeMap<String, Vec<&'a Pod>> {
+    let mut out: BTreeMap<String, Vec<&'a Pod>> = BTreeMap::new();
+    // A group depends only on the pod's namespace and controller, which
+    // replicas share: each is looked up and named once, not once per pod.
+    let mut known: foldhash::HashMap<(&str, &str, &str), String> = Default::default();
+    for p in pods {
+        let Some((kind, name)) = controller_of(&p.metadata) else {
+            out.entry(owner_group(idx, p)).or_default().push(p);
+            continue;
+        };
+        let key = (p.metadata.namespace.as_deref().unwrap_or(""), kind, name);
+        let group = known.entry(key).or_insert_with(|| owner_group(idx, p));
+        match out.get_mut(group) {
+            Some(list) => list.push(p),
+            None => {
+                out.insert(group.clone(), vec![p]);
+            }
+        }
+    }
+    out
 }
 
 /// The [`owner_group`] of pods without a controller.

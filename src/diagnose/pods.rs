@@ -23,7 +23,7 @@ use serde_json::{Value, json};
 use super::context::ServiceCtx;
 use super::endpoint_rules::{self, Backends};
 use super::fix::{Kubectl, fix};
-use super::index::{Index, Workload, controller_of};
+use super::index::{Index, Workload};
 use super::permissions;
 use super::pod_status::{self, ContainerView, human_duration, seconds_since};
 use super::report::{Finding, ServiceRef, StepId, StepReport};
@@ -119,36 +119,6 @@ pub fn check(ctx: &ServiceCtx<'_>) -> StepReport {
 pub struct Explained<'a> {
     pub findings: Vec<Finding>,
     pub pods: BTreeSet<&'a str>,
-}
-
-/// Pods grouped by top-level owner (`Deployment/web`, `Pod/debug`).
-fn by_owner<'a>(
-    idx: &Index<'_>,
-    pods: impl IntoIterator<Item = &'a Pod>,
-) -> BTreeMap<String, Vec<&'a Pod>> {
-    let mut out: BTreeMap<String, Vec<&'a Pod>> = BTreeMap::new();
-    // A group depends only on the pod's namespace and controller, which
-    // replicas share: each is looked up and named once, not once per pod.
-    let mut known: foldhash::HashMap<(&str, &str, &str), String> = Default::default();
-    for p in pods {
-        let Some((kind, name)) = controller_of(&p.metadata) else {
-            out.entry(pod_status::owner_group(idx, p))
-                .or_default()
-                .push(p);
-            continue;
-        };
-        let key = (p.metadata.namespace.as_deref().unwrap_or(""), kind, name);
-        let group = known
-            .entry(key)
-            .or_insert_with(|| pod_status::owner_group(idx, p));
-        match out.get_mut(group) {
-            Some(list) => list.push(p),
-            None => {
-                out.insert(group.clone(), vec![p]);
-            }
-        }
-    }
-    out
 }
 
 /// How messages name an owner group: `Deployment/web`, or for pods without
@@ -791,7 +761,7 @@ pub fn check_pending<'a>(idx: &Index<'_>, pods: &[&'a Pod]) -> Explained<'a> {
         findings: Vec::new(),
         pods: pending.iter().map(|p| pod_status::name(p)).collect(),
     };
-    for (owner, group) in by_owner(idx, pending.iter().copied()) {
+    for (owner, group) in pod_status::by_owner(idx, pending.iter().copied()) {
         out.findings.push(pending_finding(idx, &owner, &group));
     }
     out
@@ -981,7 +951,7 @@ pub fn check_not_ready(idx: &Index<'_>, pods: &[&Pod], explained: &BTreeSet<&str
         .filter(|p| !pod_status::is_ready(p) && !explained.contains(pod_status::name(p)))
         .collect();
     let mut out = Vec::new();
-    for (owner, group) in by_owner(idx, not_ready) {
+    for (owner, group) in pod_status::by_owner(idx, not_ready) {
         let pod = group[0];
         let ns = ns_of(pod);
         let reasons = not_ready_reasons(idx, pod);
@@ -1374,7 +1344,7 @@ fn check_probes(ctx: &ServiceCtx<'_>, pods: &[&Pod]) -> Vec<Finding> {
     let idx = ctx.idx;
     let live = pods.iter().copied().filter(|p| !pod_status::is_terminal(p));
     let mut out = Vec::new();
-    for (owner_group, group) in by_owner(idx, live) {
+    for (owner_group, group) in pod_status::by_owner(idx, live) {
         let owner_label = owner_text(&owner_group, &group);
         let owner = idx.top_owner(group[0]);
         let spec = owner
