@@ -90,22 +90,23 @@ pub fn publishes_not_ready(svc: &Service) -> bool {
 
 /// The pod's IPs (`podIPs`, else `podIP`).
 pub fn pod_ips(pod: &Pod) -> Vec<&str> {
-    let Some(status) = pod.status.as_ref() else {
-        return Vec::new();
-    };
-    let mut ips: Vec<&str> = status
-        .pod_ips
-        .iter()
+    pod_ip_iter(pod).collect()
+}
+
+/// [`pod_ips`] without collecting them.
+fn pod_ip_iter(pod: &Pod) -> impl Iterator<Item = &str> {
+    let status = pod.status.as_ref();
+    let listed = status
+        .and_then(|s| s.pod_ips.as_ref())
+        .into_iter()
         .flatten()
         .map(|p| p.ip.as_str())
-        .filter(|ip| !ip.is_empty())
-        .collect();
-    if ips.is_empty()
-        && let Some(ip) = status.pod_ip.as_deref().filter(|ip| !ip.is_empty())
-    {
-        ips.push(ip);
-    }
-    ips
+        .filter(|ip| !ip.is_empty());
+    let only = status
+        .and_then(|s| s.pod_ip.as_deref())
+        .filter(|ip| !ip.is_empty());
+    let fallback = only.filter(|_| listed.clone().next().is_none());
+    listed.chain(fallback)
 }
 
 /// Conditions the controller gives a pod's endpoint.
@@ -166,18 +167,19 @@ pub fn families_text(f: &[Family]) -> String {
     f.iter().map(|f| f.as_str()).collect::<Vec<_>>().join(",")
 }
 
-/// The families in which the controller lists `pod` for `svc`, or why it
-/// lists it nowhere. Node existence is only judged when Nodes are readable.
+/// Whether the controller lists `pod` for `svc`, whose families are `want`
+/// ([`service_families`], taken once per Service), or why it lists it
+/// nowhere. Node existence is only judged when Nodes are readable.
 pub fn expected_listing(
     idx: &Index<'_>,
     svc: &Service,
+    want: &[Family],
     pod: &Pod,
-) -> Result<Vec<Family>, Unlisted> {
+) -> Result<(), Unlisted> {
     if pod_status::is_terminal(pod) {
         return Err(Unlisted::Terminal(pod_status::phase(pod).to_string()));
     }
-    let ips = pod_ips(pod);
-    if ips.is_empty() {
+    if pod_ip_iter(pod).next().is_none() {
         return Err(Unlisted::NoIp);
     }
     if !publishes_not_ready(svc)
@@ -187,15 +189,26 @@ pub fn expected_listing(
     {
         return Err(Unlisted::NodeMissing(node.to_string()));
     }
-    let want = service_families(svc);
-    let mut have: Vec<Family> = ips.iter().filter_map(|ip| Family::of_ip(ip)).collect();
-    have.sort();
-    have.dedup();
-    let listed: Vec<Family> = want.iter().copied().filter(|f| have.contains(f)).collect();
-    if listed.is_empty() {
-        return Err(Unlisted::NoIpOfFamily { have, want });
+    // Decided without allocating: this runs for every selected pod.
+    let mut v4 = false;
+    let mut v6 = false;
+    for f in pod_ip_iter(pod).filter_map(Family::of_ip) {
+        match f {
+            Family::V4 => v4 = true,
+            Family::V6 => v6 = true,
+        }
     }
-    Ok(listed)
+    let has = |f: &Family| match f {
+        Family::V4 => v4,
+        Family::V6 => v6,
+    };
+    if want.iter().any(has) {
+        return Ok(());
+    }
+    Err(Unlisted::NoIpOfFamily {
+        have: [Family::V4, Family::V6].into_iter().filter(has).collect(),
+        want: want.to_vec(),
+    })
 }
 
 /// `protocol`, defaulting to TCP as the API does.
@@ -567,6 +580,51 @@ mod tests {
             ),
             ..Default::default()
         }
+    }
+
+    /// Which pods the controller lists, by IP family: a dual-stack pod for
+    /// an IPv6 Service (near miss: its first IP is IPv4), an IPv4-only pod
+    /// for it, a pod with only the legacy `podIP`, and one with no IP.
+    #[test]
+    fn expected_listing_by_family() {
+        use crate::diagnose::index::{Index, Tables};
+        use crate::diagnose::testing::{now, snapshot};
+        let pod = |name: &str, status: &str| {
+            format!(
+                "apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}, namespace: shop}}\nspec:\n  containers: [{{name: app, image: app}}]\nstatus: {status}\n"
+            )
+        };
+        let texts = [
+            pod(
+                "dual",
+                "{phase: Running, podIP: 10.0.0.1, podIPs: [{ip: 10.0.0.1}, {ip: 'fd00::1'}]}",
+            ),
+            pod(
+                "v4",
+                "{phase: Running, podIP: 10.0.0.2, podIPs: [{ip: 10.0.0.2}]}",
+            ),
+            pod("legacy", "{phase: Running, podIP: 'fd00::3'}"),
+            pod("none", "{phase: Pending}"),
+        ];
+        let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let snap = snapshot(&texts);
+        let tables = Tables::build(&snap);
+        let idx = Index::new(&snap, &tables, now());
+        let svc = Service::default();
+        let listing = |name: &str| {
+            let pod = idx.pod("shop", name).expect("the pod");
+            expected_listing(&idx, &svc, &[Family::V6], pod)
+        };
+        assert_eq!(listing("dual"), Ok(()));
+        assert_eq!(listing("legacy"), Ok(()));
+        assert_eq!(
+            listing("v4"),
+            Err(Unlisted::NoIpOfFamily {
+                have: vec![Family::V4],
+                want: vec![Family::V6]
+            })
+        );
+        assert_eq!(listing("none"), Err(Unlisted::NoIp));
     }
 
     #[test]

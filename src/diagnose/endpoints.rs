@@ -812,9 +812,10 @@ fn check_listing(ctx: &ServiceCtx<'_>, backends: &Backends<'_>) -> Vec<Finding> 
     let idx = ctx.idx;
     let svc = ctx.svc;
     let mut not_yet: BTreeMap<&'static str, Vec<&str>> = BTreeMap::new();
-    let mut with_ip: Vec<(&Pod, Result<Vec<Family>, Unlisted>)> = Vec::new();
+    let mut with_ip: Vec<(&Pod, Result<(), Unlisted>)> = Vec::new();
+    let families = endpoint_rules::service_families(svc);
     for p in &ctx.pods {
-        match endpoint_rules::expected_listing(idx, svc, p) {
+        match endpoint_rules::expected_listing(idx, svc, &families, p) {
             Err(Unlisted::Terminal(_)) => not_yet
                 .entry("terminated")
                 .or_default()
