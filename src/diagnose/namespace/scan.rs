@@ -10,7 +10,7 @@ use std::borrow::Cow;
 use std::cell::LazyCell;
 use std::collections::BTreeMap;
 
-use foldhash::{HashMap, HashSet};
+use foldhash::HashMap;
 use std::sync::Arc;
 
 use super::extract::{self, Candidate, Form};
@@ -153,7 +153,6 @@ const HASH_LABELS: [&str; 5] = [
 /// Scan `namespaces` (each in scope).
 pub fn scan(idx: &Index<'_>, namespaces: &[&str]) -> Vec<Found> {
     let mut out = Vec::new();
-    let mut seen: HashSet<(String, String, String, String, String)> = HashSet::default();
     for &ns in namespaces {
         // Pods by top-level workload, built once per namespace: O(pods).
         let mut by_owner: HashMap<(&str, &str), Vec<&Pod>> = HashMap::default();
@@ -203,7 +202,7 @@ pub fn scan(idx: &Index<'_>, namespaces: &[&str]) -> Vec<Found> {
                     rep,
                 ))
             });
-            scan_spec(idx, ns, &client, spec, &mut seen, &mut out);
+            scan_spec(idx, ns, &client, spec, &mut out);
         }
         for pods in uncovered.values() {
             let Some(pod) = representative(pods) else {
@@ -225,7 +224,7 @@ pub fn scan(idx: &Index<'_>, namespaces: &[&str]) -> Vec<Found> {
                     Some(pod),
                 ))
             });
-            scan_spec(idx, ns, &client, spec, &mut seen, &mut out);
+            scan_spec(idx, ns, &client, spec, &mut out);
         }
     }
     out
@@ -295,13 +294,14 @@ fn client(
 }
 
 /// The client is built when the first host is found (most containers name
-/// none).
+/// none). A host found twice in the same place (`a:80,a:80`) is kept once.
+/// Each client's spec is scanned once (one per workload, one per group of
+/// uncovered pods), so duplicates can only be among this spec's finds.
 fn scan_spec(
     idx: &Index<'_>,
     ns: &str,
     client: &LazyCell<Arc<Client>, impl FnOnce() -> Arc<Client>>,
     spec: &PodSpec,
-    seen: &mut HashSet<(String, String, String, String, String)>,
     out: &mut Vec<Found>,
 ) {
     let init = spec
@@ -315,18 +315,15 @@ fn scan_spec(
         .iter()
         .enumerate()
         .map(|(i, c)| (false, i, c));
-    let mut key = None;
+    let start = out.len();
     for (is_init, i, container) in init.chain(main) {
         for found in scan_container(idx, ns, client, container, is_init, i) {
-            let (ns, who) = key.get_or_insert_with(|| client.key()).clone();
-            let key = (
-                ns,
-                who,
-                found.container.clone(),
-                found.source.clone(),
-                found.candidate.host.to_ascii_lowercase(),
-            );
-            if seen.insert(key) {
+            let same = |o: &Found| {
+                o.container == found.container
+                    && o.source == found.source
+                    && o.candidate.host.eq_ignore_ascii_case(&found.candidate.host)
+            };
+            if !out[start..].iter().any(same) {
                 out.push(found);
             }
         }

@@ -404,3 +404,48 @@ fn references_come_out_sorted_by_client_then_source() {
     assert!(namespaces.len() > 1, "{namespaces:?}");
     assert!(keys.windows(2).all(|w| w[0] <= w[1]), "{keys:#?}");
 }
+
+/// A host named twice in one value (in any case) is one reference; the same
+/// host in another variable of the same container is another (near miss),
+/// and so is the same variable in another container.
+#[test]
+fn a_host_named_twice_in_one_place_is_one_reference() {
+    let client = r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: fanout, namespace: shop}
+spec:
+  selector: {matchLabels: {app: fanout}}
+  template:
+    metadata: {labels: {app: fanout}}
+    spec:
+      containers:
+      - name: app
+        image: fanout
+        env:
+        - {name: UPSTREAMS, value: "http://web:80/a http://WEB:80/b"}
+        - {name: PRIMARY_URL, value: "http://web:80"}
+      - name: sidecar
+        image: fanout
+        env:
+        - {name: UPSTREAMS, value: "http://web:80"}
+"#;
+    let report = run(&[BASE, client]);
+    let mut found: Vec<(Option<&str>, &str)> = report
+        .references
+        .iter()
+        .filter(|r| r.from.workload.as_deref() == Some("deployment/fanout"))
+        .map(|r| (r.from.container.as_deref(), r.from.source.as_str()))
+        .collect();
+    found.sort();
+    assert_eq!(
+        found,
+        [
+            (Some("app"), "env PRIMARY_URL"),
+            (Some("app"), "env UPSTREAMS"),
+            (Some("sidecar"), "env UPSTREAMS"),
+        ],
+        "{:#?}",
+        report.references
+    );
+}
