@@ -170,13 +170,12 @@ impl<'p> ContainerView<'p> {
     }
 }
 
-/// Init containers first, then containers, each with its spec.
-pub fn containers(pod: &Pod) -> Vec<ContainerView<'_>> {
+/// Init containers first, then containers, each with its spec. Walked
+/// without collecting: the pods step asks this of every selected pod.
+pub fn containers(pod: &Pod) -> impl Iterator<Item = ContainerView<'_>> {
     let spec = pod.spec.as_ref();
-    let Some(status) = pod.status.as_ref() else {
-        return Vec::new();
-    };
-    let find = |init: bool, name: &str| -> Option<&Container> {
+    let status = pod.status.as_ref();
+    let find = move |init: bool, name: &str| -> Option<&Container> {
         let list = if init {
             spec.and_then(|s| s.init_containers.as_ref())?
         } else {
@@ -185,23 +184,21 @@ pub fn containers(pod: &Pod) -> Vec<ContainerView<'_>> {
         list.iter().find(|c| c.name == name)
     };
     let init = status
-        .init_container_statuses
-        .iter()
+        .and_then(|s| s.init_container_statuses.as_ref())
+        .into_iter()
         .flatten()
         .map(|s| (true, s));
     let main = status
-        .container_statuses
-        .iter()
+        .and_then(|s| s.container_statuses.as_ref())
+        .into_iter()
         .flatten()
         .map(|s| (false, s));
-    init.chain(main)
-        .map(|(init, s)| ContainerView {
-            name: s.name.as_str(),
-            init,
-            spec: find(init, &s.name),
-            status: s,
-        })
-        .collect()
+    init.chain(main).map(move |(init, s)| ContainerView {
+        name: s.name.as_str(),
+        init,
+        spec: find(init, &s.name),
+        status: s,
+    })
 }
 
 /// Seconds from `t` to `now` (negative when `t` is in the future).

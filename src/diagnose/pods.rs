@@ -967,10 +967,7 @@ pub fn check_not_ready(idx: &Index<'_>, pods: &[&Pod], explained: &BTreeSet<&str
             Finding::error("POD-003", format!("{message}; no selected pod is ready"))
         };
         f = f.evidence_lines(reasons.iter().skip(1).cloned());
-        for c in pod_status::containers(pod)
-            .iter()
-            .filter(|c| !c.status.ready)
-        {
+        for c in pod_status::containers(pod).filter(|c| !c.status.ready) {
             if let Some(probe) = c.spec.and_then(|s| s.readiness_probe.as_ref()) {
                 f = f.evidence(format!(
                     "{} readinessProbe: {}",
@@ -1039,7 +1036,7 @@ fn not_ready_reasons(idx: &Index<'_>, pod: &Pod) -> Vec<String> {
             out.push(format!("{} is not running", c.label()));
         }
     }
-    if pod_status::containers(pod).is_empty() {
+    if pod_status::containers(pod).next().is_none() {
         out.push("Ready=False, no container status reported yet".to_string());
     }
     for g in missing_gates(pod) {
