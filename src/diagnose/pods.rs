@@ -17,6 +17,7 @@
 use compact_str::CompactString;
 use std::collections::{BTreeMap, BTreeSet};
 
+use k8s_openapi::api::core::v1::ServicePort;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde_json::{Value, json};
 
@@ -1342,7 +1343,8 @@ fn check_probes(ctx: &ServiceCtx<'_>, pods: &[&Pod]) -> Vec<Finding> {
     let live = pods.iter().copied().filter(|p| !pod_status::is_terminal(p));
     let mut out = Vec::new();
     for (owner_group, group) in pod_status::by_owner(idx, live) {
-        let owner_label = owner_text(&owner_group, &group);
+        // Named only for a finding: most groups have none.
+        let owner_label = || owner_text(&owner_group, &group);
         let owner = idx.top_owner(group[0]);
         let spec = owner
             .and_then(|w| w.template())
@@ -1350,7 +1352,7 @@ fn check_probes(ctx: &ServiceCtx<'_>, pods: &[&Pod]) -> Vec<Finding> {
             .or(group[0].spec.as_ref());
         let Some(spec) = spec else { continue };
         // container (sidecar?, index) → the Service ports it serves, resolved.
-        let mut serving: BTreeMap<(bool, usize), Vec<(String, i32)>> = BTreeMap::new();
+        let mut serving: BTreeMap<(bool, usize), Vec<(&ServicePort, i32)>> = BTreeMap::new();
         for sp in ports {
             let Some(r) = endpoint_rules::resolve(Some(spec), sp) else {
                 continue;
@@ -1360,10 +1362,7 @@ fn check_probes(ctx: &ServiceCtx<'_>, pods: &[&Pod]) -> Vec<Finding> {
                 None if spec.containers.len() == 1 => (false, 0),
                 None => continue,
             };
-            serving
-                .entry(key)
-                .or_default()
-                .push((endpoint_rules::service_port_text(sp), r.number));
+            serving.entry(key).or_default().push((sp, r.number));
         }
         for ((sidecar, index), served) in serving {
             let list = if sidecar {
@@ -1375,7 +1374,7 @@ fn check_probes(ctx: &ServiceCtx<'_>, pods: &[&Pod]) -> Vec<Finding> {
             match &c.readiness_probe {
                 None => out.push(no_probe(
                     ctx,
-                    &owner_label,
+                    &owner_label(),
                     owner,
                     c,
                     sidecar,
@@ -1389,8 +1388,13 @@ fn check_probes(ctx: &ServiceCtx<'_>, pods: &[&Pod]) -> Vec<Finding> {
                     let mut targets: Vec<i32> = served.iter().map(|s| s.1).collect();
                     targets.dedup();
                     if !targets.contains(&probe_port) {
-                        let ports_text: Vec<String> =
-                            served.iter().map(|(sp, n)| format!("{sp} → {n}")).collect();
+                        let ports_text: Vec<String> = served
+                            .iter()
+                            .map(|(sp, n)| {
+                                format!("{} → {n}", endpoint_rules::service_port_text(sp))
+                            })
+                            .collect();
+                        let owner_label = owner_label();
                         out.push(
                             Finding::info(
                                 "RDY-002",
@@ -1446,9 +1450,10 @@ fn no_probe(
     c: &Container,
     sidecar: bool,
     index: usize,
-    served: &[(String, i32)],
+    served: &[(&ServicePort, i32)],
 ) -> Finding {
-    let (sp_text, number) = served[0].clone();
+    let (sp, number) = served[0];
+    let sp_text = endpoint_rules::service_port_text(sp);
     let mut f = Finding::warning(
         "RDY-001",
         format!(
