@@ -97,7 +97,7 @@ fn main() {
     line("snapshot (stripped)", 0, start, loaded);
 
     let before = live();
-    let tables = Tables::build(&snap);
+    let tables = Tables::build_to_keep(&snap);
     line("index tables", snap.pods.len(), before, live());
     drop(tables);
 

@@ -217,7 +217,7 @@ impl Incremental {
     /// Diagnose `snap` in full at `now` (as [`super::diagnose`] with default
     /// options) and keep what it takes to follow changes.
     pub fn new(snap: Snapshot, now: Timestamp) -> Incremental {
-        let tables = Tables::build(&snap);
+        let tables = Tables::build_to_keep(&snap);
         let selectors = Selectors::build(&snap.services);
         let (dns, refs, report) = everything(&snap, &tables, now, None);
         let named_from = named_from(&refs);

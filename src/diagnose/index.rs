@@ -331,19 +331,32 @@ pub struct Tables {
 }
 
 impl Tables {
-    /// Every table in one pass over each object list: O(objects + labels).
-    /// The tables fill in two halves on two threads, of about the same work
-    /// ([`Tables::fill_by_name`], [`Tables::fill_the_rest`]); each table in the
-    /// order of its object list, as inserting one object at a time would.
+    /// Every table in one pass over each object list: O(objects + labels),
+    /// for one diagnosis. The tables fill in two halves on two threads, of
+    /// about the same work ([`Tables::fill_by_name`],
+    /// [`Tables::fill_the_rest`]); each table in the order of its object
+    /// list, as inserting one object at a time would. Lists keep the room
+    /// they grew (about a third empty): they are dropped when the diagnosis
+    /// ends, and fitting them would cost more than it saves.
     pub fn build(snap: &Snapshot) -> Tables {
+        Tables::build_with(snap, false)
+    }
+
+    /// [`Tables::build`] for tables kept and updated for a long time (the
+    /// dashboard's engine): every list fitted to its length.
+    pub fn build_to_keep(snap: &Snapshot) -> Tables {
+        Tables::build_with(snap, true)
+    }
+
+    fn build_with(snap: &Snapshot, fit: bool) -> Tables {
         let (t, rest) = std::thread::scope(|s| {
             let rest = s.spawn(|| {
                 let mut r = Tables::default();
-                r.fill_the_rest(snap);
+                r.fill_the_rest(snap, fit);
                 r
             });
             let mut t = Tables::default();
-            t.fill_by_name(snap);
+            t.fill_by_name(snap, fit);
             (t, rest.join())
         });
         let rest = rest.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
@@ -362,7 +375,7 @@ impl Tables {
 
     /// The first half of [`Tables::build`]: namespaces, nodes, Services and
     /// the pod tables of each pod's own namespace.
-    fn fill_by_name(&mut self, snap: &Snapshot) {
+    fn fill_by_name(&mut self, snap: &Snapshot, fit: bool) {
         let t = self;
         for ns in &snap.namespaces {
             let name = name_of(&ns.metadata);
@@ -395,15 +408,17 @@ impl Tables {
                 Op::Insert,
             );
         }
-        t.services_by_name.shrink_lists();
-        t.services_by_ns.shrink_lists();
-        t.pods_by_ns.shrink_lists();
-        t.pods_by_label.shrink_lists();
+        if fit {
+            t.services_by_name.shrink_lists();
+            t.services_by_ns.shrink_lists();
+            t.pods_by_ns.shrink_lists();
+            t.pods_by_label.shrink_lists();
+        }
     }
 
     /// The second half of [`Tables::build`]: pods by label across
     /// namespaces, and every other object.
-    fn fill_the_rest(&mut self, snap: &Snapshot) {
+    fn fill_the_rest(&mut self, snap: &Snapshot, fit: bool) {
         let t = self;
         for pod in &snap.pods {
             index_pod_across(&mut t.pods_by_pair, pod, Op::Insert);
@@ -472,14 +487,16 @@ impl Tables {
             t.ingresses_by_ns
                 .push(hash(&[ns]), ing, |o| in_ns(&o.metadata, ns));
         }
-        t.pods_by_pair.shrink_lists();
-        t.slices_by_service.shrink_lists();
-        t.slices_by_ns.shrink_lists();
-        t.events_by_uid.shrink_lists();
-        t.events_by_object.shrink_lists();
-        t.workloads_by_ns.shrink_lists();
-        t.network_policies_by_ns.shrink_lists();
-        t.ingresses_by_ns.shrink_lists();
+        if fit {
+            t.pods_by_pair.shrink_lists();
+            t.slices_by_service.shrink_lists();
+            t.slices_by_ns.shrink_lists();
+            t.events_by_uid.shrink_lists();
+            t.events_by_object.shrink_lists();
+            t.workloads_by_ns.shrink_lists();
+            t.network_policies_by_ns.shrink_lists();
+            t.ingresses_by_ns.shrink_lists();
+        }
     }
 
     fn push_workload(&mut self, ns: &str, w: OwnedWorkload) {
@@ -972,4 +989,42 @@ pub fn labels_match(labels: Option<&StringMap>, selector: &StringMap) -> bool {
     selector
         .iter()
         .all(|(k, v)| labels.and_then(|l| l.get(k)) == Some(v))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Tables;
+    use crate::diagnose::testing::snapshot;
+
+    const BASE: &str = include_str!("../../tests/fixtures/engine/base.yaml");
+
+    /// Tables kept by the dashboard have every list fitted to its length;
+    /// those of one diagnosis hold the same objects, in the same order.
+    #[test]
+    fn kept_tables_fit_their_lists_and_hold_the_same_objects() {
+        let snap = snapshot(&[BASE]);
+        let kept = Tables::build_to_keep(&snap);
+        let once = Tables::build(&snap);
+        let lists = |t: &Tables| -> Vec<(usize, usize, Vec<String>)> {
+            let mut out: Vec<_> = t
+                .pods_by_label
+                .values()
+                .chain(t.pods_by_ns.values())
+                .chain(t.pods_by_pair.values())
+                .map(|l| {
+                    let names = l.iter().map(|p| super::name_of(&p.metadata).to_string());
+                    (l.len(), l.capacity(), names.collect())
+                })
+                .collect();
+            out.sort();
+            out
+        };
+        let (kept, once) = (lists(&kept), lists(&once));
+        assert!(kept.iter().any(|(len, _, _)| *len > 1), "{kept:?}");
+        assert!(kept.iter().all(|(len, cap, _)| len == cap), "{kept:?}");
+        let contents = |l: &[(usize, usize, Vec<String>)]| -> Vec<Vec<String>> {
+            l.iter().map(|(_, _, n)| n.clone()).collect()
+        };
+        assert_eq!(contents(&kept), contents(&once));
+    }
 }
