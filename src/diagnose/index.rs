@@ -339,24 +339,14 @@ impl Tables {
     /// they grew (about a third empty): they are dropped when the diagnosis
     /// ends, and fitting them would cost more than it saves.
     pub fn build(snap: &Snapshot) -> Tables {
-        Tables::build_with(snap, false)
-    }
-
-    /// [`Tables::build`] for tables kept and updated for a long time (the
-    /// dashboard's engine): every list fitted to its length.
-    pub fn build_to_keep(snap: &Snapshot) -> Tables {
-        Tables::build_with(snap, true)
-    }
-
-    fn build_with(snap: &Snapshot, fit: bool) -> Tables {
         let (t, rest) = std::thread::scope(|s| {
             let rest = s.spawn(|| {
                 let mut r = Tables::default();
-                r.fill_the_rest(snap, fit);
+                r.fill_the_rest(snap);
                 r
             });
             let mut t = Tables::default();
-            t.fill_by_name(snap, fit);
+            t.fill_by_name(snap);
             (t, rest.join())
         });
         let rest = rest.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
@@ -373,9 +363,33 @@ impl Tables {
         }
     }
 
+    /// [`Tables::build`] for tables kept and updated for a long time (the
+    /// dashboard's engine): every list fitted to its length.
+    pub fn build_to_keep(snap: &Snapshot) -> Tables {
+        let mut t = Tables::build(snap);
+        t.fit_lists();
+        t
+    }
+
+    /// [`Table::shrink_lists`] on every table of lists.
+    fn fit_lists(&mut self) {
+        self.services_by_name.shrink_lists();
+        self.services_by_ns.shrink_lists();
+        self.pods_by_ns.shrink_lists();
+        self.pods_by_label.shrink_lists();
+        self.pods_by_pair.shrink_lists();
+        self.slices_by_service.shrink_lists();
+        self.slices_by_ns.shrink_lists();
+        self.events_by_uid.shrink_lists();
+        self.events_by_object.shrink_lists();
+        self.workloads_by_ns.shrink_lists();
+        self.network_policies_by_ns.shrink_lists();
+        self.ingresses_by_ns.shrink_lists();
+    }
+
     /// The first half of [`Tables::build`]: namespaces, nodes, Services and
     /// the pod tables of each pod's own namespace.
-    fn fill_by_name(&mut self, snap: &Snapshot, fit: bool) {
+    fn fill_by_name(&mut self, snap: &Snapshot) {
         let t = self;
         for ns in &snap.namespaces {
             let name = name_of(&ns.metadata);
@@ -408,17 +422,11 @@ impl Tables {
                 Op::Insert,
             );
         }
-        if fit {
-            t.services_by_name.shrink_lists();
-            t.services_by_ns.shrink_lists();
-            t.pods_by_ns.shrink_lists();
-            t.pods_by_label.shrink_lists();
-        }
     }
 
     /// The second half of [`Tables::build`]: pods by label across
     /// namespaces, and every other object.
-    fn fill_the_rest(&mut self, snap: &Snapshot, fit: bool) {
+    fn fill_the_rest(&mut self, snap: &Snapshot) {
         let t = self;
         for pod in &snap.pods {
             index_pod_across(&mut t.pods_by_pair, pod, Op::Insert);
@@ -486,16 +494,6 @@ impl Tables {
             let ns = ns_of(&ing.metadata);
             t.ingresses_by_ns
                 .push(hash(&[ns]), ing, |o| in_ns(&o.metadata, ns));
-        }
-        if fit {
-            t.pods_by_pair.shrink_lists();
-            t.slices_by_service.shrink_lists();
-            t.slices_by_ns.shrink_lists();
-            t.events_by_uid.shrink_lists();
-            t.events_by_object.shrink_lists();
-            t.workloads_by_ns.shrink_lists();
-            t.network_policies_by_ns.shrink_lists();
-            t.ingresses_by_ns.shrink_lists();
         }
     }
 
@@ -993,10 +991,26 @@ pub fn labels_match(labels: Option<&StringMap>, selector: &StringMap) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::Tables;
+    use super::{Pod, Table, Tables, name_of};
+    use crate::diagnose::dns::test_support::BASE;
     use crate::diagnose::testing::snapshot;
+    use std::sync::Arc;
 
-    const BASE: &str = include_str!("../../tests/fixtures/engine/base.yaml");
+    /// The three pod tables whose lists hold many pods.
+    fn pod_tables(t: &Tables) -> [&Table<Vec<Arc<Pod>>>; 3] {
+        [&t.pods_by_label, &t.pods_by_ns, &t.pods_by_pair]
+    }
+
+    /// The names in each of their lists, sorted.
+    fn pod_lists(t: &Tables) -> Vec<Vec<String>> {
+        let mut out: Vec<Vec<String>> = pod_tables(t)
+            .iter()
+            .flat_map(|t| t.values())
+            .map(|l| l.iter().map(|p| name_of(&p.metadata).to_string()).collect())
+            .collect();
+        out.sort();
+        out
+    }
 
     /// Tables kept by the dashboard have every list fitted to its length;
     /// those of one diagnosis hold the same objects, in the same order.
@@ -1004,27 +1018,13 @@ mod tests {
     fn kept_tables_fit_their_lists_and_hold_the_same_objects() {
         let snap = snapshot(&[BASE]);
         let kept = Tables::build_to_keep(&snap);
-        let once = Tables::build(&snap);
-        let lists = |t: &Tables| -> Vec<(usize, usize, Vec<String>)> {
-            let mut out: Vec<_> = t
-                .pods_by_label
-                .values()
-                .chain(t.pods_by_ns.values())
-                .chain(t.pods_by_pair.values())
-                .map(|l| {
-                    let names = l.iter().map(|p| super::name_of(&p.metadata).to_string());
-                    (l.len(), l.capacity(), names.collect())
-                })
-                .collect();
-            out.sort();
-            out
-        };
-        let (kept, once) = (lists(&kept), lists(&once));
-        assert!(kept.iter().any(|(len, _, _)| *len > 1), "{kept:?}");
-        assert!(kept.iter().all(|(len, cap, _)| len == cap), "{kept:?}");
-        let contents = |l: &[(usize, usize, Vec<String>)]| -> Vec<Vec<String>> {
-            l.iter().map(|(_, _, n)| n.clone()).collect()
-        };
-        assert_eq!(contents(&kept), contents(&once));
+        let sizes: Vec<(usize, usize)> = pod_tables(&kept)
+            .iter()
+            .flat_map(|t| t.values())
+            .map(|l| (l.len(), l.capacity()))
+            .collect();
+        assert!(sizes.iter().any(|(len, _)| *len > 1), "{sizes:?}");
+        assert!(sizes.iter().all(|(len, cap)| len == cap), "{sizes:?}");
+        assert_eq!(pod_lists(&kept), pod_lists(&Tables::build(&snap)));
     }
 }
