@@ -190,18 +190,7 @@ pub fn expected_listing(
         return Err(Unlisted::NodeMissing(node.to_string()));
     }
     // Decided without allocating: this runs for every selected pod.
-    let mut v4 = false;
-    let mut v6 = false;
-    for f in pod_ip_iter(pod).filter_map(Family::of_ip) {
-        match f {
-            Family::V4 => v4 = true,
-            Family::V6 => v6 = true,
-        }
-    }
-    let has = |f: &Family| match f {
-        Family::V4 => v4,
-        Family::V6 => v6,
-    };
+    let has = |f: &Family| pod_ip_iter(pod).any(|ip| Family::of_ip(ip) == Some(*f));
     if want.iter().any(has) {
         return Ok(());
     }
