@@ -217,35 +217,26 @@ fn missing_services(
         .collect()
 }
 
-/// `f` over `items`, in order, on up to as many threads as the machine has
-/// cores: Services are independent once the index, cluster DNS and the
-/// references are built.
+/// `f` over `items`, in order, on every core (rayon's pool): Services are
+/// independent once the index, cluster DNS and the references are built, and
+/// so are namespaces while the references are found. Work is stolen in small
+/// pieces as threads run dry, so a run of costly items (a namespace with many
+/// clients, Services with many pods) or a core busy with other work does not
+/// leave the other cores waiting at the end. A panic in `f` reaches the
+/// caller as if `f` had run here.
 fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    /// Below this, a thread costs more than it saves.
-    const MIN_PER_THREAD: usize = 64;
-    let threads = std::thread::available_parallelism()
-        .map_or(1, std::num::NonZero::get)
-        .min(items.len() / MIN_PER_THREAD)
-        .max(1);
-    if threads == 1 {
+    use rayon::prelude::*;
+    /// Below this, handing items to another thread costs more than it saves.
+    const MIN_PER_TASK: usize = 16;
+    if items.len() < 2 * MIN_PER_TASK {
+        // The dashboard's update after one change walks a handful of Services.
         return items.iter().map(&f).collect();
     }
-    let chunk = items.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = items
-            .chunks(chunk)
-            .map(|part| scope.spawn(|| part.iter().map(&f).collect::<Vec<R>>()))
-            .collect();
-        let mut out = Vec::with_capacity(items.len());
-        for handle in handles {
-            match handle.join() {
-                Ok(part) => out.extend(part),
-                // A check panicked: let the caller see it as if run here.
-                Err(panic) => std::panic::resume_unwind(panic),
-            }
-        }
-        out
-    })
+    items
+        .par_iter()
+        .with_min_len(MIN_PER_TASK)
+        .map(&f)
+        .collect()
 }
 
 /// Walk one existing Service through the seven steps.
