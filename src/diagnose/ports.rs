@@ -283,15 +283,15 @@ fn check_named(
     pods: &[&Pod],
 ) -> (Vec<Finding>, Option<String>) {
     let proto = endpoint_rules::protocol(sp.protocol.as_deref());
-    let mut resolved: Vec<(i32, &Pod, String)> = Vec::new();
+    // Where each pod resolves it; described only when replicas disagree.
+    let mut resolved: Vec<(i32, &Pod, Option<DeclaredPort<'_>>)> = Vec::new();
     let mut unresolved: Vec<(String, &Pod)> = Vec::new();
     let mut candidates: BTreeSet<(Option<&str>, i32)> = BTreeSet::new();
     let mut candidate: Option<DeclaredPort<'_>> = None;
     for p in pods {
         let spec = p.spec.as_ref();
         if let Some(r) = endpoint_rules::resolve(spec, sp) {
-            let on = r.declared.map_or_else(String::new, |d| d.describe());
-            resolved.push((r.number, p, on));
+            resolved.push((r.number, p, r.declared));
             continue;
         }
         let declared = spec.map(endpoint_rules::declared_ports).unwrap_or_default();
@@ -363,7 +363,10 @@ fn check_named(
     if numbers.len() > 1 {
         let lines: Vec<(String, &Pod)> = resolved
             .iter()
-            .map(|(n, p, on)| (format!("{name} → {n} ({on})"), *p))
+            .map(|(n, p, on)| {
+                let on = on.as_ref().map_or_else(String::new, DeclaredPort::describe);
+                (format!("{name} → {n} ({on})"), *p)
+            })
             .collect();
         out.push(
             Finding::warning(
@@ -647,6 +650,14 @@ mod tests {
             finding(s, "PORT-002")
                 .message
                 .ends_with("resolves to different ports: 8080, 9090")
+        );
+        // Each pod's port is described only here, where replicas disagree.
+        assert_eq!(
+            finding(s, "PORT-002").evidence,
+            [
+                "pod differ-1: http → 8080 (http 8080/TCP (container app))",
+                "pod differ-2: http → 9090 (http 9090/TCP (container app))"
+            ]
         );
     }
 
