@@ -818,16 +818,26 @@ fn pending_finding(idx: &Index<'_>, owner: &str, group: &[&Pod]) -> Finding {
             .and_then(|s| s.unschedulable)
             .unwrap_or(false);
         let labels = node.metadata.labels.as_deref();
-        let unmatched: Vec<(&CompactString, &CompactString)> = node_selector
-            .into_iter()
-            .flatten()
-            .filter(|(k, v)| labels.and_then(|l| l.get(k)) != Some(*v))
-            .collect();
+        let removable =
+            !taints.is_empty() && taints.iter().all(|t| !scheduling::is_condition_taint(t));
+        let described = lines.len() < SHOWN_NODES;
+        // The nodeSelector pairs this node lacks, compared only when a line
+        // or a fix can use them: a Service's pending pods are weighed
+        // against every node, and most nodes are neither shown nor a fix.
+        let may_fix = (removable && !cordoned && taint_only.is_none())
+            || (cordoned && taints.is_empty() && cordoned_only.is_none());
+        let unmatched: Vec<(&CompactString, &CompactString)> = match node_selector {
+            Some(wanted) if described || may_fix => wanted
+                .iter()
+                .filter(|(k, v)| labels.and_then(|l| l.get(k)) != Some(*v))
+                .collect(),
+            _ => Vec::new(),
+        };
         if taints.iter().any(|t| scheduling::is_condition_taint(t)) {
             node_cause = true;
         }
         // Every node counts for the fix; only the first few are described.
-        if lines.len() < SHOWN_NODES {
+        if described {
             let mut reasons = Vec::new();
             if !taints.is_empty() {
                 let t: Vec<String> = taints.iter().map(|t| scheduling::taint_text(t)).collect();
@@ -847,8 +857,6 @@ fn pending_finding(idx: &Index<'_>, owner: &str, group: &[&Pod]) -> Finding {
                 lines.push(format!("node {name}: {}", reasons.join("; ")));
             }
         }
-        let removable =
-            !taints.is_empty() && taints.iter().all(|t| !scheduling::is_condition_taint(t));
         if removable && !cordoned && unmatched.is_empty() && taint_only.is_none() {
             taint_only = Some((name, taints));
         } else if cordoned && taints.is_empty() && unmatched.is_empty() && cordoned_only.is_none() {
@@ -1910,6 +1918,43 @@ mod tests {
             commands(f)
                 .iter()
                 .any(|c| c.starts_with("kubectl taint nodes cp-1"))
+        );
+    }
+
+    /// Nodes past the described ten still decide the fix, nodeSelector
+    /// included: `bb-0`'s taint is removable but the pod's `disk=ssd` keeps
+    /// it off anyway, so the taint to remove is `cp-1`'s, which has the label.
+    /// Neither is described (eleven nodes sort before them).
+    #[test]
+    fn pod_002_weighs_the_node_selector_of_nodes_not_described() {
+        let mut extra: String = (0..11)
+            .map(|i| {
+                format!(
+                    "---\napiVersion: v1\nkind: Node\nmetadata: {{name: aa-{i:02}}}\nstatus: {{conditions: [{{type: Ready, status: \"True\"}}]}}\n"
+                )
+            })
+            .collect();
+        extra.push_str(
+            "---\napiVersion: v1\nkind: Node\nmetadata: {name: bb-0}\nspec: {taints: [{key: dedicated, value: batch, effect: NoSchedule}]}\nstatus: {conditions: [{type: Ready, status: \"True\"}]}\n",
+        );
+        let r = run(&[BASE, POD_002, &extra]);
+        let f = finding(pods(&r, "sched", "db"), "POD-002");
+        assert!(
+            !f.evidence.iter().any(|e| e.starts_with("node bb-0")),
+            "{f:#?}"
+        );
+        assert!(
+            !f.evidence.iter().any(|e| e.starts_with("node cp-1")),
+            "{f:#?}"
+        );
+        let taints: Vec<&str> = commands(f)
+            .into_iter()
+            .filter(|c| c.starts_with("kubectl taint"))
+            .collect();
+        assert_eq!(
+            taints,
+            ["kubectl taint nodes cp-1 node-role.kubernetes.io/control-plane:NoSchedule-"],
+            "{f:#?}"
         );
     }
 
