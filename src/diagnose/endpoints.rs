@@ -27,8 +27,8 @@ use super::permissions;
 use super::pod_status;
 use super::report::{Finding, StepId, StepReport};
 use super::service::{REVISION_LABELS, json_patch, selector_text};
-use crate::model::Pod;
 use crate::model::StringMap;
+use crate::model::{Pod, Shared};
 use crate::snapshot::Resource;
 
 /// The label the EndpointSlice controller sets on the slices it manages.
@@ -283,11 +283,28 @@ fn check_selector(ctx: &ServiceCtx<'_>, sel: &StringMap) -> Vec<Finding> {
         ));
     }
 
-    // Closest pods: those carrying at least one of the selector's keys.
-    let mut near: Vec<NearMiss<'_>> = idx
-        .pods_with_a_key_of(ns, sel)
-        .map(|p| diff_pod(p, sel))
-        .collect();
+    // Closest pods: those carrying at least one of the selector's keys. The
+    // comparison depends on the labels alone, and replicas share one pooled
+    // label map: each distinct map is compared (edit distances) once.
+    let mut near: Vec<NearMiss<'_>> = Vec::new();
+    let mut compared: foldhash::HashMap<Option<*const StringMap>, usize> = Default::default();
+    for p in idx.pods_with_a_key_of(ns, sel) {
+        let labels = p.metadata.labels.as_ref().map(Shared::as_ptr);
+        match compared.get(&labels) {
+            Some(&at) => {
+                let same = NearMiss {
+                    pod: p,
+                    diffs: near[at].diffs.clone(),
+                    ..near[at]
+                };
+                near.push(same);
+            }
+            None => {
+                compared.insert(labels, near.len());
+                near.push(diff_pod(p, sel));
+            }
+        }
+    }
     near.sort_by(|a, b| {
         b.rank
             .cmp(&a.rank)
@@ -1418,6 +1435,50 @@ mod tests {
     const EP_001: &str = include_str!("../../tests/fixtures/engine/endpoints/ep-001.yaml");
     const EP_002: &str = include_str!("../../tests/fixtures/engine/endpoints/ep-002.yaml");
     const EP_005_006: &str = include_str!("../../tests/fixtures/engine/endpoints/ep-005-006.yaml");
+
+    /// Pods with the same labels share one pooled label map and are compared
+    /// once, but each stays its own near miss: a bare pod that looks like a
+    /// ReplicaSet's replica is still named, under its own owner.
+    #[test]
+    fn sel_001_near_misses_with_the_same_labels_keep_their_own_pods() {
+        const TWINS: &str = r#"
+apiVersion: v1
+kind: Namespace
+metadata: {name: twins}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: twins}
+spec:
+  selector: {app: web-v2}
+  ports: [{port: 80, targetPort: 8080}]
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: a-replica
+  namespace: twins
+  labels: {app: web}
+  ownerReferences: [{apiVersion: apps/v1, kind: ReplicaSet, name: web-5d8, uid: u-rs, controller: true}]
+spec: {containers: [{name: web, image: web}]}
+status: {phase: Running}
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: b-bare
+  namespace: twins
+  labels: {app: web}
+spec: {containers: [{name: web, image: web}]}
+status: {phase: Running}
+"#;
+        let r = run(&[BASE, TWINS]);
+        let f = finding(endpoints(&r, "twins", "web"), "SEL-001");
+        for pod in ["a-replica", "b-bare"] {
+            let line = format!("pod {pod} has app=web (wanted app=web-v2)");
+            assert!(f.evidence.contains(&line), "{line}: {f:#?}");
+        }
+    }
 
     #[test]
     fn sel_001_near_miss_unrelated_pod_gets_no_fix() {
