@@ -77,17 +77,16 @@ pub fn diagnose(snap: &Snapshot, now: Timestamp, options: &Options) -> Report {
     // With a focus, only the references that name a Service reported.
     let reported = |t: &ServiceRef| find_service(&services, &t.namespace, &t.name).is_ok();
     let focus = options.service.as_deref();
-    let references = std::thread::scope(|scope| {
-        // The tables hold a reference to nearly every object: releasing
-        // them (about 10 ms at L) is left to another core while this one
-        // takes the references apart.
-        scope.spawn(move || drop(tables));
-        references
-            .into_iter()
-            .filter(|r| focus.is_none() || r.targets.iter().any(reported))
-            .map(|r| r.report)
-            .collect()
-    });
+    let ((), references) = rayon::join(
+        move || tables.release(),
+        || {
+            references
+                .into_iter()
+                .filter(|r| focus.is_none() || r.targets.iter().any(reported))
+                .map(|r| r.report)
+                .collect()
+        },
+    );
 
     Report {
         schema: SCHEMA,
