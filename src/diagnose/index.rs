@@ -957,14 +957,25 @@ impl<'a> Index<'a> {
         &self,
         pods: impl IntoIterator<Item = &'p Pod>,
     ) -> Vec<Option<Workload<'a>>> {
-        let mut known: foldhash::HashMap<(*const Vec<OwnerReference>, &str), Option<Workload<'a>>> =
-            Default::default();
+        type Key<'p> = (*const Vec<OwnerReference>, &'p str);
+        let mut known: foldhash::HashMap<Key<'p>, Option<Workload<'a>>> = Default::default();
+        // Replicas also come one after another: the previous pod's answer
+        // serves without a lookup.
+        let mut last: Option<(Key<'p>, Option<Workload<'a>>)> = None;
         pods.into_iter()
             .map(|p| match &p.metadata.owner_references {
                 None => None,
-                Some(owners) => *known
-                    .entry((Shared::as_ptr(owners), ns_of(&p.metadata)))
-                    .or_insert_with(|| self.top_owner(p)),
+                Some(owners) => {
+                    let key = (Shared::as_ptr(owners), ns_of(&p.metadata));
+                    match last {
+                        Some((k, owner)) if k == key => owner,
+                        _ => {
+                            let owner = *known.entry(key).or_insert_with(|| self.top_owner(p));
+                            last = Some((key, owner));
+                            owner
+                        }
+                    }
+                }
             })
             .collect()
     }

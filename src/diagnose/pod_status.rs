@@ -5,11 +5,11 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{OwnerReference, Time};
 use k8s_openapi::jiff::Timestamp;
 
 use super::index::{Index, controller_of};
-use crate::model::{Container, ContainerStatus, Pod, PodCondition};
+use crate::model::{Container, ContainerStatus, Pod, PodCondition, Shared};
 
 /// `status.phase`, `Pending` when the API has not set it yet.
 /// Waiting reasons that mean a container cannot run by itself (POD-001 ERR;
@@ -84,24 +84,56 @@ pub fn by_owner<'a>(
     pods: impl IntoIterator<Item = &'a Pod>,
 ) -> BTreeMap<String, Vec<&'a Pod>> {
     let mut out: BTreeMap<String, Vec<&'a Pod>> = BTreeMap::new();
-    // A group depends only on the pod's namespace and controller, which
-    // replicas share: each is looked up and named once, not once per pod.
+    // A group depends only on the pod's namespace and owner list, which
+    // replicas share (the list is pooled) and which come one after another:
+    // a run of such pods is looked up and named once, and joins its group
+    // once. A group met again after another is found by its name.
     let mut known: foldhash::HashMap<(&str, &str, &str), String> = Default::default();
+    let mut run: Option<(Owners<'a>, String, Vec<&'a Pod>)> = None;
     for p in pods {
-        let Some((kind, name)) = controller_of(&p.metadata) else {
-            out.entry(owner_group(idx, p)).or_default().push(p);
+        let owners = Owners::of(p);
+        if let Some((key, _, list)) = &mut run
+            && *key == owners
+        {
+            list.push(p);
             continue;
+        }
+        let group = match controller_of(&p.metadata) {
+            None => owner_group(idx, p),
+            Some((kind, name)) => known
+                .entry((ns_of(p), kind, name))
+                .or_insert_with(|| owner_group(idx, p))
+                .clone(),
         };
-        let key = (p.metadata.namespace.as_deref().unwrap_or(""), kind, name);
-        let group = known.entry(key).or_insert_with(|| owner_group(idx, p));
-        match out.get_mut(group) {
-            Some(list) => list.push(p),
-            None => {
-                out.insert(group.clone(), vec![p]);
-            }
+        if let Some((_, group, list)) = run.replace((owners, group, vec![p])) {
+            out.entry(group).or_default().extend(list);
         }
     }
+    if let Some((_, group, list)) = run {
+        out.entry(group).or_default().extend(list);
+    }
     out
+}
+
+/// What a pod's [`owner_group`] depends on: its namespace and its owner
+/// list, compared by the pooled list's address (replicas share one).
+#[derive(PartialEq, Eq)]
+struct Owners<'a> {
+    namespace: &'a str,
+    list: Option<*const Vec<OwnerReference>>,
+}
+
+impl<'a> Owners<'a> {
+    fn of(pod: &'a Pod) -> Self {
+        Owners {
+            namespace: ns_of(pod),
+            list: pod.metadata.owner_references.as_ref().map(Shared::as_ptr),
+        }
+    }
+}
+
+fn ns_of(pod: &Pod) -> &str {
+    pod.metadata.namespace.as_deref().unwrap_or("")
 }
 
 /// The [`owner_group`] of pods without a controller.
@@ -248,6 +280,85 @@ mod tests {
         assert!(condition(&pod, "Ready").is_none());
         let asked = std::panic::catch_unwind(|| condition(&pod, "ContainersReady").is_some());
         assert!(asked.is_err(), "ContainersReady is dropped when decoded");
+    }
+
+    /// Replicas are grouped run by run: a group met again after another
+    /// gets the later pods too, in order; a pod with the same owner list in
+    /// another namespace has that namespace's owner; bare pods go together.
+    #[test]
+    fn by_owner_groups_runs_and_keeps_the_pods_order() {
+        let pod = |ns: &str, name: &str, rs: Option<&str>| {
+            let owners = rs.map(|rs| {
+                serde_json::json!([{"apiVersion": "apps/v1", "kind": "ReplicaSet",
+                    "name": rs, "uid": "u", "controller": true}])
+            });
+            let pod: Pod = serde_json::from_value(serde_json::json!({
+                "metadata": {"namespace": ns, "name": name, "ownerReferences": owners}
+            }))
+            .expect("a pod decodes");
+            pod
+        };
+        let pods = [
+            pod("a", "x-1", Some("x")),
+            pod("a", "x-2", Some("x")),
+            pod("a", "y-1", Some("y")),
+            pod("a", "bare-1", None),
+            pod("a", "x-3", Some("x")),
+            pod("b", "x-1", Some("x")),
+            pod("a", "bare-2", None),
+        ];
+        // In namespace b, ReplicaSet x belongs to Deployment web.
+        let snap = crate::diagnose::testing::snapshot(&[r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: b}
+spec:
+  selector: {matchLabels: {app: web}}
+  template: {metadata: {labels: {app: web}}, spec: {containers: [{name: web, image: web}]}}
+---
+apiVersion: apps/v1
+kind: ReplicaSet
+metadata:
+  name: x
+  namespace: b
+  ownerReferences: [{apiVersion: apps/v1, kind: Deployment, name: web, uid: d, controller: true}]
+spec: {selector: {matchLabels: {app: web}}}
+"#]);
+        let tables = crate::diagnose::index::Tables::build(&snap);
+        let idx = Index::new(&snap, &tables, crate::diagnose::testing::now());
+        let groups: Vec<(String, Vec<String>)> = by_owner(&idx, pods.iter())
+            .into_iter()
+            .map(|(group, list)| {
+                let names = list
+                    .iter()
+                    .map(|p| format!("{}/{}", ns_of(p), name(p)))
+                    .collect();
+                (group, names)
+            })
+            .collect();
+        let expect = |group: &str, names: &[&str]| {
+            (
+                group.to_string(),
+                names.iter().map(|n| n.to_string()).collect::<Vec<_>>(),
+            )
+        };
+        assert_eq!(
+            groups,
+            [
+                expect("Deployment/web", &["b/x-1"]),
+                expect("ReplicaSet/x", &["a/x-1", "a/x-2", "a/x-3"]),
+                expect("ReplicaSet/y", &["a/y-1"]),
+                expect(BARE, &["a/bare-1", "a/bare-2"]),
+            ]
+        );
+        // The same for Index::top_owners, which also reuses the previous
+        // pod's answer: x-3 and b's x-1 follow each other with one list.
+        let tops: Vec<Option<&str>> = idx
+            .top_owners(pods[4..6].iter())
+            .iter()
+            .map(|w| w.map(|w| w.name()))
+            .collect();
+        assert_eq!(tops, [None, Some("web")]);
     }
 
     #[test]
