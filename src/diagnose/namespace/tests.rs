@@ -449,3 +449,67 @@ spec:
         report.references
     );
 }
+
+/// A workload's pods are found even when another workload's pods come
+/// between them by name: the reference is shown through `p-1`, the ready
+/// one, though `p-2` (another Deployment's) comes before `p-3`.
+#[test]
+fn a_client_is_shown_through_its_ready_pod_among_interleaved_replicas() {
+    let deployment = |name: &str, env: &str| {
+        format!(
+            r#"---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: {name}, namespace: shop}}
+spec:
+  selector: {{matchLabels: {{app: {name}}}}}
+  template:
+    metadata: {{labels: {{app: {name}}}}}
+    spec:
+      containers: [{{name: app, image: app, env: [{env}]}}]
+---
+apiVersion: apps/v1
+kind: ReplicaSet
+metadata:
+  name: {name}-1
+  namespace: shop
+  labels: {{app: {name}}}
+  ownerReferences: [{{apiVersion: apps/v1, kind: Deployment, name: {name}, uid: d-{name}, controller: true}}]
+spec: {{selector: {{matchLabels: {{app: {name}}}}}}}
+"#
+        )
+    };
+    let pod = |name: &str, rs: &str, ready: &str, ip: u8| {
+        format!(
+            r#"---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: {name}
+  namespace: shop
+  labels: {{app: {rs}}}
+  ownerReferences: [{{apiVersion: apps/v1, kind: ReplicaSet, name: {rs}-1, uid: rs-{rs}, controller: true}}]
+spec: {{containers: [{{name: app, image: app}}]}}
+status:
+  phase: Running
+  podIP: 10.0.9.{ip}
+  conditions: [{{type: Ready, status: "{ready}"}}]
+"#
+        )
+    };
+    let objects = [
+        deployment("caller", r#"{name: WEB_URL, value: "http://web:80"}"#),
+        deployment("other", r#"{name: LOG_LEVEL, value: info}"#),
+        pod("p-1", "caller", "True", 1),
+        pod("p-2", "other", "True", 2),
+        pod("p-3", "caller", "False", 3),
+    ]
+    .concat();
+    let report = run(&[BASE, &objects]);
+    let r = reference(&report, "env WEB_URL");
+    assert_eq!(
+        (r.from.workload.as_deref(), r.from.name.as_str()),
+        (Some("deployment/caller"), "p-1"),
+        "{r:#?}"
+    );
+}
