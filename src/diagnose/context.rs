@@ -42,8 +42,7 @@ impl<'a> ServiceCtx<'a> {
         references: &'a [&'a TracedReference],
         dns: &'a ClusterDns,
     ) -> Self {
-        let namespace = svc.metadata.namespace.as_deref().unwrap_or("default");
-        let name = svc.metadata.name.as_deref().unwrap_or("");
+        let (namespace, name) = super::key_of(svc);
         let selector = svc
             .spec
             .as_ref()

@@ -41,7 +41,9 @@ use super::dns::{self, ClusterDns};
 use super::index::{Index, SERVICE_NAME_LABEL, Tables};
 use super::namespace::{self, TracedReference, reference_order};
 use super::report::{Report, SCHEMA, ServiceRef, ServiceReport};
-use super::{Options, find_service, missing_service, missing_services, service_reports, walk};
+use super::{
+    Options, find_service, key_of, missing_service, missing_services, service_reports, walk,
+};
 use crate::model::StringMap;
 use crate::model::{EndpointSlice, Event, Object, Pod, Service};
 use crate::snapshot::Snapshot;
@@ -97,13 +99,6 @@ struct Selectors {
     by_key: HashMap<(String, String), usize>,
 }
 
-fn ns_name(svc: &Service) -> (&str, &str) {
-    (
-        svc.metadata.namespace.as_deref().unwrap_or("default"),
-        svc.metadata.name.as_deref().unwrap_or(""),
-    )
-}
-
 /// The selector the engine reads: a non-empty one (`ServiceCtx::selector`).
 fn selector_of(svc: &Service) -> Option<&StringMap> {
     svc.spec
@@ -116,7 +111,7 @@ impl Selectors {
     fn build(services: &[Arc<Service>]) -> Selectors {
         let mut out = Selectors::default();
         for (i, svc) in services.iter().enumerate() {
-            let (ns, name) = ns_name(svc);
+            let (ns, name) = key_of(svc);
             out.by_key.insert((ns.to_string(), name.to_string()), i);
             let Some(selector) = selector_of(svc) else {
                 out.selectorless.entry(ns.to_string()).or_default().push(i);
@@ -470,10 +465,10 @@ impl Incremental {
         let mut keys: HashSet<ServiceRef> = targets.clone();
         let walk_list: Vec<usize> = services
             .into_iter()
-            .filter(|i| self.snap.scope.contains(ns_name(&self.snap.services[*i]).0))
+            .filter(|i| self.snap.scope.contains(key_of(&self.snap.services[*i]).0))
             .collect();
         for i in &walk_list {
-            let (ns, name) = ns_name(&self.snap.services[*i]);
+            let (ns, name) = key_of(&self.snap.services[*i]);
             keys.insert(ServiceRef {
                 namespace: ns.to_string(),
                 name: name.to_string(),
@@ -498,7 +493,7 @@ impl Incremental {
         let mut walked = 0;
         for i in walk_list {
             let svc = &self.snap.services[i];
-            let (ns, name) = ns_name(svc);
+            let (ns, name) = key_of(svc);
             let key = ServiceRef {
                 namespace: ns.to_string(),
                 name: name.to_string(),

@@ -175,7 +175,7 @@ fn find_service(
 }
 
 /// `(namespace, name)` of a Service, as the API defaults an unset namespace.
-fn key_of(svc: &Service) -> (&str, &str) {
+pub(crate) fn key_of(svc: &Service) -> (&str, &str) {
     (
         svc.metadata.namespace.as_deref().unwrap_or("default"),
         svc.metadata.name.as_deref().unwrap_or(""),
