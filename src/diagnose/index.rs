@@ -983,10 +983,7 @@ impl<'a> Index<'a> {
     /// The controller's `kind/name` of a pod's top owner as seen from its
     /// ownerReferences, even when that owner is not in the snapshot (a Job).
     pub fn owner_label(&self, pod: &Pod) -> String {
-        if let Some(w) = self.top_owner(pod) {
-            return format!("{}/{}", w.kind(), w.name());
-        }
-        match controller_of(&pod.metadata) {
+        match owner_of(self.top_owner(pod), pod) {
             Some((kind, name)) => format!("{kind}/{name}"),
             None => format!("Pod/{}", name_of(&pod.metadata)),
         }
@@ -1048,6 +1045,16 @@ pub fn controller_of(meta: &Meta) -> Option<(&str, &str)> {
         .iter()
         .find(|o| o.controller == Some(true))
         .map(|o| (o.kind.as_str(), o.name.as_str()))
+}
+
+/// The `(kind, name)` a pod is owned by, given its [`Index::top_owner`]
+/// `top`: that workload, else its controller as the pod names it (a Job, or
+/// an owner not in the snapshot); `None` for a pod without a controller.
+pub fn owner_of<'p>(top: Option<Workload<'p>>, pod: &'p Pod) -> Option<(&'p str, &'p str)> {
+    match top {
+        Some(w) => Some((w.kind(), w.name())),
+        None => controller_of(&pod.metadata),
+    }
 }
 
 /// Whether `labels` has every `key=value` of `selector` (equality selector).

@@ -5,11 +5,11 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{OwnerReference, Time};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::jiff::Timestamp;
 
-use super::index::{Index, controller_of};
-use crate::model::{Container, ContainerStatus, Pod, PodCondition, Shared};
+use super::index::{Index, controller_of, owner_of};
+use crate::model::{Container, ContainerStatus, Pod, PodCondition};
 
 /// `status.phase`, `Pending` when the API has not set it yet.
 /// Waiting reasons that mean a container cannot run by itself (POD-001 ERR;
@@ -78,62 +78,27 @@ pub fn owner_group(idx: &Index<'_>, pod: &Pod) -> String {
 }
 
 /// Pods grouped by [`owner_group`] (`Deployment/web`, `bare pods`), each
-/// group in the pods' order.
+/// group in the pods' order. Owners are found through
+/// [`Index::top_owners`] (once per run of replicas) and each group is
+/// named once.
 pub fn by_owner<'a>(
     idx: &Index<'_>,
     pods: impl IntoIterator<Item = &'a Pod>,
 ) -> BTreeMap<String, Vec<&'a Pod>> {
-    let mut out: BTreeMap<String, Vec<&'a Pod>> = BTreeMap::new();
-    // A group depends only on the pod's namespace and owner list, which
-    // replicas share (the list is pooled) and which come one after another:
-    // a run of such pods is looked up and named once, and joins its group
-    // once. A group met again after another is found by its name.
-    let mut known: foldhash::HashMap<(&str, &str, &str), String> = Default::default();
-    let mut run: Option<(Owners<'a>, String, Vec<&'a Pod>)> = None;
-    for p in pods {
-        let owners = Owners::of(p);
-        if let Some((key, _, list)) = &mut run
-            && *key == owners
-        {
-            list.push(p);
-            continue;
-        }
-        let group = match controller_of(&p.metadata) {
-            None => owner_group(idx, p),
-            Some((kind, name)) => known
-                .entry((ns_of(p), kind, name))
-                .or_insert_with(|| owner_group(idx, p))
-                .clone(),
-        };
-        if let Some((_, group, list)) = run.replace((owners, group, vec![p])) {
-            out.entry(group).or_default().extend(list);
-        }
+    let pods: Vec<&'a Pod> = pods.into_iter().collect();
+    let tops = idx.top_owners(pods.iter().copied());
+    let mut groups: foldhash::HashMap<Option<(&str, &str)>, Vec<&'a Pod>> = Default::default();
+    for (pod, top) in pods.iter().copied().zip(&tops) {
+        groups.entry(owner_of(*top, pod)).or_default().push(pod);
     }
-    if let Some((_, group, list)) = run {
-        out.entry(group).or_default().extend(list);
-    }
-    out
-}
-
-/// What a pod's [`owner_group`] depends on: its namespace and its owner
-/// list, compared by the pooled list's address (replicas share one).
-#[derive(PartialEq, Eq)]
-struct Owners<'a> {
-    namespace: &'a str,
-    list: Option<*const Vec<OwnerReference>>,
-}
-
-impl<'a> Owners<'a> {
-    fn of(pod: &'a Pod) -> Self {
-        Owners {
-            namespace: ns_of(pod),
-            list: pod.metadata.owner_references.as_ref().map(Shared::as_ptr),
-        }
-    }
-}
-
-fn ns_of(pod: &Pod) -> &str {
-    pod.metadata.namespace.as_deref().unwrap_or("")
+    groups
+        .into_iter()
+        .map(|(owner, list)| {
+            let group =
+                owner.map_or_else(|| BARE.to_string(), |(kind, name)| format!("{kind}/{name}"));
+            (group, list)
+        })
+        .collect()
 }
 
 /// The [`owner_group`] of pods without a controller.
@@ -282,11 +247,12 @@ mod tests {
         assert!(asked.is_err(), "ContainersReady is dropped when decoded");
     }
 
-    /// Replicas are grouped run by run: a group met again after another
-    /// gets the later pods too, in order; a pod with the same owner list in
-    /// another namespace has that namespace's owner; bare pods go together.
+    /// A group met again after another gets the later pods too, in order; a
+    /// pod with the same (pooled) owner list in another namespace has that
+    /// namespace's owner, though `top_owners` reuses the previous pod's
+    /// answer; bare pods go together.
     #[test]
-    fn by_owner_groups_runs_and_keeps_the_pods_order() {
+    fn by_owner_groups_by_top_owner_and_keeps_the_pods_order() {
         let pod = |ns: &str, name: &str, rs: Option<&str>| {
             let owners = rs.map(|rs| {
                 serde_json::json!([{"apiVersion": "apps/v1", "kind": "ReplicaSet",
@@ -331,7 +297,13 @@ spec: {selector: {matchLabels: {app: web}}}
             .map(|(group, list)| {
                 let names = list
                     .iter()
-                    .map(|p| format!("{}/{}", ns_of(p), name(p)))
+                    .map(|p| {
+                        format!(
+                            "{}/{}",
+                            p.metadata.namespace.as_deref().unwrap_or(""),
+                            name(p)
+                        )
+                    })
                     .collect();
                 (group, names)
             })
