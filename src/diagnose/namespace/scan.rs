@@ -163,34 +163,16 @@ pub fn scan(idx: &Index<'_>, namespaces: &[&str]) -> Vec<Found> {
             .map(|p| &**p)
             .filter(|p| !is_terminal(p))
             .collect();
-        // Replicas come one after another: while the workload is the
-        // previous pod's, the pod joins the same list without a lookup.
-        let mut run: Option<(Workload<'_>, Vec<&Pod>)> = None;
+        // `top_owners` looks an owner up once per run of replicas.
         for (pod, owner) in live
             .iter()
             .copied()
             .zip(idx.top_owners(live.iter().copied()))
         {
             match owner {
-                Some(w) => match &mut run {
-                    Some((last, list)) if std::ptr::eq(last.meta(), w.meta()) => list.push(pod),
-                    _ => {
-                        if let Some((last, list)) = run.replace((w, vec![pod])) {
-                            by_owner
-                                .entry((last.kind(), last.name()))
-                                .or_default()
-                                .extend(list);
-                        }
-                    }
-                },
+                Some(w) => by_owner.entry((w.kind(), w.name())).or_default().push(pod),
                 None => uncovered.entry(idx.owner_label(pod)).or_default().push(pod),
             }
-        }
-        if let Some((last, list)) = run {
-            by_owner
-                .entry((last.kind(), last.name()))
-                .or_default()
-                .extend(list);
         }
         for w in idx.workloads_in(ns) {
             let Some(spec) = w.template().and_then(|t| t.spec.as_ref()) else {
