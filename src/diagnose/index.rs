@@ -394,30 +394,18 @@ impl Tables {
             ingresses_by_ns,
         } = self;
         // The two label tables are the largest, one in each half.
-        let by_name = (
-            namespaces,
-            nodes,
-            services,
-            services_by_name,
-            services_by_ns,
+        rayon::join(
+            move || {
+                drop((namespaces, nodes, services, services_by_name));
+                drop((services_by_ns, pods, pods_by_label));
+            },
+            move || {
+                drop((pods_by_ns, pods_by_pair, slices_by_service, slices_by_ns));
+                drop((endpoints, events_by_uid, events_by_object, config_maps));
+                drop((deployments, replica_sets, stateful_sets, daemon_sets));
+                drop((workloads_by_ns, network_policies_by_ns, ingresses_by_ns));
+            },
         );
-        let by_name = (by_name, pods, pods_by_label);
-        let rest = (pods_by_ns, pods_by_pair, slices_by_service, slices_by_ns);
-        let rest = (
-            rest,
-            endpoints,
-            events_by_uid,
-            events_by_object,
-            config_maps,
-        );
-        let rest = (rest, deployments, replica_sets, stateful_sets, daemon_sets);
-        let rest = (
-            rest,
-            workloads_by_ns,
-            network_policies_by_ns,
-            ingresses_by_ns,
-        );
-        rayon::join(move || drop(by_name), move || drop(rest));
     }
 
     /// [`Tables::build`] for tables kept and updated for a long time (the
