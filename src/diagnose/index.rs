@@ -655,7 +655,7 @@ fn index_pod_by_name(
     by_ns.apply(op, hash(&[ns]), pod, |o| in_ns(&o.metadata, ns));
     for (k, v) in pod.metadata.labels.iter().flatten() {
         by_label.apply(op, hash(&[ns, k, v]), pod, |o| {
-            in_ns(&o.metadata, ns) && o.metadata.label(k) == Some(v)
+            in_ns(&o.metadata, ns) && has_label(&o.metadata, &pod.metadata, k, v)
         });
     }
 }
@@ -663,8 +663,20 @@ fn index_pod_by_name(
 /// The pod table across namespaces: by label pair in any namespace.
 fn index_pod_across(by_pair: &mut Table<Vec<Arc<Pod>>>, pod: &Arc<Pod>, op: Op) {
     for (k, v) in pod.metadata.labels.iter().flatten() {
-        by_pair.apply(op, hash(&[k, v]), pod, |o| o.metadata.label(k) == Some(v));
+        by_pair.apply(op, hash(&[k, v]), pod, |o| {
+            has_label(&o.metadata, &pod.metadata, k, v)
+        });
     }
+}
+
+/// Whether `other` carries the label `k=v` of `this`. Replicas share one
+/// pooled label map ([`crate::model::shared`]), and a list's first pod is
+/// usually a replica of the pod being indexed: then the answer is known
+/// without a search of the other pod's labels.
+fn has_label(other: &Meta, this: &Meta, k: &str, v: &str) -> bool {
+    let shared =
+        matches!((&other.labels, &this.labels), (Some(a), Some(b)) if Shared::ptr_eq(a, b));
+    shared || other.label(k) == Some(v)
 }
 
 fn involved_key(ev: &Event) -> (&str, &str, &str) {
@@ -1054,7 +1066,7 @@ pub fn labels_match(labels: Option<&StringMap>, selector: &StringMap) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{Pod, Table, Tables, name_of};
+    use super::{Index, Pod, Shared, StringMap, Table, Tables, name_of};
     use crate::diagnose::dns::test_support::BASE;
     use crate::diagnose::testing::snapshot;
     use std::sync::Arc;
@@ -1103,5 +1115,57 @@ mod tests {
         assert!(sizes.iter().any(|(len, _)| *len > 1), "{sizes:?}");
         assert!(sizes.iter().all(|(len, cap)| len == cap), "{sizes:?}");
         assert_eq!(pod_lists(&kept), pod_lists(&Tables::build(&snap)));
+    }
+
+    /// Pods with equal labels share one pooled map, in any namespace, and
+    /// a label list's first pod often shares the map of the pod indexed
+    /// next. Pods with other maps (`a0`, first in its lists) still join the
+    /// lists of the labels they have, and a shared map never carries a pod
+    /// into another namespace's lists.
+    #[test]
+    fn pods_sharing_a_label_map_are_listed_under_their_own_keys() {
+        let pod = |ns: &str, name: &str, tier: &str| {
+            format!(
+                "apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}, namespace: {ns}, labels: {{app: web, tier: {tier}}}}}\nspec: {{containers: [{{name: c, image: i}}]}}\n"
+            )
+        };
+        let docs = [
+            pod("a", "a0", "back"),
+            pod("a", "a1", "front"),
+            pod("a", "a2", "front"),
+            pod("b", "b1", "front"),
+        ];
+        let snap = snapshot(&docs.iter().map(String::as_str).collect::<Vec<_>>());
+        let labels = |name: &str| {
+            let p = snap.pods.iter().find(|p| name_of(&p.metadata) == name);
+            p.and_then(|p| p.metadata.labels.clone()).expect("labels")
+        };
+        assert!(Shared::ptr_eq(&labels("a1"), &labels("a2")));
+        assert!(Shared::ptr_eq(&labels("a1"), &labels("b1")));
+        assert!(!Shared::ptr_eq(&labels("a0"), &labels("a1")));
+
+        let tables = Tables::build(&snap);
+        let idx = Index::new(&snap, &tables, crate::diagnose::testing::now());
+        let names = |pods: Vec<&Pod>| -> Vec<String> {
+            pods.iter()
+                .map(|p| name_of(&p.metadata).to_string())
+                .collect()
+        };
+        let selector = |pairs: &[(&str, &str)]| -> StringMap {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        let web = selector(&[("app", "web")]);
+        let front = selector(&[("tier", "front")]);
+        assert_eq!(names(idx.select_pods("a", &web)), ["a0", "a1", "a2"]);
+        assert_eq!(names(idx.select_pods("a", &front)), ["a1", "a2"]);
+        assert_eq!(names(idx.select_pods("b", &front)), ["b1"]);
+        assert_eq!(
+            names(idx.select_pods_elsewhere("b", &web)),
+            ["a0", "a1", "a2"]
+        );
+        assert_eq!(names(idx.select_pods_elsewhere("a", &front)), ["b1"]);
     }
 }
