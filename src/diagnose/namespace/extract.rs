@@ -53,7 +53,8 @@ pub fn expand<'i, 'v>(input: &'i str, lookup: &dyn Fn(&str) -> Option<&'v str>) 
     Cow::Owned(out)
 }
 
-/// Words that mark a variable (or flag) as holding a host.
+/// Words that mark a variable (or flag) as holding a host; the first six
+/// are the strong ones (see [`is_weak_host_var`]).
 const HOST_WORDS: [&str; 8] = [
     "HOST", "ADDR", "URL", "URI", "DSN", "ENDPOINT", "SERVICE", "SERVER",
 ];
@@ -76,15 +77,10 @@ pub fn is_host_var(name: &str) -> bool {
     let Some(first) = words.next() else {
         return false;
     };
-    let keyword_word = |w: &str| {
-        HOST_WORDS
-            .iter()
-            .any(|k| starts_with(w, k) || ends_with(w, k))
-    };
-    let (mut last, mut any, mut single) = (first, keyword_word(first), true);
+    let (mut last, mut any, mut single) = (first, has_keyword(first, &HOST_WORDS), true);
     for w in words {
         (last, single) = (w, false);
-        any = any || keyword_word(w);
+        any = any || has_keyword(w, &HOST_WORDS);
     }
     if single && first.eq_ignore_ascii_case("HOSTNAME") {
         // The container's own hostname, not a peer.
@@ -93,7 +89,7 @@ pub fn is_host_var(name: &str) -> bool {
     if NOT_HOST_SUFFIXES
         .iter()
         .any(|s| last.eq_ignore_ascii_case(s))
-        && !keyword_word(last)
+        && !has_keyword(last, &HOST_WORDS)
     {
         return false;
     }
@@ -103,8 +99,23 @@ pub fn is_host_var(name: &str) -> bool {
 /// Whether the variable's only host words are SERVICE/SERVER: its bare
 /// names may be the application's own name rather than a peer.
 pub fn is_weak_host_var(name: &str) -> bool {
-    let strong = ["HOST", "ADDR", "URL", "URI", "DSN", "ENDPOINT"];
-    !words(name).any(|w| strong.iter().any(|k| starts_with(w, k) || ends_with(w, k)))
+    !words(name).any(|w| has_keyword(w, &HOST_WORDS[..6]))
+}
+
+/// Whether `word` starts or ends with one of `keywords` (upper case),
+/// without regard to case. Most words of a variable name start and end
+/// with letters no keyword does, so the first and last letters are
+/// compared before the rest: this runs for every variable of every container.
+fn has_keyword(word: &str, keywords: &[&str]) -> bool {
+    let (Some(first), Some(last)) = (word.bytes().next(), word.bytes().last()) else {
+        return false;
+    };
+    let (first, last) = (first.to_ascii_uppercase(), last.to_ascii_uppercase());
+    keywords.iter().any(|k| {
+        let k_bytes = k.as_bytes();
+        (k_bytes[0] == first && starts_with(word, k))
+            || (k_bytes[k_bytes.len() - 1] == last && ends_with(word, k))
+    })
 }
 
 /// Split `DB_HOST`, `db-host`, `dbHost`, `api.url` into words (slices of
@@ -222,8 +233,27 @@ pub fn extract(text: &str, host_var: bool) -> Vec<Candidate> {
         extract_urls(text, rest.to_mut(), &mut out);
     }
     // A host variable holding only names (`postgres`, `kafka-0.kafka:9092, kafka-1.kafka:9092`).
-    let coarse = |c: char| c.is_whitespace() || ",;".contains(c);
-    let fine = |c: char| c.is_whitespace() || ",;=\"'()[]{}<>|`".contains(c);
+    let coarse = |c: char| c.is_whitespace() || matches!(c, ',' | ';');
+    let fine = |c: char| {
+        c.is_whitespace()
+            || matches!(
+                c,
+                ',' | ';'
+                    | '='
+                    | '"'
+                    | '\''
+                    | '('
+                    | ')'
+                    | '['
+                    | ']'
+                    | '{'
+                    | '}'
+                    | '<'
+                    | '>'
+                    | '|'
+                    | '`'
+            )
+    };
     let words = |sep: fn(char) -> bool| rest.split(sep).filter(|t| !t.is_empty());
     let all_named = host_var
         && words(coarse).next().is_some()
@@ -291,7 +321,13 @@ fn extract_urls(text: &str, rest: &mut String, out: &mut Vec<Candidate>) {
         let scheme = text[scheme_start..sep].to_ascii_lowercase();
         let auth_start = sep + 3;
         let auth_end = text[auth_start..]
-            .find(|c: char| c.is_whitespace() || "/?#\"'<>;|`)]".contains(c))
+            .find(|c: char| {
+                c.is_whitespace()
+                    || matches!(
+                        c,
+                        '/' | '?' | '#' | '"' | '\'' | '<' | '>' | ';' | '|' | '`' | ')' | ']'
+                    )
+            })
             .map_or(text.len(), |i| auth_start + i);
         let authority = &text[auth_start..auth_end];
         // Credentials end at the last `@`; never keep them.
