@@ -21,6 +21,7 @@
 pub mod policy;
 pub mod selector;
 
+use std::cell::LazyCell;
 use std::collections::{BTreeMap, BTreeSet};
 
 use std::sync::Arc;
@@ -170,7 +171,9 @@ pub fn check(ctx: &ServiceCtx<'_>) -> StepReport {
         labels.insert(NAMESPACE_NAME_LABEL.to_string(), ns.to_string());
         labels
     };
-    let groups = groups(ctx);
+    // Only a policy that selects the backends or a client reads the groups:
+    // most namespaces have none, and then they are never built.
+    let groups = LazyCell::new(|| groups(ctx));
     let clients = clients(ctx);
     let mut findings = Vec::new();
     let mut policies_apply = false;
@@ -185,10 +188,16 @@ pub fn check(ctx: &ServiceCtx<'_>) -> StepReport {
         Some(f) => findings.push(f),
         None => {
             let policies = idx.network_policies_in(ctx.namespace);
-            let isolated: Vec<&Group> = groups
-                .iter()
-                .filter(|g| !policy::selecting(policies, &g.facts, Direction::Ingress).is_empty())
-                .collect();
+            let isolated: Vec<&Group> = if policies.is_empty() {
+                Vec::new()
+            } else {
+                groups
+                    .iter()
+                    .filter(|g| {
+                        !policy::selecting(policies, &g.facts, Direction::Ingress).is_empty()
+                    })
+                    .collect()
+            };
             if !isolated.is_empty() {
                 policies_apply = true;
                 if clients.is_empty() {
