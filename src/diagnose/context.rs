@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::dns::ClusterDns;
 use super::endpoint_rules::Backends;
-use super::index::Index;
+use super::index::{Index, Workload};
 use super::namespace::TracedReference;
 use crate::model::StringMap;
 use crate::model::{EndpointSlice, Pod, Service};
@@ -33,6 +33,8 @@ pub struct ServiceCtx<'a> {
     /// What the slices (or v1 Endpoints) list, merged once for every step
     /// that reads it: see [`ServiceCtx::backends`].
     backends: OnceCell<Backends<'a>>,
+    /// The top owner of each of `pods`: see [`ServiceCtx::owners`].
+    owners: OnceCell<Vec<Option<Workload<'a>>>>,
 }
 
 impl<'a> ServiceCtx<'a> {
@@ -63,12 +65,26 @@ impl<'a> ServiceCtx<'a> {
             references,
             dns,
             backends: OnceCell::new(),
+            owners: OnceCell::new(),
         }
     }
 
     /// The Service's endpoints as its slices (or v1 Endpoints) list them.
     pub fn backends(&self) -> &Backends<'a> {
         self.backends.get_or_init(|| Backends::of(self))
+    }
+
+    /// The top-level workload of each of [`ServiceCtx::pods`], in their
+    /// order ([`Index::top_owners`]), looked up once for every step that
+    /// groups the pods by owner.
+    pub fn owners(&self) -> &[Option<Workload<'a>>] {
+        self.owners
+            .get_or_init(|| self.idx.top_owners(self.pods.iter().copied()))
+    }
+
+    /// [`ServiceCtx::pods`], each with its top owner.
+    pub fn pods_and_owners(&self) -> impl Iterator<Item = (&'a Pod, Option<Workload<'a>>)> + '_ {
+        self.pods.iter().copied().zip(self.owners().iter().copied())
     }
 
     /// `spec.type`, defaulting to `ClusterIP` as the API does.

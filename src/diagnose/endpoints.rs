@@ -560,7 +560,7 @@ fn move_fix(ctx: &ServiceCtx<'_>, other: &str) -> super::report::Fix {
 fn check_workloads(ctx: &ServiceCtx<'_>, sel: &StringMap) -> Vec<Finding> {
     let idx = ctx.idx;
     // The top owner of each selected pod (in `ctx.pods`' order).
-    let owners = idx.top_owners(ctx.pods.iter().copied());
+    let owners = ctx.owners();
     let mut workloads: Vec<Workload<'_>> = if ctx.pods.is_empty() {
         idx.workloads_in(ctx.namespace)
             .iter()
@@ -638,7 +638,7 @@ fn check_workloads(ctx: &ServiceCtx<'_>, sel: &StringMap) -> Vec<Finding> {
         let pods = ctx
             .pods
             .iter()
-            .zip(&owners)
+            .zip(owners)
             .filter(|(p, _)| !pod_status::is_terminal(p))
             .filter(|(_, o)| o.is_some_and(|o| o.kind() == w.kind() && o.name() == w.name()))
             .count();
@@ -711,13 +711,9 @@ fn check_workloads(ctx: &ServiceCtx<'_>, sel: &StringMap) -> Vec<Finding> {
 
 /// SEL-003: the selected pods belong to more than one top-level owner.
 fn check_owners(ctx: &ServiceCtx<'_>, sel: &StringMap) -> Vec<Finding> {
-    let idx = ctx.idx;
-    let groups = pod_status::by_owner(
-        idx,
-        ctx.pods
-            .iter()
-            .copied()
-            .filter(|p| !pod_status::is_terminal(p)),
+    let groups = pod_status::by_known_owner(
+        ctx.pods_and_owners()
+            .filter(|(p, _)| !pod_status::is_terminal(p)),
     );
     if groups.len() < 2 {
         return Vec::new();

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::jiff::Timestamp;
 
-use super::index::{Index, controller_of, owner_of};
+use super::index::{Index, Workload, controller_of, owner_of};
 use crate::model::{Container, ContainerStatus, Pod, PodCondition};
 
 /// `status.phase`, `Pending` when the API has not set it yet.
@@ -87,9 +87,17 @@ pub fn by_owner<'a>(
 ) -> BTreeMap<String, Vec<&'a Pod>> {
     let pods: Vec<&'a Pod> = pods.into_iter().collect();
     let tops = idx.top_owners(pods.iter().copied());
+    by_known_owner(pods.into_iter().zip(tops))
+}
+
+/// [`by_owner`] of pods whose top owners are known (each pod with its
+/// [`Index::top_owner`], as [`crate::diagnose::context::ServiceCtx::pods_and_owners`] gives them).
+pub fn by_known_owner<'a, 'w>(
+    pods: impl IntoIterator<Item = (&'a Pod, Option<Workload<'w>>)>,
+) -> BTreeMap<String, Vec<&'a Pod>> {
     let mut groups: foldhash::HashMap<Option<(&str, &str)>, Vec<&'a Pod>> = Default::default();
-    for (pod, top) in pods.iter().copied().zip(&tops) {
-        groups.entry(owner_of(*top, pod)).or_default().push(pod);
+    for (pod, top) in pods {
+        groups.entry(owner_of(top, pod)).or_default().push(pod);
     }
     groups
         .into_iter()

@@ -96,7 +96,7 @@ pub fn check(ctx: &ServiceCtx<'_>) -> StepReport {
         }
     }
     findings.extend(check_stuck_deletions(ctx, &pods));
-    findings.extend(check_probes(ctx, &pods));
+    findings.extend(check_probes(ctx));
     match &idx.snap.readiness {
         // The dashboard has watched the endpoints: use what it saw.
         Some(history) => findings.extend(check_flapping_live(ctx, history)),
@@ -1342,15 +1342,17 @@ fn check_node_ready(ctx: &ServiceCtx<'_>, backends: &Backends<'_>) -> Vec<Findin
 /// the owning workload (what the next pods get), else the pod's own spec.
 /// Skipped when the Service publishes not-ready addresses: readiness does
 /// not gate its endpoints.
-fn check_probes(ctx: &ServiceCtx<'_>, pods: &[&Pod]) -> Vec<Finding> {
+fn check_probes(ctx: &ServiceCtx<'_>) -> Vec<Finding> {
     let ports = endpoint_rules::service_ports(ctx.svc);
     if endpoint_rules::publishes_not_ready(ctx.svc) {
         return Vec::new();
     }
     let idx = ctx.idx;
-    let live = pods.iter().copied().filter(|p| !pod_status::is_terminal(p));
+    let live = ctx
+        .pods_and_owners()
+        .filter(|(p, _)| !pod_status::is_terminal(p));
     let mut out = Vec::new();
-    for (owner_group, group) in pod_status::by_owner(idx, live) {
+    for (owner_group, group) in pod_status::by_known_owner(live) {
         // Named only for a finding: most groups have none.
         let owner_label = || owner_text(&owner_group, &group);
         let owner = idx.top_owner(group[0]);
