@@ -283,34 +283,30 @@ impl DeclaredPort<'_> {
 }
 
 /// Ports declared by the containers and the sidecar init containers, in the
-/// order the controller searches them (containers first).
-pub fn declared_ports(spec: &PodSpec) -> Vec<DeclaredPort<'_>> {
-    let mut out = Vec::new();
+/// order the controller searches them (containers first). An iterator: most
+/// callers look for one port and stop there.
+pub fn declared_ports(spec: &PodSpec) -> impl Iterator<Item = DeclaredPort<'_>> {
     let sidecars = spec
         .init_containers
         .iter()
         .flatten()
         .enumerate()
         .filter(|(_, c)| is_sidecar(c));
-    let all = spec
-        .containers
+    spec.containers
         .iter()
         .enumerate()
         .map(|(i, c)| (i, c, false))
-        .chain(sidecars.map(|(i, c)| (i, c, true)));
-    for (index, c, sidecar) in all {
-        for p in c.ports.iter().flatten() {
-            out.push(DeclaredPort {
+        .chain(sidecars.map(|(i, c)| (i, c, true)))
+        .flat_map(|(index, c, sidecar)| {
+            c.ports.iter().flatten().map(move |p| DeclaredPort {
                 container: c.name.as_str(),
                 sidecar,
                 index,
                 name: p.name.as_deref().filter(|n| !n.is_empty()),
                 number: p.container_port,
                 protocol: protocol(p.protocol.as_deref()),
-            });
-        }
-    }
-    out
+            })
+        })
 }
 
 /// `FindPort`: a numeric targetPort is used as it is; a named one is looked up
@@ -322,15 +318,12 @@ pub fn resolve<'s>(spec: Option<&'s PodSpec>, sp: &ServicePort) -> Option<Resolv
             number: n,
             declared: spec.and_then(|spec| {
                 declared_ports(spec)
-                    .into_iter()
                     .find(|d| d.number == n && d.protocol == protocol(sp.protocol.as_deref()))
             }),
         }),
         Target::Name(name) => {
             let proto = protocol(sp.protocol.as_deref());
-            let d = declared_ports(spec?)
-                .into_iter()
-                .find(|d| d.name == Some(name) && d.protocol == proto)?;
+            let d = declared_ports(spec?).find(|d| d.name == Some(name) && d.protocol == proto)?;
             Some(Resolved {
                 number: d.number,
                 declared: Some(d),

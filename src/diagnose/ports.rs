@@ -184,17 +184,15 @@ fn check_numeric(
         let Some(spec) = p.spec.as_ref() else {
             continue;
         };
-        let declared = endpoint_rules::declared_ports(spec);
-        if declared.is_empty() {
+        if endpoint_rules::declared_ports(spec).next().is_none() {
             continue;
         }
         checkable += 1;
-        if declared
-            .iter()
-            .any(|d| d.number == n && d.protocol == proto)
-        {
+        if endpoint_rules::declared_ports(spec).any(|d| d.number == n && d.protocol == proto) {
             continue;
         }
+        // Collected only for the pods that do not declare the port.
+        let declared: Vec<DeclaredPort<'_>> = endpoint_rules::declared_ports(spec).collect();
         let protos: Vec<&str> = declared
             .iter()
             .filter(|d| d.number == n)
@@ -294,7 +292,9 @@ fn check_named(
             resolved.push((r.number, p, r.declared));
             continue;
         }
-        let declared = spec.map(endpoint_rules::declared_ports).unwrap_or_default();
+        let declared: Vec<DeclaredPort<'_>> = spec
+            .map(|s| endpoint_rules::declared_ports(s).collect())
+            .unwrap_or_default();
         let same_name: Vec<String> = declared
             .iter()
             .filter(|d| d.name == Some(name))

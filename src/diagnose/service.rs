@@ -536,7 +536,6 @@ fn create_fix(
         .and_then(|t| t.spec.as_ref())
         .map(|s| {
             endpoint_rules::declared_ports(s)
-                .into_iter()
                 .filter(|d| d.protocol == "TCP")
                 .map(|d| (d.number, d.name.map(str::to_string)))
                 .collect()
