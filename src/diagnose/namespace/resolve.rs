@@ -288,10 +288,12 @@ fn names(svcs: &[&Service]) -> String {
 }
 
 /// Resolve one found host; `None` when it is not a cluster name at all.
-pub fn resolve(idx: &Index<'_>, dns: &ClusterDns, found: Found) -> Option<TracedReference> {
+pub fn resolve(idx: &Index<'_>, dns: &ClusterDns, found: Found<'_>) -> Option<TracedReference> {
     let host_lower = found.candidate.host.to_ascii_lowercase();
-    let p = found.client.namespace.clone();
-    let outcome = lookup(idx, dns, &p, &host_lower, found.candidate.form)?;
+    // The client's namespace, borrowed past the move of `found` below.
+    let client = Arc::clone(&found.client);
+    let p = client.namespace.as_str();
+    let outcome = lookup(idx, dns, p, &host_lower, found.candidate.form)?;
     let domain = &dns.domain;
     let host = sanitize(&found.candidate.host).into_owned();
     let port = found.candidate.port;
@@ -322,7 +324,6 @@ pub fn resolve(idx: &Index<'_>, dns: &ClusterDns, found: Found) -> Option<Traced
         } => {
             let target = ServiceRef::of(svc);
             graded.resolved = Some(target.clone());
-            graded.targets = vec![target.clone()];
             let shown = format!("{}/{}", target.namespace, target.name);
             if let Some(written) = wrong_domain {
                 graded.status = Status::Fail;
@@ -389,6 +390,7 @@ pub fn resolve(idx: &Index<'_>, dns: &ClusterDns, found: Found) -> Option<Traced
                     None => format!("{host} resolves to {shown}"),
                 };
             }
+            graded.targets = vec![target];
         }
         Outcome::Elsewhere {
             wanted,
@@ -483,7 +485,7 @@ impl Graded {
         }
     }
 
-    fn into_reference(self, found: Found, host: String) -> TracedReference {
+    fn into_reference(self, found: Found<'_>, host: String) -> TracedReference {
         let client = &found.client;
         let severity = match self.status {
             Status::Fail => Some(Severity::Error),
@@ -514,7 +516,7 @@ impl Graded {
                     kind: client.kind.as_str().into(),
                     namespace: client.namespace.as_str().into(),
                     name: client.name.as_str().into(),
-                    container: Some(found.container.as_str().into()),
+                    container: Some(found.container.into()),
                     source: sanitize(&found.source).into(),
                     workload: client.workload.as_ref().map(|w| w.kubectl_ref().into()),
                 },
@@ -546,7 +548,12 @@ pub fn shown_value(value: &str) -> String {
 }
 
 /// A fix that changes the port only.
-fn rewrite_port_fix(found: &Found, new_port: u16, dns: &ClusterDns, summary: &str) -> Option<Fix> {
+fn rewrite_port_fix(
+    found: &Found<'_>,
+    new_port: u16,
+    dns: &ClusterDns,
+    summary: &str,
+) -> Option<Fix> {
     let host = found.candidate.host.clone();
     rewrite_fix(
         found,
@@ -563,7 +570,7 @@ fn rewrite_port_fix(found: &Found, new_port: u16, dns: &ClusterDns, summary: &st
 /// pod template for args. `None` when the value cannot be changed in place
 /// (a bare pod's spec is immutable) or the host was not found in it.
 fn rewrite_fix(
-    found: &Found,
+    found: &Found<'_>,
     new_host: &str,
     port: Option<(Option<u16>, u16)>,
     dns: &ClusterDns,
@@ -583,7 +590,7 @@ fn rewrite_fix(
         ),
         (None, _) => (None, None),
     };
-    let new_raw = extract::rewrite(&site.raw, &found.candidate.host, new_host, inline_port)?;
+    let new_raw = extract::rewrite(site.raw, &found.candidate.host, new_host, inline_port)?;
     let mut summary = summary.to_string();
     if !dns.domain_known {
         summary.push_str(&format!(
@@ -595,10 +602,7 @@ fn rewrite_fix(
     if let Some((port_site, new)) = port_var {
         changes.push((port_site, new.to_string()));
     }
-    if changes
-        .iter()
-        .any(|(s, _)| extract::redact(&s.raw) != s.raw)
-    {
+    if changes.iter().any(|(s, _)| extract::redact(s.raw) != s.raw) {
         // Never echo credentials into a command line.
         return Some(Fix {
             summary: format!(
@@ -618,14 +622,7 @@ fn rewrite_fix(
             Origin::Env { var } => env_words.push(format!("{var}={new}")),
             Origin::ConfigMapKey { name, key } => {
                 let path = format!("/data/{}", json_pointer_token(key));
-                commands.push(guarded_replace(
-                    ns,
-                    "configmap",
-                    name,
-                    &path,
-                    &site.raw,
-                    new,
-                ));
+                commands.push(guarded_replace(ns, "configmap", name, &path, site.raw, new));
                 restart = true;
             }
             Origin::Arg {
@@ -645,7 +642,7 @@ fn rewrite_fix(
                     workload.resource,
                     &workload.name,
                     &path,
-                    &site.raw,
+                    site.raw,
                     new,
                 ));
             }
@@ -656,7 +653,7 @@ fn rewrite_fix(
             .lit("set")
             .lit("env")
             .arg(workload.kubectl_ref())
-            .flag("--containers", &found.container);
+            .flag("--containers", found.container);
         for w in &env_words {
             cmd = cmd.arg(w);
         }

@@ -23,12 +23,14 @@ use crate::model::{Container, Labels, Pod, PodSpec};
 use crate::snapshot::Resource;
 
 /// Where a string lives in the cluster, so a fix can change it there.
+/// Borrowed from the snapshot, as everything a [`Found`] holds: most hosts
+/// resolve, and their sites are never read.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Origin {
+pub enum Origin<'e> {
     /// `env[].value` of the container.
-    Env { var: String },
+    Env { var: Cow<'e, str> },
     /// A key of a ConfigMap (through `configMapKeyRef` or `envFrom`).
-    ConfigMapKey { name: String, key: String },
+    ConfigMapKey { name: &'e str, key: &'e str },
     /// `args[index]` or `command[index]` of the container.
     Arg {
         field: &'static str,
@@ -40,26 +42,27 @@ pub enum Origin {
 
 /// A string and where it lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Site {
-    pub origin: Origin,
+pub struct Site<'e> {
+    pub origin: Origin<'e>,
     /// The value as written there (before expansion).
-    pub raw: String,
+    pub raw: &'e str,
 }
 
-/// One host found in one client container (NS-001's output).
+/// One host found in one client container (NS-001's output), borrowing
+/// from the snapshot what it can.
 #[derive(Debug, Clone)]
-pub struct Found {
+pub struct Found<'e> {
     pub client: Arc<Client>,
-    pub container: String,
+    pub container: &'e str,
     /// `env API_URL`, `args[2]`, `envFrom configmap app key DB_HOST`, …
     pub source: String,
     pub candidate: Candidate,
     /// The value the host was read from, as the container sees it.
-    pub value: String,
+    pub value: Cow<'e, str>,
     /// Where the host is written (`None` when it cannot be changed in place).
-    pub host_site: Option<Site>,
+    pub host_site: Option<Site<'e>>,
     /// Where the port is written when not next to the host (`DB_PORT`).
-    pub port_site: Option<Site>,
+    pub port_site: Option<Site<'e>>,
 }
 
 /// One variable of a container's environment, in definition order, borrowed
@@ -93,9 +96,9 @@ enum Def<'e> {
     Elsewhere,
 }
 
-impl EnvEntry<'_> {
+impl<'e> EnvEntry<'e> {
     /// The value as written where a fix can change it.
-    fn raw(&self) -> Option<&str> {
+    fn raw(&self) -> Option<&'e str> {
         match self.def {
             Def::Value { raw } | Def::FromConfigMap { raw, .. } => Some(raw),
             Def::KeyRef { raw, .. } => raw,
@@ -104,10 +107,10 @@ impl EnvEntry<'_> {
     }
 
     /// Where the value is written, when a fix can change it there.
-    fn site(&self) -> Option<Site> {
+    fn site(&self) -> Option<Site<'e>> {
         let origin = match self.def {
             Def::Value { .. } => Origin::Env {
-                var: self.name.to_string(),
+                var: self.name.clone(),
             },
             Def::FromConfigMap {
                 config_map, key, ..
@@ -115,14 +118,14 @@ impl EnvEntry<'_> {
             | Def::KeyRef {
                 config_map, key, ..
             } => Origin::ConfigMapKey {
-                name: config_map.to_string(),
-                key: key.to_string(),
+                name: config_map,
+                key,
             },
             Def::Elsewhere => return None,
         };
         Some(Site {
             origin,
-            raw: self.raw()?.to_string(),
+            raw: self.raw()?,
         })
     }
 
@@ -151,7 +154,7 @@ const HASH_LABELS: [&str; 5] = [
 ];
 
 /// Scan `namespaces` (each in scope).
-pub fn scan(idx: &Index<'_>, namespaces: &[&str]) -> Vec<Found> {
+pub fn scan<'e>(idx: &Index<'e>, namespaces: &[&'e str]) -> Vec<Found<'e>> {
     let mut out = Vec::new();
     for &ns in namespaces {
         // Pods by top-level workload, built once per namespace: O(pods).
@@ -298,12 +301,12 @@ fn client(
 /// none). A host found twice in the same place (`a:80,a:80`) is kept once.
 /// Each client's spec is scanned once (one per workload, one per group of
 /// uncovered pods), so duplicates can only be among this spec's finds.
-fn scan_spec(
-    idx: &Index<'_>,
-    ns: &str,
+fn scan_spec<'e>(
+    idx: &Index<'e>,
+    ns: &'e str,
     client: &LazyCell<Arc<Client>, impl FnOnce() -> Arc<Client>>,
-    spec: &PodSpec,
-    out: &mut Vec<Found>,
+    spec: &'e PodSpec,
+    out: &mut Vec<Found<'e>>,
 ) {
     let init = spec
         .init_containers
@@ -413,14 +416,14 @@ fn lookup<'v>(env: &'v [EnvEntry<'_>], name: &str) -> Option<&'v str> {
         .and_then(|e| e.value.as_deref())
 }
 
-fn scan_container(
-    idx: &Index<'_>,
-    ns: &str,
+fn scan_container<'e>(
+    idx: &Index<'e>,
+    ns: &'e str,
     client: &LazyCell<Arc<Client>, impl FnOnce() -> Arc<Client>>,
-    container: &Container,
+    container: &'e Container,
     init: bool,
     container_index: usize,
-) -> Vec<Found> {
+) -> Vec<Found<'e>> {
     let env = environment(idx, ns, container);
     // The definition the container sees is the last one of each name.
     let last: HashMap<&str, usize> = env
@@ -432,9 +435,9 @@ fn scan_container(
     let mut out = Vec::new();
     let mut push = |candidate: Candidate,
                     source: String,
-                    value: &str,
-                    site: Option<Site>,
-                    port_site: Option<Site>| {
+                    value: &Cow<'e, str>,
+                    site: Option<Site<'e>>,
+                    port_site: Option<Site<'e>>| {
         // A host that is not written where it was found came from a `$(VAR)`:
         // the fix must change the variable that holds it.
         let host_site = match site {
@@ -448,10 +451,10 @@ fn scan_container(
         };
         out.push(Found {
             client: Arc::clone(LazyCell::force(client)),
-            container: container.name.to_string(),
+            container: &container.name,
             source,
             candidate,
-            value: value.to_string(),
+            value: value.clone(),
             host_site,
             port_site,
         });
@@ -504,7 +507,7 @@ fn scan_container(
                     container_index,
                     index,
                 },
-                raw: raw.to_string(),
+                raw,
             };
             for candidate in candidates {
                 push(
@@ -522,7 +525,7 @@ fn scan_container(
 
 /// The port variable that goes with a host variable: `DB_HOST` → `DB_PORT`,
 /// `redisHost` → `redisPort`.
-fn paired_port(env: &[EnvEntry], host_var: &str) -> Option<(u16, Option<Site>)> {
+fn paired_port<'e>(env: &[EnvEntry<'e>], host_var: &str) -> Option<(u16, Option<Site<'e>>)> {
     let upper = host_var.to_ascii_uppercase();
     let stem_len = ["HOSTNAME", "HOST", "ADDR", "SERVER"]
         .iter()
