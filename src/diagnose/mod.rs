@@ -140,12 +140,15 @@ fn service_reports(
             name: name.to_string(),
         });
     }
-    for m in missing {
+    // Each looks for the Service it was probably meant to be (edit
+    // distances over the namespace's Services): worth the other cores too.
+    let missing: Vec<ServiceRef> = missing.into_iter().collect();
+    services.extend(parallel_map(&missing, |m| {
         let refs = by_target
             .get(&(m.namespace.as_str(), m.name.as_str()))
             .map_or(&[][..], Vec::as_slice);
-        services.push(keep_if_same(previous, missing_service(idx, &m, refs)));
-    }
+        keep_if_same(previous, missing_service(idx, m, refs))
+    }));
     services.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
     services
 }
@@ -189,8 +192,10 @@ pub(crate) fn key_of(svc: &Service) -> (&str, &str) {
 fn by_target<'r>(
     references: &[&'r namespace::TracedReference],
 ) -> foldhash::HashMap<(&'r str, &'r str), Vec<&'r namespace::TracedReference>> {
+    // References outnumber the Services they name: sized for them once,
+    // the map is not grown (and rehashed) as it fills.
     let mut out: foldhash::HashMap<(&str, &str), Vec<&namespace::TracedReference>> =
-        foldhash::HashMap::default();
+        foldhash::HashMap::with_capacity_and_hasher(references.len(), Default::default());
     for r in references {
         for target in &r.targets {
             out.entry((target.namespace.as_str(), target.name.as_str()))
