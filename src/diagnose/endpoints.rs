@@ -636,9 +636,7 @@ fn check_workloads(ctx: &ServiceCtx<'_>, sel: &StringMap) -> Vec<Finding> {
             continue;
         }
         let pods = ctx
-            .pods
-            .iter()
-            .zip(owners)
+            .pods_and_owners()
             .filter(|(p, _)| !pod_status::is_terminal(p))
             .filter(|(_, o)| o.is_some_and(|o| o.kind() == w.kind() && o.name() == w.name()))
             .count();
@@ -718,7 +716,7 @@ fn check_owners(ctx: &ServiceCtx<'_>, sel: &StringMap) -> Vec<Finding> {
     if groups.len() < 2 {
         return Vec::new();
     }
-    let mut ranked: Vec<(&String, &Vec<&Pod>)> = groups.iter().collect();
+    let mut ranked: Vec<(&String, &Vec<&Pod>)> = groups.iter().map(|(o, g)| (o, &g.pods)).collect();
     ranked.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then(a.0.cmp(b.0)));
     let owners: Vec<String> = ranked
         .iter()

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::jiff::Timestamp;
 
-use super::index::{Index, Workload, controller_of, owner_of};
+use super::index::{Index, Workload, owner_of};
 use crate::model::{Container, ContainerStatus, Pod, PodCondition};
 
 /// `status.phase`, `Pending` when the API has not set it yet.
@@ -71,20 +71,28 @@ pub fn is_unschedulable(pod: &Pod) -> bool {
 /// (`Deployment/web`, `Job/migrate`), or `bare pods` for pods without a
 /// controller, which are grouped together rather than one owner each.
 pub fn owner_group(idx: &Index<'_>, pod: &Pod) -> String {
-    if controller_of(&pod.metadata).is_none() {
-        return BARE.to_string();
-    }
-    idx.owner_label(pod)
+    group_name(owner_of(idx.top_owner(pod), pod))
 }
 
-/// Pods grouped by [`owner_group`] (`Deployment/web`, `bare pods`), each
-/// group in the pods' order. Owners are found through
-/// [`Index::top_owners`] (once per run of replicas) and each group is
-/// named once.
-pub fn by_owner<'a>(
-    idx: &Index<'_>,
+/// `Kind/name` of an owner as [`owner_of`] gives it, [`BARE`] for none.
+fn group_name(owner: Option<(&str, &str)>) -> String {
+    owner.map_or_else(|| BARE.to_string(), |(kind, name)| format!("{kind}/{name}"))
+}
+
+/// The pods of one [`owner_group`], in the pods' order, with their top
+/// owner when it is in the snapshot ([`Index::top_owner`]).
+pub struct OwnerGroup<'a, 'w> {
+    pub top: Option<Workload<'w>>,
+    pub pods: Vec<&'a Pod>,
+}
+
+/// Pods grouped by [`owner_group`] (`Deployment/web`, `bare pods`). Owners
+/// are found through [`Index::top_owners`] (once per run of replicas) and
+/// each group is named once.
+pub fn by_owner<'a, 'w>(
+    idx: &Index<'w>,
     pods: impl IntoIterator<Item = &'a Pod>,
-) -> BTreeMap<String, Vec<&'a Pod>> {
+) -> BTreeMap<String, OwnerGroup<'a, 'w>> {
     let pods: Vec<&'a Pod> = pods.into_iter().collect();
     let tops = idx.top_owners(pods.iter().copied());
     by_known_owner(pods.into_iter().zip(tops))
@@ -94,18 +102,22 @@ pub fn by_owner<'a>(
 /// [`Index::top_owner`], as [`crate::diagnose::context::ServiceCtx::pods_and_owners`] gives them).
 pub fn by_known_owner<'a, 'w>(
     pods: impl IntoIterator<Item = (&'a Pod, Option<Workload<'w>>)>,
-) -> BTreeMap<String, Vec<&'a Pod>> {
-    let mut groups: foldhash::HashMap<Option<(&str, &str)>, Vec<&'a Pod>> = Default::default();
+) -> BTreeMap<String, OwnerGroup<'a, 'w>> {
+    let mut groups: foldhash::HashMap<Option<(&str, &str)>, OwnerGroup<'a, 'w>> =
+        Default::default();
     for (pod, top) in pods {
-        groups.entry(owner_of(top, pod)).or_default().push(pod);
+        groups
+            .entry(owner_of(top, pod))
+            .or_insert_with(|| OwnerGroup {
+                top,
+                pods: Vec::new(),
+            })
+            .pods
+            .push(pod);
     }
     groups
         .into_iter()
-        .map(|(owner, list)| {
-            let group =
-                owner.map_or_else(|| BARE.to_string(), |(kind, name)| format!("{kind}/{name}"));
-            (group, list)
-        })
+        .map(|(owner, group)| (group_name(owner), group))
         .collect()
 }
 
@@ -304,6 +316,7 @@ spec: {selector: {matchLabels: {app: web}}}
             .into_iter()
             .map(|(group, list)| {
                 let names = list
+                    .pods
                     .iter()
                     .map(|p| {
                         format!(

@@ -763,7 +763,7 @@ pub fn check_pending<'a>(idx: &Index<'_>, pods: &[&'a Pod]) -> Explained<'a> {
         pods: pending.iter().map(|p| pod_status::name(p)).collect(),
     };
     for (owner, group) in pod_status::by_owner(idx, pending.iter().copied()) {
-        out.findings.push(pending_finding(idx, &owner, &group));
+        out.findings.push(pending_finding(idx, &owner, &group.pods));
     }
     out
 }
@@ -961,6 +961,7 @@ pub fn check_not_ready(idx: &Index<'_>, pods: &[&Pod], explained: &BTreeSet<&str
         .collect();
     let mut out = Vec::new();
     for (owner, group) in pod_status::by_owner(idx, not_ready) {
+        let group = group.pods;
         let pod = group[0];
         let ns = ns_of(pod);
         let reasons = not_ready_reasons(idx, pod);
@@ -1347,15 +1348,14 @@ fn check_probes(ctx: &ServiceCtx<'_>) -> Vec<Finding> {
     if endpoint_rules::publishes_not_ready(ctx.svc) {
         return Vec::new();
     }
-    let idx = ctx.idx;
     let live = ctx
         .pods_and_owners()
         .filter(|(p, _)| !pod_status::is_terminal(p));
     let mut out = Vec::new();
     for (owner_group, group) in pod_status::by_known_owner(live) {
+        let (owner, group) = (group.top, group.pods);
         // Named only for a finding: most groups have none.
         let owner_label = || owner_text(&owner_group, &group);
-        let owner = idx.top_owner(group[0]);
         let spec = owner
             .and_then(|w| w.template())
             .and_then(|t| t.spec.as_ref())
