@@ -209,8 +209,14 @@ enum Op {
 
 impl<T> Table<Vec<Arc<T>>> {
     fn push(&mut self, h: u64, obj: &Arc<T>, same_key: impl Fn(&T) -> bool) {
+        self.extend(h, std::slice::from_ref(obj), same_key);
+    }
+
+    /// [`Self::push`] of each of `objs` (all under the same key), with one
+    /// lookup of the key.
+    fn extend(&mut self, h: u64, objs: &[Arc<T>], same_key: impl Fn(&T) -> bool) {
         self.entry(h, |l| l.first().is_some_and(|o| same_key(o)), Vec::new)
-            .push(Arc::clone(obj));
+            .extend(objs.iter().cloned());
     }
 
     fn list(&self, h: u64, same_key: impl Fn(&T) -> bool) -> &[Arc<T>] {
@@ -458,14 +464,34 @@ impl Tables {
             t.services_by_ns
                 .push(hash(&[ns]), svc, |o| in_ns(&o.metadata, ns));
         }
+        // What `index_pod_by_name` does one pod at a time, a run of pods at
+        // a time: the API lists pods by namespace and name, so a
+        // namespace's pods, and a ReplicaSet's replicas (one pooled label
+        // map), come one after the other. One lookup per run and key
+        // instead of one per pod and key; the lists come out the same in
+        // any order, where runs are only shorter.
         for pod in &snap.pods {
-            index_pod_by_name(
-                &mut t.pods,
-                &mut t.pods_by_ns,
-                &mut t.pods_by_label,
-                pod,
-                Op::Insert,
-            );
+            let (ns, name) = key_of(&pod.metadata);
+            t.pods.put(hash(&[ns, name]), Arc::clone(pod), |o| {
+                named(&o.metadata, ns, name)
+            });
+        }
+        for run in snap.pods.chunk_by(same_ns) {
+            let ns = ns_of(&run[0].metadata);
+            t.pods_by_ns
+                .extend(hash(&[ns]), run, |o| in_ns(&o.metadata, ns));
+        }
+        for run in snap
+            .pods
+            .chunk_by(|a, b| same_ns(a, b) && same_labels(a, b))
+        {
+            let first = &run[0].metadata;
+            let ns = ns_of(first);
+            for (k, v) in first.labels.iter().flatten() {
+                t.pods_by_label.extend(hash(&[ns, k, v]), run, |o| {
+                    in_ns(&o.metadata, ns) && has_label(&o.metadata, first, k, v)
+                });
+            }
         }
     }
 
@@ -473,8 +499,14 @@ impl Tables {
     /// namespaces, and every other object.
     fn fill_the_rest(&mut self, snap: &Snapshot) {
         let t = self;
-        for pod in &snap.pods {
-            index_pod_across(&mut t.pods_by_pair, pod, Op::Insert);
+        // `index_pod_across` a run of replicas at a time, as in
+        // `fill_by_name`.
+        for run in snap.pods.chunk_by(same_labels) {
+            let first = &run[0].metadata;
+            for (k, v) in first.labels.iter().flatten() {
+                t.pods_by_pair
+                    .extend(hash(&[k, v]), run, |o| has_label(&o.metadata, first, k, v));
+            }
         }
         for slice in &snap.endpoint_slices {
             t.insert_slice(slice);
@@ -628,9 +660,10 @@ impl Tables {
 }
 
 /// The pod tables of the pod's own namespace: by name, by namespace and by
-/// label. With [`index_pod_across`], the one place that says which keys a
-/// pod is indexed under (two functions so that a full build fills the two
-/// halves on two threads).
+/// label. With [`index_pod_across`], what says which keys a pod is indexed
+/// under. A full build does the same a run of pods at a time
+/// ([`Tables::fill_by_name`], [`Tables::fill_the_rest`]), and a test holds
+/// the two to the same lists.
 fn index_pod_by_name(
     pods: &mut Table<Arc<Pod>>,
     by_ns: &mut Table<Vec<Arc<Pod>>>,
@@ -677,6 +710,20 @@ fn has_label(other: &Meta, this: &Meta, k: &str, v: &str) -> bool {
     let shared =
         matches!((&other.labels, &this.labels), (Some(a), Some(b)) if Shared::ptr_eq(a, b));
     shared || other.label(k) == Some(v)
+}
+
+fn same_ns(a: &Arc<Pod>, b: &Arc<Pod>) -> bool {
+    ns_of(&a.metadata) == ns_of(&b.metadata)
+}
+
+/// Whether two pods have one pooled label map (or both none): then they are
+/// under the same label keys.
+fn same_labels(a: &Arc<Pod>, b: &Arc<Pod>) -> bool {
+    match (&a.metadata.labels, &b.metadata.labels) {
+        (Some(x), Some(y)) => Shared::ptr_eq(x, y),
+        (None, None) => true,
+        _ => false,
+    }
 }
 
 fn involved_key(ev: &Event) -> (&str, &str, &str) {
@@ -1115,6 +1162,78 @@ mod tests {
         assert!(sizes.iter().any(|(len, _)| *len > 1), "{sizes:?}");
         assert!(sizes.iter().all(|(len, cap)| len == cap), "{sizes:?}");
         assert_eq!(pod_lists(&kept), pod_lists(&Tables::build(&snap)));
+    }
+
+    /// The lists of every pod table hold their pods in the same order
+    /// (the snapshot's) whether a full build filled them a run of pods at a
+    /// time or the pods went in one by one. The pods make runs that end at
+    /// a namespace, at other labels, and at a pod with no labels.
+    #[test]
+    fn a_full_build_lists_pods_as_inserting_them_one_by_one() {
+        let pod = |ns: &str, name: &str, labels: &str| {
+            format!(
+                "apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}, namespace: {ns}{labels}}}\nspec: {{containers: [{{name: c, image: i}}]}}\n"
+            )
+        };
+        let front = ", labels: {app: web, tier: front}";
+        let back = ", labels: {app: web, tier: back}";
+        let docs = [
+            pod("a", "a1", front),
+            pod("a", "a2", front),
+            pod("a", "a3", back),
+            pod("a", "a4", ""),
+            pod("a", "a5", front),
+            pod("b", "b1", front),
+            pod("b", "b2", front),
+            pod("b", "b3", ""),
+            pod("c", "c1", ""),
+            pod("c", "c2", back),
+        ];
+        let snap = snapshot(&docs.iter().map(String::as_str).collect::<Vec<_>>());
+        let mut one_by_one = Tables::default();
+        for p in &snap.pods {
+            one_by_one.insert_pod(p);
+        }
+        let built = Tables::build(&snap);
+        // Every list as it is, in order; the lists sorted by their names.
+        let lists = |t: &Tables| -> Vec<Vec<Vec<String>>> {
+            pod_tables(t)
+                .iter()
+                .map(|table| {
+                    let mut lists: Vec<Vec<String>> = table
+                        .values()
+                        .map(|l| l.iter().map(|p| name_of(&p.metadata).to_string()).collect())
+                        .collect();
+                    lists.sort();
+                    lists
+                })
+                .collect()
+        };
+        let built_lists = lists(&built);
+        assert_eq!(built_lists, lists(&one_by_one));
+        // by label: app=web and the two tiers in a, b and c.
+        assert!(
+            built_lists[0].contains(&vec!["a1".into(), "a2".into(), "a3".into(), "a5".into()]),
+            "{built_lists:?}"
+        );
+        // by namespace.
+        assert_eq!(built_lists[1].len(), 3, "{built_lists:?}");
+        // across namespaces: tier=front.
+        assert!(
+            built_lists[2].contains(&vec![
+                "a1".into(),
+                "a2".into(),
+                "a5".into(),
+                "b1".into(),
+                "b2".into()
+            ]),
+            "{built_lists:?}"
+        );
+        let named = |name: &str| snap.pods.iter().find(|p| name_of(&p.metadata) == name);
+        assert!(Arc::ptr_eq(
+            built.pod("c", "c2").expect("c2"),
+            named("c2").expect("c2")
+        ));
     }
 
     /// Pods with equal labels share one pooled map, in any namespace, and
