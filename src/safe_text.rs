@@ -40,7 +40,9 @@ pub fn shell_quote(word: &str) -> Cow<'_, str> {
 /// can reorder what a terminal shows) with `?`, keeping everything else.
 /// Newlines and tabs become a single space: one value, one line.
 pub fn sanitize(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(is_unsafe) {
+    // Printable ASCII, as nearly every name and value is: nothing to
+    // replace, known without decoding a character.
+    if text.bytes().all(|b| (b' '..b'\x7f').contains(&b)) || !text.chars().any(is_unsafe) {
         return Cow::Borrowed(text);
     }
     Cow::Owned(
@@ -112,5 +114,17 @@ mod tests {
         assert_eq!(sanitize("two\nlines"), "two lines");
         assert_eq!(sanitize("bidi\u{202E}txt"), "bidi?txt");
         assert_eq!(sanitize_multiline("l1\nl2\x07"), "l1\nl2?");
+    }
+
+    /// Both ends of printable ASCII, and what lies just outside it: DEL,
+    /// a tab, a C1 control, and letters beyond ASCII that are kept.
+    #[test]
+    fn printable_ascii_is_kept_as_it_is_and_its_edges_are_not() {
+        assert!(matches!(sanitize(" web-1 ~"), Cow::Borrowed(" web-1 ~")));
+        assert_eq!(sanitize("del\x7f"), "del?");
+        assert_eq!(sanitize("\x1f:"), "?:");
+        assert_eq!(sanitize("tab\there"), "tab here");
+        assert_eq!(sanitize("c1\u{9b}x"), "c1?x");
+        assert!(matches!(sanitize("naïve ü"), Cow::Borrowed("naïve ü")));
     }
 }

@@ -9,6 +9,7 @@
 //! - `a.b.c` → hostname a of Service b in namespace c (when that Service exists);
 //! - `a.b.svc[.<d>]`, `h.a.b.svc[.<d>]` → Service a in namespace b.
 
+use std::fmt::Write as _;
 use std::sync::Arc;
 
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
@@ -287,6 +288,9 @@ fn names(svcs: &[&Service]) -> String {
     ns.join(", ")
 }
 
+/// After a port the URL's scheme implies (`http://web` dials port 80).
+const DEFAULT_PORT_NOTE: &str = " (the URL scheme's default)";
+
 /// Resolve one found host; `None` when it is not a cluster name at all.
 pub fn resolve(idx: &Index<'_>, dns: &ClusterDns, found: Found<'_>) -> Option<TracedReference> {
     let host_lower = found.candidate.host.to_ascii_lowercase();
@@ -301,7 +305,7 @@ pub fn resolve(idx: &Index<'_>, dns: &ClusterDns, found: Found<'_>) -> Option<Tr
         if found.candidate.port_explicit {
             format!(":{port}")
         } else {
-            format!(":{port} (the URL scheme's default)")
+            format!(":{port}{DEFAULT_PORT_NOTE}")
         }
     };
     let mut graded = Graded::new();
@@ -385,10 +389,19 @@ pub fn resolve(idx: &Index<'_>, dns: &ClusterDns, found: Found<'_>) -> Option<Tr
                 }
             } else {
                 graded.status = Status::Pass;
-                graded.message = match port {
-                    Some(port) => format!("{host}{} resolves to {shown}", port_note(port)),
-                    None => format!("{host} resolves to {shown}"),
-                };
+                // `{host}{port_note} resolves to {shown}`, written once in
+                // place: nearly every reference takes this way.
+                let mut message = String::with_capacity(host.len() + shown.len() + 48);
+                message.push_str(&host);
+                if let Some(port) = port {
+                    let _ = write!(message, ":{port}");
+                    if !found.candidate.port_explicit {
+                        message.push_str(DEFAULT_PORT_NOTE);
+                    }
+                }
+                message.push_str(" resolves to ");
+                message.push_str(&shown);
+                graded.message = message;
             }
             graded.targets = vec![target];
         }

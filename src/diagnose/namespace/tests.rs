@@ -152,6 +152,18 @@ fn ns002_near_misses_from_one_client() {
         (Status::Pass, Some("mysql"))
     );
 
+    // What a passing reference says: the port as written, the port of the
+    // URL's scheme, or no port.
+    let messages = ["env REPORTS_URL", "env WEB_URL", "env DB_HOST"].map(|s| &by_source(s).message);
+    assert_eq!(
+        messages,
+        [
+            "reports.analytics:8080 resolves to analytics/reports",
+            "web:80 (the URL scheme's default) resolves to shop/web",
+            "mysql-0.mysql resolves to shop/mysql",
+        ]
+    );
+
     // Short name present in both shop and ops: a warning on shop/cache.
     let r = by_source("env CACHE_HOST");
     assert_eq!(r.status, Status::Warn);
