@@ -389,18 +389,25 @@ pub fn resolve(idx: &Index<'_>, dns: &ClusterDns, found: Found<'_>) -> Option<Tr
                 }
             } else {
                 graded.status = Status::Pass;
-                // `{host}{port_note} resolves to {shown}`, written once in
-                // place: nearly every reference takes this way.
-                let mut message = String::with_capacity(host.len() + shown.len() + 48);
+                // `{host}{port_note} resolves to {shown}`, written once
+                // into a String of its length: nearly every reference takes
+                // this way, and the dashboard keeps every message.
+                const RESOLVES: &str = " resolves to ";
+                let note = match port {
+                    Some(_) if !found.candidate.port_explicit => DEFAULT_PORT_NOTE,
+                    _ => "",
+                };
+                let digits = port.map_or(0, |p| 2 + p.checked_ilog10().unwrap_or(0) as usize);
+                let len = host.len() + digits + note.len() + RESOLVES.len() + shown.len();
+                let mut message = String::with_capacity(len);
                 message.push_str(&host);
                 if let Some(port) = port {
                     let _ = write!(message, ":{port}");
-                    if !found.candidate.port_explicit {
-                        message.push_str(DEFAULT_PORT_NOTE);
-                    }
                 }
-                message.push_str(" resolves to ");
+                message.push_str(note);
+                message.push_str(RESOLVES);
                 message.push_str(&shown);
+                debug_assert_eq!(message.len(), len);
                 graded.message = message;
             }
             graded.targets = vec![target];
