@@ -707,23 +707,25 @@ fn index_pod_across(by_pair: &mut Table<Vec<Arc<Pod>>>, pod: &Arc<Pod>, op: Op) 
 /// usually a replica of the pod being indexed: then the answer is known
 /// without a search of the other pod's labels.
 fn has_label(other: &Meta, this: &Meta, k: &str, v: &str) -> bool {
-    let shared =
-        matches!((&other.labels, &this.labels), (Some(a), Some(b)) if Shared::ptr_eq(a, b));
-    shared || other.label(k) == Some(v)
+    same_label_map(other, this) || other.label(k) == Some(v)
+}
+
+/// Whether two objects have one pooled label map (or both none): then they
+/// carry the same labels.
+fn same_label_map(a: &Meta, b: &Meta) -> bool {
+    match (&a.labels, &b.labels) {
+        (Some(x), Some(y)) => Shared::ptr_eq(x, y),
+        (None, None) => true,
+        _ => false,
+    }
 }
 
 fn same_ns(a: &Arc<Pod>, b: &Arc<Pod>) -> bool {
     ns_of(&a.metadata) == ns_of(&b.metadata)
 }
 
-/// Whether two pods have one pooled label map (or both none): then they are
-/// under the same label keys.
 fn same_labels(a: &Arc<Pod>, b: &Arc<Pod>) -> bool {
-    match (&a.metadata.labels, &b.metadata.labels) {
-        (Some(x), Some(y)) => Shared::ptr_eq(x, y),
-        (None, None) => true,
-        _ => false,
-    }
+    same_label_map(&a.metadata, &b.metadata)
 }
 
 fn involved_key(ev: &Event) -> (&str, &str, &str) {
@@ -1123,6 +1125,19 @@ mod tests {
         [&t.pods_by_label, &t.pods_by_ns, &t.pods_by_pair]
     }
 
+    /// A pod's manifest; `labels` is the flow mapping's text (`{app: web}`),
+    /// or empty for none.
+    fn pod(ns: &str, name: &str, labels: &str) -> String {
+        let labels = if labels.is_empty() {
+            String::new()
+        } else {
+            format!(", labels: {labels}")
+        };
+        format!(
+            "apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}, namespace: {ns}{labels}}}\nspec: {{containers: [{{name: c, image: i}}]}}\n"
+        )
+    }
+
     /// The names in each of their lists, sorted.
     fn pod_lists(t: &Tables) -> Vec<Vec<String>> {
         let mut out: Vec<Vec<String>> = pod_tables(t)
@@ -1170,13 +1185,8 @@ mod tests {
     /// a namespace, at other labels, and at a pod with no labels.
     #[test]
     fn a_full_build_lists_pods_as_inserting_them_one_by_one() {
-        let pod = |ns: &str, name: &str, labels: &str| {
-            format!(
-                "apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}, namespace: {ns}{labels}}}\nspec: {{containers: [{{name: c, image: i}}]}}\n"
-            )
-        };
-        let front = ", labels: {app: web, tier: front}";
-        let back = ", labels: {app: web, tier: back}";
+        let front = "{app: web, tier: front}";
+        let back = "{app: web, tier: back}";
         let docs = [
             pod("a", "a1", front),
             pod("a", "a2", front),
@@ -1195,40 +1205,18 @@ mod tests {
             one_by_one.insert_pod(p);
         }
         let built = Tables::build(&snap);
-        // Every list as it is, in order; the lists sorted by their names.
-        let lists = |t: &Tables| -> Vec<Vec<Vec<String>>> {
-            pod_tables(t)
-                .iter()
-                .map(|table| {
-                    let mut lists: Vec<Vec<String>> = table
-                        .values()
-                        .map(|l| l.iter().map(|p| name_of(&p.metadata).to_string()).collect())
-                        .collect();
-                    lists.sort();
-                    lists
-                })
-                .collect()
-        };
-        let built_lists = lists(&built);
-        assert_eq!(built_lists, lists(&one_by_one));
-        // by label: app=web and the two tiers in a, b and c.
-        assert!(
-            built_lists[0].contains(&vec!["a1".into(), "a2".into(), "a3".into(), "a5".into()]),
-            "{built_lists:?}"
-        );
-        // by namespace.
-        assert_eq!(built_lists[1].len(), 3, "{built_lists:?}");
-        // across namespaces: tier=front.
-        assert!(
-            built_lists[2].contains(&vec![
-                "a1".into(),
-                "a2".into(),
-                "a5".into(),
-                "b1".into(),
-                "b2".into()
-            ]),
-            "{built_lists:?}"
-        );
+        let lists = pod_lists(&built);
+        assert_eq!(lists, pod_lists(&one_by_one));
+        let names = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+        for list in [
+            // app=web in a (by label), namespace a (by namespace).
+            names(&["a1", "a2", "a3", "a5"]),
+            names(&["a1", "a2", "a3", "a4", "a5"]),
+            // tier=front across namespaces.
+            names(&["a1", "a2", "a5", "b1", "b2"]),
+        ] {
+            assert!(lists.contains(&list), "{list:?} in {lists:?}");
+        }
         let named = |name: &str| snap.pods.iter().find(|p| name_of(&p.metadata) == name);
         assert!(Arc::ptr_eq(
             built.pod("c", "c2").expect("c2"),
@@ -1243,16 +1231,11 @@ mod tests {
     /// into another namespace's lists.
     #[test]
     fn pods_sharing_a_label_map_are_listed_under_their_own_keys() {
-        let pod = |ns: &str, name: &str, tier: &str| {
-            format!(
-                "apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}, namespace: {ns}, labels: {{app: web, tier: {tier}}}}}\nspec: {{containers: [{{name: c, image: i}}]}}\n"
-            )
-        };
         let docs = [
-            pod("a", "a0", "back"),
-            pod("a", "a1", "front"),
-            pod("a", "a2", "front"),
-            pod("b", "b1", "front"),
+            pod("a", "a0", "{app: web, tier: back}"),
+            pod("a", "a1", "{app: web, tier: front}"),
+            pod("a", "a2", "{app: web, tier: front}"),
+            pod("b", "b1", "{app: web, tier: front}"),
         ];
         let snap = snapshot(&docs.iter().map(String::as_str).collect::<Vec<_>>());
         let labels = |name: &str| {
