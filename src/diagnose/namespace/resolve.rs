@@ -301,12 +301,11 @@ pub fn resolve(idx: &Index<'_>, dns: &ClusterDns, found: Found<'_>) -> Option<Tr
     let domain = &dns.domain;
     let host = sanitize(&found.candidate.host).into_owned();
     let port = found.candidate.port;
-    let port_note = |port: u16| {
-        if found.candidate.port_explicit {
-            format!(":{port}")
-        } else {
-            format!(":{port}{DEFAULT_PORT_NOTE}")
-        }
+    // Said after the port: nothing when it is written, else where it came from.
+    let port_note = if found.candidate.port_explicit {
+        ""
+    } else {
+        DEFAULT_PORT_NOTE
     };
     let mut graded = Graded::new();
     match outcome {
@@ -357,8 +356,7 @@ pub fn resolve(idx: &Index<'_>, dns: &ClusterDns, found: Found<'_>) -> Option<Tr
                     )
                 });
                 graded.message = format!(
-                    "{host}{} resolves to {shown}, which has no port {bad} (ports: {}){hint}",
-                    port_note(bad),
+                    "{host}:{bad}{port_note} resolves to {shown}, which has no port {bad} (ports: {}){hint}",
                     ports_text(svc)
                 );
                 graded.fix = suggestion.and_then(|new| {
@@ -389,25 +387,23 @@ pub fn resolve(idx: &Index<'_>, dns: &ClusterDns, found: Found<'_>) -> Option<Tr
                 }
             } else {
                 graded.status = Status::Pass;
-                // `{host}{port_note} resolves to {shown}`, written once
-                // into a String of its length: nearly every reference takes
-                // this way, and the dashboard keeps every message.
+                // `{host}:{port}{port_note} resolves to {shown}`, written
+                // once into a String of about its length (a port is at most
+                // `:` and five digits): nearly every reference takes this
+                // way, and the dashboard keeps every message.
                 const RESOLVES: &str = " resolves to ";
-                let note = match port {
-                    Some(_) if !found.candidate.port_explicit => DEFAULT_PORT_NOTE,
-                    _ => "",
-                };
-                let digits = port.map_or(0, |p| 2 + p.checked_ilog10().unwrap_or(0) as usize);
-                let len = host.len() + digits + note.len() + RESOLVES.len() + shown.len();
-                let mut message = String::with_capacity(len);
+                let mut message = String::with_capacity(
+                    host.len()
+                        + port.map_or(0, |_| 6 + port_note.len())
+                        + RESOLVES.len()
+                        + shown.len(),
+                );
                 message.push_str(&host);
                 if let Some(port) = port {
-                    let _ = write!(message, ":{port}");
+                    let _ = write!(message, ":{port}{port_note}");
                 }
-                message.push_str(note);
                 message.push_str(RESOLVES);
                 message.push_str(&shown);
-                debug_assert_eq!(message.len(), len);
                 graded.message = message;
             }
             graded.targets = vec![target];

@@ -216,7 +216,8 @@ fn ns002_near_misses_from_one_client() {
     let r = by_source("env WEB_ADDR");
     assert_eq!(r.status, Status::Fail);
     assert!(
-        r.message.contains("has no port 8080 (ports: 80/TCP)"),
+        r.message
+            .starts_with("web:8080 resolves to shop/web, which has no port 8080 (ports: 80/TCP)"),
         "{}",
         r.message
     );
