@@ -218,10 +218,13 @@ fn mutate_pod(rng: &mut StdRng, snap: &Snapshot, tricky: &[String]) -> (Change, 
         }
         7 => {
             let spec = pod.spec.get_or_insert_default();
-            // Its DNS name becomes `<pod name>.api` (the model keeps no
-            // `hostname`: no check reads it; the slices carry the endpoint's).
-            spec.subdomain = Some("api".into());
-            "given a subdomain"
+            // Its DNS name becomes `<pod name>.api`, as a StatefulSet's
+            // pods are named.
+            spec.change_run(|run| {
+                run.hostname = Some(name.as_str().into());
+                run.subdomain = Some("api".into());
+            });
+            "given a hostname"
         }
         _ => {
             pod.status.get_or_insert_default().phase = Some("Succeeded".into());

@@ -13,7 +13,7 @@
 //!   selector it matches exactly (SEL-001's "pods in other namespaces");
 //!   the references of its namespace are recomputed (a representative pod,
 //!   its IPs and readiness are part of a client), and of namespaces naming it
-//!   as a headless hostname when it has a `subdomain`; the Services whose
+//!   as a headless hostname when it has a `hostname` and `subdomain`; the Services whose
 //!   references changed are re-walked;
 //! - an **EndpointSlice**: the Service it is labelled for (before and after),
 //!   the selector-less Services of its namespace (SEL-005's near misses), and
@@ -293,13 +293,11 @@ impl Incremental {
                                 &mut services,
                             );
                         }
-                        if pod
-                            .spec
-                            .as_ref()
-                            .and_then(|s| s.subdomain.as_ref())
-                            .is_some()
+                        if let Some(spec) = &pod.spec
+                            && spec.subdomain.is_some()
+                            && let Some(hostname) = &spec.hostname
                         {
-                            hostnames.push(name.clone());
+                            hostnames.push(hostname.to_string());
                         }
                     }
                     rescan.insert(namespace.clone());

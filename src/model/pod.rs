@@ -183,12 +183,13 @@ impl<'de> Deserialize<'de> for PodSpec {
 pooled!(PodRun);
 
 /// What tells two pods' parts apart in practice: their containers (already
-/// shared, so by address), DNS settings and subdomain; equality compares
-/// the rest.
+/// shared, so by address), DNS settings, hostname and subdomain; equality
+/// compares the rest.
 impl Fingerprint for PodRun {
     fn fingerprint(&self, h: &mut dyn Hasher) {
         h.write_usize(Shared::as_ptr(&self.containers) as usize);
         feed(h, self.dns_policy.as_deref());
+        feed(h, self.hostname.as_deref());
         feed(h, self.subdomain.as_deref());
         h.write_u8(u8::from(self.host_network.unwrap_or(false)));
     }
@@ -220,6 +221,9 @@ pub struct PodRun {
     #[serde(deserialize_with = "super::optional_word")]
     pub dns_policy: Option<Word>,
     pub dns_config: Option<Box<PodDNSConfig>>,
+    /// With `subdomain`, the pod's name behind a headless Service
+    /// (`<hostname>.<subdomain>`): set by a StatefulSet, unique per pod.
+    pub hostname: Option<CompactString>,
     pub subdomain: Option<CompactString>,
     #[serde(deserialize_with = "super::optional_exact")]
     pub readiness_gates: Option<Vec<PodReadinessGate>>,

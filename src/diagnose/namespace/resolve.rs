@@ -24,7 +24,7 @@ use crate::diagnose::index::Index;
 use crate::diagnose::report::{
     Finding, Fix, Reference, ReferenceSource, ServiceRef, Severity, Status,
 };
-use crate::model::Service;
+use crate::model::{Pod, Service};
 use crate::safe_text::sanitize;
 use crate::snapshot::Scope;
 
@@ -208,16 +208,25 @@ fn qualified<'a>(idx: &Index<'a>, name: &str, ns: &str, hostname: Option<&str>) 
 }
 
 /// Whether a pod behind headless Service `b` in `ns` has hostname `a`: an
-/// endpoint with that hostname, or a pod `a` whose `subdomain` is `b`.
+/// endpoint with that hostname, or a pod (its endpoint not listed yet)
+/// whose `hostname` is `a` and `subdomain` is `b`. Only `spec.hostname`
+/// gives a pod such a name, whatever the pod is called: the EndpointSlice
+/// controller copies it into the endpoint, and cluster DNS answers for the
+/// endpoints' hostnames alone.
 fn has_hostname(idx: &Index<'_>, ns: &str, b: &str, a: &str) -> bool {
     let in_slices = idx
         .slices_for(ns, b)
         .iter()
         .any(|s| s.endpoints.iter().any(|e| e.hostname.as_deref() == Some(a)));
-    in_slices
-        || idx
-            .pod(ns, a)
-            .is_some_and(|p| p.spec.as_ref().and_then(|s| s.subdomain.as_deref()) == Some(b))
+    in_slices || idx.pods_in(ns).iter().any(|p| named_by(p, b) == Some(a))
+}
+
+/// The hostname headless Service `subdomain` gives pod `p`, if any.
+fn named_by<'p>(p: &'p Pod, subdomain: &str) -> Option<&'p str> {
+    let spec = p.spec.as_ref()?;
+    (spec.subdomain.as_deref() == Some(subdomain))
+        .then_some(spec.hostname.as_deref())
+        .flatten()
 }
 
 /// The ports a client may dial: the Service ports, and for a headless Service
@@ -472,6 +481,19 @@ pub fn resolve(idx: &Index<'_>, dns: &ClusterDns, found: Found<'_>) -> Option<Tr
                 target.name,
                 sanitize(&hostname)
             );
+            // The usual slip: a pod of that name with the subdomain set
+            // but not `spec.hostname`.
+            if let Some(pod) = idx.pod(&target.namespace, &hostname)
+                && let Some(spec) = &pod.spec
+                && spec.subdomain.as_deref() == Some(target.name.as_str())
+                && spec.hostname.is_none()
+            {
+                let _ = write!(
+                    graded.message,
+                    " (pod {hostname} sets subdomain {} but no spec.hostname, so DNS gives it no name)",
+                    target.name
+                );
+            }
             graded.targets = vec![target];
         }
     }

@@ -11,6 +11,7 @@ const PROBLEM3: &str = include_str!("../../../tests/fixtures/engine/namespace/pr
 const REFERENCES: &str = include_str!("../../../tests/fixtures/engine/namespace/references.yaml");
 const INGRESS: &str = include_str!("../../../tests/fixtures/engine/namespace/ingress.yaml");
 const BARE_POD: &str = include_str!("../../../tests/fixtures/engine/namespace/bare-pod.yaml");
+const HOSTNAMES: &str = include_str!("../../../tests/fixtures/engine/namespace/hostnames.yaml");
 
 fn reference<'r>(report: &'r Report, source: &str) -> &'r Reference {
     report
@@ -299,6 +300,32 @@ fn ns003_ingress_backends() {
     let legacy = service(&report, "shop", "legacy-web");
     assert!(!legacy.exists);
     assert_eq!(legacy.failing_step, Some(StepId::Service));
+}
+
+/// `a.b` names the pod whose `spec.hostname` is `a` behind headless
+/// Service `b`, found among the pods while its endpoint is not listed: by
+/// its hostname, not its name, and not at all without a hostname.
+#[test]
+fn ns002_headless_hostnames_come_from_spec_hostname() {
+    let report = run(&[BASE, HOSTNAMES]);
+    let graded = |source: &str| {
+        let r = reference(&report, source);
+        (r.status, r.resolved.as_ref().map(|s| s.name.as_str()))
+    };
+    assert_eq!(graded("env KAFKA_HOST"), (Status::Pass, Some("kafka")));
+    // The pod is called broker-x1: a lookup by name finds no broker-1.
+    assert_eq!(graded("env BROKER_HOST"), (Status::Pass, Some("kafka")));
+    // A pod called zk-0 with the subdomain but no hostname has no name.
+    assert_eq!(graded("env ZK_HOST"), (Status::Fail, None));
+    assert_eq!(
+        reference(&report, "env ZK_HOST").message,
+        "zk-0.kafka: no pod behind headless Service data/kafka has hostname zk-0 \
+         (pod zk-0 sets subdomain kafka but no spec.hostname, so DNS gives it no name)"
+    );
+    assert_status(
+        step(&report, "data", "kafka", StepId::Namespace),
+        Status::Fail,
+    );
 }
 
 #[test]
