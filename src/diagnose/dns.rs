@@ -23,8 +23,6 @@
 pub mod corefile;
 pub mod placement;
 pub mod server;
-#[cfg(test)]
-pub(crate) mod test_support;
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -1262,7 +1262,6 @@ mod tests {
     use super::super::report::{Severity, Status, StepId};
     use super::super::testing::*;
 
-    const BASE: &str = include_str!("../../tests/fixtures/engine/base.yaml");
     const SEL_001: &str = include_str!("../../tests/fixtures/engine/endpoints/sel-001.yaml");
     const FORBIDDEN_PODS: &str =
         include_str!("../../tests/fixtures/engine/endpoints/forbidden-pods.yaml");

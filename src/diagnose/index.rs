@@ -1116,7 +1116,7 @@ pub fn labels_match(labels: Option<&StringMap>, selector: &StringMap) -> bool {
 #[cfg(test)]
 mod tests {
     use super::{Index, Pod, Shared, StringMap, Table, Tables, name_of};
-    use crate::diagnose::dns::test_support::BASE;
+    use crate::diagnose::testing::BASE;
     use crate::diagnose::testing::snapshot;
     use std::sync::Arc;
 

@@ -323,8 +323,6 @@ mod tests {
     use super::report::{Status, StepId};
     use super::testing::*;
 
-    const BASE: &str = include_str!("../../tests/fixtures/engine/base.yaml");
-
     #[test]
     fn base_fixture_loads_and_every_service_gets_seven_steps() {
         let report = run(&[BASE]);

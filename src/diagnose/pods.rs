@@ -1671,7 +1671,6 @@ mod tests {
     use super::super::report::{Finding, Report, ServiceRef, Severity, Status, StepId, StepReport};
     use super::super::testing::*;
 
-    const BASE: &str = include_str!("../../tests/fixtures/engine/base.yaml");
     const POD_001: &str = include_str!("../../tests/fixtures/engine/pods/pod-001.yaml");
     const POD_002: &str = include_str!("../../tests/fixtures/engine/pods/pod-002.yaml");
     const POD_002_NODE: &str =

@@ -516,7 +516,6 @@ mod tests {
     use super::super::report::{Finding, Report, Severity, Status, StepId, StepReport};
     use super::super::testing::*;
 
-    const BASE: &str = include_str!("../../tests/fixtures/engine/base.yaml");
     const PORT_001: &str = include_str!("../../tests/fixtures/engine/ports/port-001.yaml");
     const PORT_002: &str = include_str!("../../tests/fixtures/engine/ports/port-002.yaml");
     const PORT_003_004: &str = include_str!("../../tests/fixtures/engine/ports/port-003-004.yaml");

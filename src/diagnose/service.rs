@@ -637,7 +637,6 @@ mod tests {
     use super::super::{Options, diagnose};
     use crate::snapshot::Scope;
 
-    const BASE: &str = include_str!("../../tests/fixtures/engine/base.yaml");
     const SVC_001: &str = include_str!("../../tests/fixtures/engine/service/svc-001.yaml");
     const SVC_002_003: &str = include_str!("../../tests/fixtures/engine/service/svc-002-003.yaml");
     const SVC_004: &str = include_str!("../../tests/fixtures/engine/service/svc-004.yaml");

@@ -18,7 +18,6 @@ use super::super::testing::*;
 use super::super::{Options, diagnose};
 use crate::snapshot::Scope;
 
-const BASE: &str = include_str!("../../tests/fixtures/engine/base.yaml");
 const HOSTILE: &str = include_str!("../../tests/fixtures/engine/service/hostile.yaml");
 const NS: &str = "sh'op;touch pwned-ns;";
 

@@ -1,5 +1,6 @@
-//! Helpers for the engine's table tests: load a fixture cluster, diagnose it at
-//! a fixed time, and pick out one Service's step.
+//! Helpers for the engine's table tests: the healthy base cluster every
+//! fixture adds to, load a fixture cluster, diagnose it at a fixed time, and
+//! pick out one Service's step.
 #![allow(dead_code)] // each step module uses a different subset
 
 use k8s_openapi::jiff::Timestamp;
@@ -13,6 +14,25 @@ pub const NOW: &str = "2026-11-26T12:00:00Z";
 
 pub fn now() -> Timestamp {
     NOW.parse().unwrap()
+}
+
+/// The healthy base cluster (tests/fixtures/engine/base.yaml).
+pub const BASE: &str = include_str!("../../tests/fixtures/engine/base.yaml");
+
+/// The base cluster without the documents of the given `(kind, name)` pairs,
+/// so a fixture can replace them.
+pub fn base_without(drop: &[(&str, &str)]) -> String {
+    BASE.split("\n---\n")
+        .filter(|doc| {
+            !drop.iter().any(|(kind, name)| {
+                doc.contains(&format!("kind: {kind}\n"))
+                    && [",", "\n", "}"]
+                        .iter()
+                        .any(|end| doc.contains(&format!("name: {name}{end}")))
+            })
+        })
+        .collect::<Vec<_>>()
+        .join("\n---\n")
 }
 
 /// Parse fixture YAML (one or more texts, concatenated as documents).
@@ -68,4 +88,16 @@ pub fn finding<'s>(step: &'s StepReport, check: &str) -> &'s Finding {
         .iter()
         .find(|f| f.check == check)
         .unwrap_or_else(|| panic!("no {check} in {step:#?}"))
+}
+
+#[test]
+fn base_without_drops_whole_documents() {
+    let text = base_without(&[("Service", "kube-dns"), ("Node", "node-1")]);
+    assert!(!text.contains("clusterIP: 10.96.0.10"));
+    assert!(!text.contains("podCIDR"));
+    assert!(text.contains("name: coredns-5d78c9869d-aaaaa"));
+    assert_eq!(
+        text.split("\n---\n").count() + 2,
+        BASE.split("\n---\n").count()
+    );
 }

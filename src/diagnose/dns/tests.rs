@@ -2,7 +2,7 @@
 
 use super::super::report::{Severity, Status, StepId};
 use super::super::testing::{assert_status, checks, has, run, service, step};
-use super::test_support::{BASE, base_without};
+use crate::diagnose::testing::{BASE, base_without};
 
 const PENDING: &str = include_str!("../../../tests/fixtures/engine/dns/coredns-pending.yaml");
 const NO_CNI: &str = include_str!("../../../tests/fixtures/engine/dns/no-cni.yaml");

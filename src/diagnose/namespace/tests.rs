@@ -3,7 +3,7 @@
 use super::super::report::{Reference, Report, ServiceRef, Severity, Status, StepId};
 use super::super::testing::{assert_status, has, now, run, service, snapshot, step};
 use super::super::{Options, diagnose};
-use crate::diagnose::dns::test_support::{BASE, base_without};
+use crate::diagnose::testing::{BASE, base_without};
 use crate::snapshot::Scope;
 
 const PROBLEM6: &str = include_str!("../../../tests/fixtures/engine/namespace/problem6.yaml");

@@ -4,7 +4,7 @@ use super::super::context::ServiceCtx;
 use super::super::index::{Index, Tables};
 use super::super::report::{Report, Severity, Status, StepId, StepReport};
 use super::super::testing::{assert_status, checks, has, now, run, snapshot, step};
-use crate::diagnose::dns::test_support::BASE;
+use crate::diagnose::testing::BASE;
 
 const CLIENTS: &str = include_str!("../../../tests/fixtures/engine/network/clients.yaml");
 const DENY_INGRESS: &str =
