@@ -13,8 +13,8 @@
 //!   selector it matches exactly (SEL-001's "pods in other namespaces");
 //!   the references of its namespace are recomputed (a representative pod,
 //!   its IPs and readiness are part of a client), and of namespaces naming it
-//!   as a headless hostname when it has a `hostname` and `subdomain`; the Services whose
-//!   references changed are re-walked;
+//!   as a headless hostname when it has a `hostname` and a `subdomain`; the
+//!   Services whose references changed are re-walked;
 //! - an **EndpointSlice**: the Service it is labelled for (before and after),
 //!   the selector-less Services of its namespace (SEL-005's near misses), and
 //!   the clients naming that Service (headless hostnames);

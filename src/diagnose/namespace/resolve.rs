@@ -224,9 +224,11 @@ fn has_hostname(idx: &Index<'_>, ns: &str, b: &str, a: &str) -> bool {
 /// The hostname headless Service `subdomain` gives pod `p`, if any.
 fn named_by<'p>(p: &'p Pod, subdomain: &str) -> Option<&'p str> {
     let spec = p.spec.as_ref()?;
-    (spec.subdomain.as_deref() == Some(subdomain))
-        .then_some(spec.hostname.as_deref())
-        .flatten()
+    if spec.subdomain.as_deref() == Some(subdomain) {
+        spec.hostname.as_deref()
+    } else {
+        None
+    }
 }
 
 /// The ports a client may dial: the Service ports, and for a headless Service
