@@ -14,11 +14,11 @@ use k8s_openapi::jiff::Timestamp;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use svc_doctor::diagnose::incremental::{Change, Incremental};
-use svc_doctor::diagnose::report::Report;
+use svc_doctor::diagnose::report::{Report, Status};
 use svc_doctor::diagnose::{Options, diagnose};
 use svc_doctor::model::{ContainerState, EndpointSlice, Event, Pod};
 use svc_doctor::sandbox::synthetic::{self, Params, set_ready};
-use svc_doctor::snapshot::Snapshot;
+use svc_doctor::snapshot::{Scope, Snapshot, manifests};
 
 fn now() -> Timestamp {
     "2026-03-01T12:00:00Z".parse().unwrap()
@@ -456,4 +456,103 @@ fn a_refresh_keeps_what_did_not_change() {
         "{shared} of {} references shared",
         before.references.len()
     );
+}
+
+/// The engine's base cluster and its pods named behind headless Service
+/// `data/kafka` (`tests/fixtures/engine/namespace/hostnames.yaml`), plus a
+/// namespace `kafka`: `zk-0.kafka` from `data` could then name a Service
+/// `zk-0` there, which does not exist.
+fn hostnames_cluster() -> Incremental {
+    let text = [
+        include_str!("fixtures/engine/base.yaml"),
+        include_str!("fixtures/engine/namespace/hostnames.yaml"),
+        "apiVersion: v1\nkind: Namespace\nmetadata: {name: kafka}\n",
+    ]
+    .join("\n---\n");
+    let snap = manifests::from_yaml(&text, "fixture", Scope::All).unwrap();
+    Incremental::new(snap, now())
+}
+
+/// The status of the reference from `source` in `report`.
+fn reference_status(report: &Report, source: &str) -> Status {
+    report
+        .references
+        .iter()
+        .find(|r| r.from.source == source)
+        .unwrap_or_else(|| panic!("no reference from {source}"))
+        .status
+}
+
+/// Apply `change` to [`hostnames_cluster`]: `zk-0.kafka`, which failed,
+/// resolves, and the report is the full diagnosis's.
+fn zk_host_resolves_after(mut engine: Incremental, change: Change, what: &str) {
+    engine.apply(&[change], now());
+    assert_eq!(
+        reference_status(engine.report(), "env ZK_HOST"),
+        Status::Pass,
+        "{what}"
+    );
+    let full = diagnose(engine.snapshot(), now(), &Options::default());
+    assert_same(engine.report(), &full, what);
+}
+
+/// A pod given a hostname behind a headless Service: the clients of its
+/// namespace that name it now resolve, as a full diagnosis says.
+#[test]
+fn a_pod_given_a_hostname_is_resolved_by_name() {
+    let engine = hostnames_cluster();
+    assert_eq!(
+        reference_status(engine.report(), "env ZK_HOST"),
+        Status::Fail
+    );
+    let pod = engine
+        .snapshot()
+        .pods
+        .iter()
+        .find(|p| key(p) == ("data".to_string(), "zk-0".to_string()))
+        .cloned()
+        .unwrap();
+    let mut named = (*pod).clone();
+    named
+        .spec
+        .get_or_insert_default()
+        .change_run(|run| run.hostname = Some("zk-0".into()));
+    let change = Change::Pod {
+        namespace: "data".into(),
+        name: "zk-0".into(),
+        object: Some(Arc::new(named)),
+    };
+    zk_host_resolves_after(engine, change, "zk-0 given a hostname");
+}
+
+/// A slice that lists a hostname for the first time: the clients of its
+/// namespace that named it, and found it nowhere (a Service `zk-0` in
+/// namespace `kafka`), now resolve it behind the headless Service.
+#[test]
+fn a_slice_listing_a_hostname_is_resolved_by_name() {
+    let engine = hostnames_cluster();
+    let before = engine.report();
+    assert_eq!(reference_status(before, "env ZK_HOST"), Status::Fail);
+    assert!(
+        before
+            .services
+            .iter()
+            .any(|s| (s.namespace.as_str(), s.name.as_str()) == ("kafka", "zk-0") && !s.exists),
+        "zk-0.kafka first names a missing Service kafka/zk-0"
+    );
+    let slice: EndpointSlice = serde_json::from_value(serde_json::json!({
+        "metadata": {"name": "kafka-x1", "namespace": "data",
+                     "labels": {"kubernetes.io/service-name": "kafka"}},
+        "addressType": "IPv4",
+        "endpoints": [{"addresses": ["10.244.3.12"], "hostname": "zk-0",
+                       "conditions": {"ready": true}}],
+        "ports": [{"port": 9092, "protocol": "TCP"}]
+    }))
+    .unwrap();
+    let change = Change::EndpointSlice {
+        namespace: "data".into(),
+        name: "kafka-x1".into(),
+        object: Some(Arc::new(slice)),
+    };
+    zk_host_resolves_after(engine, change, "a slice lists hostname zk-0");
 }

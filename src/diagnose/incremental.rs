@@ -12,9 +12,9 @@
 //!   selector key it carries (SEL-001's near misses), those elsewhere whose
 //!   selector it matches exactly (SEL-001's "pods in other namespaces");
 //!   the references of its namespace are recomputed (a representative pod,
-//!   its IPs and readiness are part of a client), and of namespaces naming it
-//!   as a headless hostname when it has a `hostname` and a `subdomain`; the
-//!   Services whose references changed are re-walked;
+//!   its IPs and readiness are part of a client, and its `hostname` names it
+//!   to the clients of its own namespace alone); the Services whose
+//!   references changed are re-walked;
 //! - an **EndpointSlice**: the Service it is labelled for (before and after),
 //!   the selector-less Services of its namespace (SEL-005's near misses), and
 //!   the clients naming that Service (headless hostnames);
@@ -271,9 +271,8 @@ impl Incremental {
     pub fn apply(&mut self, changes: &[Change], now: Timestamp) -> Applied {
         let mut services: BTreeSet<usize> = BTreeSet::new();
         // Namespaces whose references to recompute; Services whose clients
-        // name as a headless host a changed pod or slice.
+        // name a changed slice's Service.
         let mut rescan: BTreeSet<String> = BTreeSet::new();
-        let mut hostnames: Vec<String> = Vec::new();
         let mut named: Vec<ServiceRef> = Vec::new();
         let mut dns_dirty = false;
         for change in changes {
@@ -293,13 +292,9 @@ impl Incremental {
                                 &mut services,
                             );
                         }
-                        if let Some(spec) = &pod.spec
-                            && spec.subdomain.is_some()
-                            && let Some(hostname) = &spec.hostname
-                        {
-                            hostnames.push(hostname.to_string());
-                        }
                     }
+                    // Its namespace's clients: a pod's hostname names it
+                    // only to them (`hostname.subdomain`).
                     rescan.insert(namespace.clone());
                     dns_dirty |= namespace == KUBE_SYSTEM;
                     replace(
@@ -417,15 +412,12 @@ impl Incremental {
             }
         }
 
-        // Clients that name a changed pod as a headless hostname, or a
-        // changed slice's Service.
-        if !hostnames.is_empty() || !named.is_empty() {
+        // Clients that name a changed slice's Service.
+        if !named.is_empty() {
             for (ns, refs) in &self.refs {
-                let names_it = refs.iter().any(|r| {
-                    let first = r.report.host.split('.').next().unwrap_or("");
-                    hostnames.iter().any(|h| h == first)
-                        || r.targets.iter().any(|t| named.contains(t))
-                });
+                let names_it = refs
+                    .iter()
+                    .any(|r| r.targets.iter().any(|t| named.contains(t)));
                 if names_it {
                     rescan.insert(ns.clone());
                 }
