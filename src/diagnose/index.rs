@@ -226,9 +226,19 @@ impl<T> Table<Vec<Arc<T>>> {
 
     /// [`Self::push`] or [`Self::take`], as `op` says.
     fn apply(&mut self, op: Op, h: u64, obj: &Arc<T>, same_key: impl Fn(&T) -> bool) {
+        self.apply_all(op, h, std::slice::from_ref(obj), same_key);
+    }
+
+    /// [`Self::apply`] to each of `objs` (all under the same key): one
+    /// lookup of the key to insert them.
+    fn apply_all(&mut self, op: Op, h: u64, objs: &[Arc<T>], same_key: impl Fn(&T) -> bool) {
         match op {
-            Op::Insert => self.push(h, obj, same_key),
-            Op::Remove => self.take(h, obj, same_key),
+            Op::Insert => self.extend(h, objs, same_key),
+            Op::Remove => {
+                for obj in objs {
+                    self.take(h, obj, &same_key);
+                }
+            }
         }
     }
 
@@ -464,34 +474,19 @@ impl Tables {
             t.services_by_ns
                 .push(hash(&[ns]), svc, |o| in_ns(&o.metadata, ns));
         }
-        // What `index_pod_by_name` does one pod at a time, a run of pods at
-        // a time: the API lists pods by namespace and name, so a
-        // namespace's pods, and a ReplicaSet's replicas (one pooled label
-        // map), come one after the other. One lookup per run and key
-        // instead of one per pod and key; the lists come out the same in
-        // any order, where runs are only shorter.
-        for pod in &snap.pods {
-            let (ns, name) = key_of(&pod.metadata);
-            t.pods.put(hash(&[ns, name]), Arc::clone(pod), |o| {
-                named(&o.metadata, ns, name)
-            });
-        }
+        // A run of pods at a time: the API lists pods by namespace and
+        // name, so a namespace's pods, and a ReplicaSet's replicas (one
+        // pooled label map), come one after the other. One lookup per run
+        // and key instead of one per pod and key; the lists come out the
+        // same in any order, where runs are only shorter.
         for run in snap.pods.chunk_by(same_ns) {
-            let ns = ns_of(&run[0].metadata);
-            t.pods_by_ns
-                .extend(hash(&[ns]), run, |o| in_ns(&o.metadata, ns));
-        }
-        for run in snap
-            .pods
-            .chunk_by(|a, b| same_ns(a, b) && same_labels(a, b))
-        {
-            let first = &run[0].metadata;
-            let ns = ns_of(first);
-            for (k, v) in first.labels.iter().flatten() {
-                t.pods_by_label.extend(hash(&[ns, k, v]), run, |o| {
-                    in_ns(&o.metadata, ns) && has_label(&o.metadata, first, k, v)
-                });
-            }
+            index_pods_by_name(
+                &mut t.pods,
+                &mut t.pods_by_ns,
+                &mut t.pods_by_label,
+                run,
+                Op::Insert,
+            );
         }
     }
 
@@ -499,14 +494,9 @@ impl Tables {
     /// namespaces, and every other object.
     fn fill_the_rest(&mut self, snap: &Snapshot) {
         let t = self;
-        // `index_pod_across` a run of replicas at a time, as in
-        // `fill_by_name`.
+        // A run of replicas at a time, as in `fill_by_name`.
         for run in snap.pods.chunk_by(same_labels) {
-            let first = &run[0].metadata;
-            for (k, v) in first.labels.iter().flatten() {
-                t.pods_by_pair
-                    .extend(hash(&[k, v]), run, |o| has_label(&o.metadata, first, k, v));
-            }
+            index_pods_across(&mut t.pods_by_pair, run, Op::Insert);
         }
         for slice in &snap.endpoint_slices {
             t.insert_slice(slice);
@@ -623,14 +613,15 @@ impl Tables {
 
     /// Every pod table under the pod's keys.
     fn index_pod(&mut self, pod: &Arc<Pod>, op: Op) {
-        index_pod_by_name(
+        let pod = std::slice::from_ref(pod);
+        index_pods_by_name(
             &mut self.pods,
             &mut self.pods_by_ns,
             &mut self.pods_by_label,
             pod,
             op,
         );
-        index_pod_across(&mut self.pods_by_pair, pod, op);
+        index_pods_across(&mut self.pods_by_pair, pod, op);
     }
 
     fn index_slice(&mut self, slice: &Arc<EndpointSlice>, op: Op) {
@@ -659,45 +650,58 @@ impl Tables {
     }
 }
 
-/// The pod tables of the pod's own namespace: by name, by namespace and by
-/// label. With [`index_pod_across`], what says which keys a pod is indexed
-/// under. A full build does the same a run of pods at a time
-/// ([`Tables::fill_by_name`], [`Tables::fill_the_rest`]), and a test holds
-/// the two to the same lists.
-fn index_pod_by_name(
+/// The pod tables of the pods' own namespace: by name, by namespace and by
+/// label, for `run`: pods of one namespace (one pod, or a namespace's pods
+/// as a full build finds them), each run of them with one label map
+/// indexed by label at once. With [`index_pods_across`], the
+/// one place that says which keys a pod is indexed under (two functions so
+/// that a full build fills the two halves on two threads).
+fn index_pods_by_name(
     pods: &mut Table<Arc<Pod>>,
     by_ns: &mut Table<Vec<Arc<Pod>>>,
     by_label: &mut Table<Vec<Arc<Pod>>>,
-    pod: &Arc<Pod>,
+    run: &[Arc<Pod>],
     op: Op,
 ) {
-    let (ns, name) = key_of(&pod.metadata);
-    let h = hash(&[ns, name]);
-    let by_name = |o: &Pod| named(&o.metadata, ns, name);
-    match op {
-        Op::Insert => pods.put(h, Arc::clone(pod), by_name),
-        Op::Remove => {
-            if pods
-                .get(h, |o| by_name(o))
-                .is_some_and(|o| Arc::ptr_eq(o, pod))
-            {
-                pods.remove(h, |o| by_name(o));
+    let Some(first) = run.first() else { return };
+    debug_assert!(run.iter().all(|p| same_ns(p, first)));
+    for pod in run {
+        let (ns, name) = key_of(&pod.metadata);
+        let h = hash(&[ns, name]);
+        let by_name = |o: &Pod| named(&o.metadata, ns, name);
+        match op {
+            Op::Insert => pods.put(h, Arc::clone(pod), by_name),
+            Op::Remove => {
+                if pods
+                    .get(h, |o| by_name(o))
+                    .is_some_and(|o| Arc::ptr_eq(o, pod))
+                {
+                    pods.remove(h, |o| by_name(o));
+                }
             }
         }
     }
-    by_ns.apply(op, hash(&[ns]), pod, |o| in_ns(&o.metadata, ns));
-    for (k, v) in pod.metadata.labels.iter().flatten() {
-        by_label.apply(op, hash(&[ns, k, v]), pod, |o| {
-            in_ns(&o.metadata, ns) && has_label(&o.metadata, &pod.metadata, k, v)
-        });
+    let ns = ns_of(&first.metadata);
+    by_ns.apply_all(op, hash(&[ns]), run, |o| in_ns(&o.metadata, ns));
+    for replicas in run.chunk_by(same_labels) {
+        let first = &replicas[0].metadata;
+        for (k, v) in first.labels.iter().flatten() {
+            by_label.apply_all(op, hash(&[ns, k, v]), replicas, |o| {
+                in_ns(&o.metadata, ns) && has_label(&o.metadata, first, k, v)
+            });
+        }
     }
 }
 
-/// The pod table across namespaces: by label pair in any namespace.
-fn index_pod_across(by_pair: &mut Table<Vec<Arc<Pod>>>, pod: &Arc<Pod>, op: Op) {
-    for (k, v) in pod.metadata.labels.iter().flatten() {
-        by_pair.apply(op, hash(&[k, v]), pod, |o| {
-            has_label(&o.metadata, &pod.metadata, k, v)
+/// The pod table across namespaces, by label pair in any namespace, for
+/// `run`: pods with one label map.
+fn index_pods_across(by_pair: &mut Table<Vec<Arc<Pod>>>, run: &[Arc<Pod>], op: Op) {
+    let Some(first) = run.first() else { return };
+    debug_assert!(run.iter().all(|p| same_labels(p, first)));
+    let first = &first.metadata;
+    for (k, v) in first.labels.iter().flatten() {
+        by_pair.apply_all(op, hash(&[k, v]), run, |o| {
+            has_label(&o.metadata, first, k, v)
         });
     }
 }
