@@ -12,6 +12,7 @@ const REFERENCES: &str = include_str!("../../../tests/fixtures/engine/namespace/
 const INGRESS: &str = include_str!("../../../tests/fixtures/engine/namespace/ingress.yaml");
 const BARE_POD: &str = include_str!("../../../tests/fixtures/engine/namespace/bare-pod.yaml");
 const HOSTNAMES: &str = include_str!("../../../tests/fixtures/engine/namespace/hostnames.yaml");
+const SHADOWED: &str = include_str!("../../../tests/fixtures/engine/namespace/shadowed.yaml");
 
 fn reference<'r>(report: &'r Report, source: &str) -> &'r Reference {
     report
@@ -551,5 +552,35 @@ status:
         (r.from.workload.as_deref(), r.from.name.as_str()),
         (Some("deployment/caller"), "p-1"),
         "{r:#?}"
+    );
+}
+
+/// NS-001 reads what the container sees: a variable defined twice (by
+/// `envFrom` and again in `env`, or twice in `env`) by its last definition.
+/// The near miss: reading every definition finds `ghost-db` and `ghost-api`,
+/// Services that exist nowhere, and fails `shop` for hosts never dialled.
+#[test]
+fn ns001_a_variable_defined_twice_is_read_by_its_last_definition() {
+    let report = run(&[BASE, SHADOWED]);
+    let mut found: Vec<(&str, &str, Status)> = report
+        .references
+        .iter()
+        .filter(|r| r.from.workload.as_deref() == Some("deployment/worker"))
+        .map(|r| (r.from.source.as_str(), r.host.as_str(), r.status))
+        .collect();
+    found.sort_by_key(|f| (f.0, f.1));
+    assert_eq!(
+        found,
+        [
+            ("env API_URL", "web", Status::Pass),
+            ("env DB_HOST", "web", Status::Pass),
+        ],
+        "{:#?}",
+        report.references
+    );
+    assert!(
+        report.services.iter().all(|s| s.exists),
+        "{:#?}",
+        report.services.iter().map(|s| &s.name).collect::<Vec<_>>()
     );
 }
