@@ -102,8 +102,19 @@ fn main() {
     drop(tables);
 
     let before = live();
+    let made = GLOBAL.stats();
     let mut report = diagnose(&snap, support::now(), &Options::default());
+    let made = GLOBAL.stats() - made;
     line("report", report.services.len(), before, live());
+    // Every allocation the diagnosis makes, kept or not: a count that does
+    // not move with the machine's load, for changes too small for
+    // `cargo bench --bench engine` to tell from noise.
+    println!(
+        "  diagnosis made: {} allocations ({:.1} MB), {} reallocations",
+        made.allocations,
+        made.bytes_allocated as f64 / 1e6,
+        made.reallocations,
+    );
     let json = serde_json::to_vec(&report).unwrap().len();
     let refs = report.references.len();
     let b2 = live();
