@@ -73,6 +73,9 @@ struct EnvEntry<'e> {
     /// Expanded value; `None` when unknown (Secrets, most fieldRefs).
     value: Option<Cow<'e, str>>,
     def: Def<'e>,
+    /// The last definition of its name: the one the container sees
+    /// ([`mark_seen`]).
+    seen: bool,
 }
 
 /// Where a variable is defined.
@@ -338,7 +341,8 @@ fn scan_spec<'e>(
 /// `envFrom` sources first, then `env`, each `env` value expanded with the
 /// variables defined before it.
 fn environment<'e>(idx: &Index<'e>, ns: &'e str, container: &'e Container) -> Vec<EnvEntry<'e>> {
-    let mut env: Vec<EnvEntry> = Vec::new();
+    // Sized for `env`; a ConfigMap pulled in with `envFrom` grows it.
+    let mut env: Vec<EnvEntry> = Vec::with_capacity(container.env.as_ref().map_or(0, Vec::len));
     let cm_readable = idx.snap.access.readable(Resource::Configmaps, Some(ns));
     for from in container.env_from.iter().flatten() {
         // secretRef: never read.
@@ -366,6 +370,7 @@ fn environment<'e>(idx: &Index<'e>, ns: &'e str, container: &'e Container) -> Ve
                     key,
                     raw: value,
                 },
+                seen: true,
             });
         }
     }
@@ -403,9 +408,40 @@ fn environment<'e>(idx: &Index<'e>, ns: &'e str, container: &'e Container) -> Ve
             name: Cow::Borrowed(&var.name),
             value,
             def,
+            seen: true,
         });
     }
+    mark_seen(&mut env);
     env
+}
+
+/// Mark each entry the container does not see: a later one of the same
+/// name replaces it. A container defines a dozen variables or so, where
+/// comparing each name with the later ones costs less than building a map
+/// (one per container, some 20,000 at L); a map beyond that (the `envFrom`
+/// of a large ConfigMap), so a long environment never costs its square.
+fn mark_seen(env: &mut [EnvEntry<'_>]) {
+    const BY_COMPARISON: usize = 32;
+    if env.len() <= BY_COMPARISON {
+        for i in 0..env.len() {
+            let (this, later) = env[i..].split_at_mut(1);
+            this[0].seen = !later.iter().any(|l| l.name == this[0].name);
+        }
+        return;
+    }
+    let last: HashMap<&str, usize> = env
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (e.name.as_ref(), i))
+        .collect();
+    let seen: Vec<bool> = env
+        .iter()
+        .enumerate()
+        .map(|(i, e)| last.get(e.name.as_ref()) == Some(&i))
+        .collect();
+    for (e, seen) in env.iter_mut().zip(seen) {
+        e.seen = seen;
+    }
 }
 
 /// The value of the last definition of `name`.
@@ -425,13 +461,6 @@ fn scan_container<'e>(
     container_index: usize,
 ) -> Vec<Found<'e>> {
     let env = environment(idx, ns, container);
-    // The definition the container sees is the last one of each name.
-    let last: HashMap<&str, usize> = env
-        .iter()
-        .enumerate()
-        .map(|(i, e)| (e.name.as_ref(), i))
-        .collect();
-    let effective = |i: usize, e: &EnvEntry| last.get(e.name.as_ref()) == Some(&i);
     let mut out = Vec::new();
     let mut push = |candidate: Candidate,
                     source: String,
@@ -444,10 +473,9 @@ fn scan_container<'e>(
             Some(s) if s.raw.contains(&candidate.host) => Some(s),
             _ => env
                 .iter()
-                .enumerate()
-                .filter(|(i, e)| effective(*i, e))
-                .find(|(_, e)| e.raw().is_some_and(|raw| raw.contains(&candidate.host)))
-                .and_then(|(_, e)| e.site()),
+                .filter(|e| e.seen)
+                .find(|e| e.raw().is_some_and(|raw| raw.contains(&candidate.host)))
+                .and_then(EnvEntry::site),
         };
         out.push(Found {
             client: Arc::clone(LazyCell::force(client)),
@@ -459,7 +487,7 @@ fn scan_container<'e>(
             port_site,
         });
     };
-    for (_, entry) in env.iter().enumerate().filter(|(i, e)| effective(*i, e)) {
+    for entry in env.iter().filter(|e| e.seen) {
         let (Some(value), Some(_)) = (&entry.value, entry.raw()) else {
             continue;
         };
@@ -544,4 +572,30 @@ fn paired_port<'e>(env: &[EnvEntry<'e>], host_var: &str) -> Option<(u16, Option<
             .filter(|p| *p > 0)?;
         Some((port, entry.site()))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Cow, Def, EnvEntry, mark_seen};
+
+    /// Both ways of marking (by comparison, and by a map past 32 entries)
+    /// keep exactly the last definition of each name.
+    #[test]
+    fn mark_seen_keeps_the_last_definition_of_each_name() {
+        for len in [6, 33, 80] {
+            let names: Vec<String> = (0..len).map(|i| format!("VAR_{}", i % 4)).collect();
+            let mut env: Vec<EnvEntry> = names
+                .iter()
+                .map(|n| EnvEntry {
+                    name: Cow::Borrowed(n),
+                    value: None,
+                    def: Def::Elsewhere,
+                    seen: true,
+                })
+                .collect();
+            mark_seen(&mut env);
+            let seen: Vec<usize> = (0..len).filter(|&i| env[i].seen).collect();
+            assert_eq!(seen, (len - 4..len).collect::<Vec<_>>(), "{len} entries");
+        }
+    }
 }
