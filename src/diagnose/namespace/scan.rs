@@ -554,15 +554,23 @@ fn scan_container<'e>(
 /// The port variable that goes with a host variable: `DB_HOST` → `DB_PORT`,
 /// `redisHost` → `redisPort`.
 fn paired_port<'e>(env: &[EnvEntry<'e>], host_var: &str) -> Option<(u16, Option<Site<'e>>)> {
-    let upper = host_var.to_ascii_uppercase();
+    // Compared in place: this runs for every named host without a port.
     let stem_len = ["HOSTNAME", "HOST", "ADDR", "SERVER"]
         .iter()
-        .find(|s| upper.ends_with(*s))
+        .find(|s| {
+            host_var.len() >= s.len()
+                && host_var.as_bytes()[host_var.len() - s.len()..]
+                    .eq_ignore_ascii_case(s.as_bytes())
+        })
         .map(|s| host_var.len() - s.len())?;
     let stem = &host_var[..stem_len];
     ["PORT", "Port", "port"].iter().find_map(|suffix| {
-        let name = format!("{stem}{suffix}");
-        let entry = env.iter().rev().find(|e| e.name == name)?;
+        let named = |e: &&EnvEntry| {
+            e.name.len() == stem.len() + suffix.len()
+                && e.name.starts_with(stem)
+                && e.name.ends_with(suffix)
+        };
+        let entry = env.iter().rev().find(named)?;
         let port = entry
             .value
             .as_deref()?
@@ -576,7 +584,43 @@ fn paired_port<'e>(env: &[EnvEntry<'e>], host_var: &str) -> Option<(u16, Option<
 
 #[cfg(test)]
 mod tests {
-    use super::{Cow, Def, EnvEntry, mark_seen};
+    use super::{Cow, Def, EnvEntry, mark_seen, paired_port};
+
+    fn env<'a>(vars: &[(&'a str, &'a str)]) -> Vec<EnvEntry<'a>> {
+        vars.iter()
+            .map(|&(name, value)| EnvEntry {
+                name: Cow::Borrowed(name),
+                value: Some(Cow::Borrowed(value)),
+                def: Def::Value { raw: value },
+                seen: true,
+            })
+            .collect()
+    }
+
+    /// `DB_HOST` goes with `DB_PORT`, `redisHost` with `redisPort`, in any
+    /// case of the host word; the last definition of the port counts, and
+    /// a port that is no number, or a port of another stem, is none.
+    #[test]
+    fn paired_port_finds_the_port_variable_of_a_host_variable() {
+        let e = env(&[
+            ("DB_PORT", "1"),
+            ("DB_PORT", "5432"),
+            ("redisPort", "6379"),
+            ("cache_port", "11211"),
+            ("API_PORT", "http"),
+            ("DB_PORTS", "9"),
+            ("OTHER_PORT", "7"),
+        ]);
+        let port = |host_var: &str| paired_port(&e, host_var).map(|(p, _)| p);
+        assert_eq!(port("DB_HOST"), Some(5432));
+        assert_eq!(port("DB_HOSTNAME"), Some(5432));
+        assert_eq!(port("redisHost"), Some(6379));
+        assert_eq!(port("cache_Addr"), Some(11211));
+        assert_eq!(port("API_SERVER"), None);
+        assert_eq!(port("MAIL_HOST"), None);
+        assert_eq!(port("HOST"), None);
+        assert_eq!(port("DB_URL"), None);
+    }
 
     /// Both ways of marking (by comparison, and by a map past 32 entries)
     /// keep exactly the last definition of each name.
