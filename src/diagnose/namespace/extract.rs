@@ -150,7 +150,8 @@ fn starts_with(text: &str, prefix: &str) -> bool {
         && text.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
 }
 
-fn ends_with(text: &str, suffix: &str) -> bool {
+/// Whether `text` ends with `suffix`, without regard to ASCII case.
+pub(super) fn ends_with(text: &str, suffix: &str) -> bool {
     text.len() >= suffix.len()
         && text.as_bytes()[text.len() - suffix.len()..].eq_ignore_ascii_case(suffix.as_bytes())
 }

@@ -554,23 +554,17 @@ fn scan_container<'e>(
 /// The port variable that goes with a host variable: `DB_HOST` → `DB_PORT`,
 /// `redisHost` → `redisPort`.
 fn paired_port<'e>(env: &[EnvEntry<'e>], host_var: &str) -> Option<(u16, Option<Site<'e>>)> {
-    // Compared in place: this runs for every named host without a port.
+    // Compared in place, no copy: this runs for every named host without a port.
     let stem_len = ["HOSTNAME", "HOST", "ADDR", "SERVER"]
         .iter()
-        .find(|s| {
-            host_var.len() >= s.len()
-                && host_var.as_bytes()[host_var.len() - s.len()..]
-                    .eq_ignore_ascii_case(s.as_bytes())
-        })
+        .find(|s| extract::ends_with(host_var, s))
         .map(|s| host_var.len() - s.len())?;
     let stem = &host_var[..stem_len];
     ["PORT", "Port", "port"].iter().find_map(|suffix| {
-        let named = |e: &&EnvEntry| {
-            e.name.len() == stem.len() + suffix.len()
-                && e.name.starts_with(stem)
-                && e.name.ends_with(suffix)
-        };
-        let entry = env.iter().rev().find(named)?;
+        let entry = env
+            .iter()
+            .rev()
+            .find(|e| e.name.strip_prefix(stem) == Some(*suffix))?;
         let port = entry
             .value
             .as_deref()?
