@@ -10,7 +10,7 @@ use std::borrow::Cow;
 use std::cell::LazyCell;
 use std::collections::BTreeMap;
 
-use foldhash::HashMap;
+use foldhash::{HashMap, HashSet};
 use std::sync::Arc;
 
 use super::extract::{self, Candidate, Form};
@@ -418,7 +418,7 @@ fn environment<'e>(idx: &Index<'e>, ns: &'e str, container: &'e Container) -> Ve
 /// Mark each entry the container does not see: a later one of the same
 /// name replaces it. A container defines a dozen variables or so, where
 /// comparing each name with the later ones costs less than building a map
-/// (one per container, some 20,000 at L); a map beyond that (the `envFrom`
+/// (one per container, some 20,000 at L); a set of names beyond that (the `envFrom`
 /// of a large ConfigMap), so a long environment never costs its square.
 fn mark_seen(env: &mut [EnvEntry<'_>]) {
     const BY_COMPARISON: usize = 32;
@@ -429,18 +429,10 @@ fn mark_seen(env: &mut [EnvEntry<'_>]) {
         }
         return;
     }
-    let last: HashMap<&str, usize> = env
-        .iter()
-        .enumerate()
-        .map(|(i, e)| (e.name.as_ref(), i))
-        .collect();
-    let seen: Vec<bool> = env
-        .iter()
-        .enumerate()
-        .map(|(i, e)| last.get(e.name.as_ref()) == Some(&i))
-        .collect();
-    for (e, seen) in env.iter_mut().zip(seen) {
-        e.seen = seen;
+    // From the end: an entry is seen when its name is new to the pass.
+    let mut later: HashSet<Cow<'_, str>> = HashSet::default();
+    for e in env.iter_mut().rev() {
+        e.seen = later.insert(e.name.clone());
     }
 }
 
@@ -616,7 +608,7 @@ mod tests {
         assert_eq!(port("DB_URL"), None);
     }
 
-    /// Both ways of marking (by comparison, and by a map past 32 entries)
+    /// Both ways of marking (by comparison, and by a set past 32 entries)
     /// keep exactly the last definition of each name.
     #[test]
     fn mark_seen_keeps_the_last_definition_of_each_name() {
