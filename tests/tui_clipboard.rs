@@ -99,20 +99,8 @@ fn read_clipboard(display: &str) -> Option<String> {
 /// whitespace: the right-hand pane's rows from `  1 kubectl` (or `1 printf`,
 /// a manifest piped into `kubectl apply`) on.
 fn command_on_screen(screen: &str) -> String {
-    let rows: Vec<&str> = screen
-        .lines()
-        .filter_map(|l| {
-            let l = l.trim_end().strip_suffix('│')?;
-            l.rsplit('│').next()
-        })
-        .collect();
-    let start = rows
-        .iter()
-        .position(|r| {
-            let r = r.trim_start();
-            r.starts_with("1 kubectl") || r.starts_with("1 printf")
-        })
-        .expect("command 1 on screen");
+    let rows = pane_rows(screen);
+    let start = command_start(&rows).expect("command 1 on screen");
     let mut out: String = rows[start].trim_start().trim_start_matches('1').to_string();
     for row in &rows[start + 1..] {
         // Continuation lines are indented past the number; anything else ends the command.
@@ -126,18 +114,46 @@ fn command_on_screen(screen: &str) -> String {
         .collect()
 }
 
-/// The demo in tmux; `prefix` runs first in the pane's shell.
-fn start_demo(prefix: &str, clipboard: &str, env: &[(&str, &str)]) -> Tmux {
+/// The right-hand pane's rows.
+fn pane_rows(screen: &str) -> Vec<&str> {
+    screen
+        .lines()
+        .filter_map(|l| {
+            let l = l.trim_end().strip_suffix('│')?;
+            l.rsplit('│').next()
+        })
+        .collect()
+}
+
+/// The row where the selected finding's command 1 starts.
+fn command_start(rows: &[&str]) -> Option<usize> {
+    rows.iter().position(|r| {
+        let r = r.trim_start();
+        r.starts_with("1 kubectl") || r.starts_with("1 printf")
+    })
+}
+
+/// The first report is on screen with the selected finding's command 1:
+/// the list can be drawn a frame before the pane shows the command, and a
+/// `y` or a read of the screen in between finds none (seen once, under the
+/// load of a CI run).
+fn shows_first_command(screen: &str) -> bool {
+    screen.contains("Services ")
+        && screen.contains("— ✗")
+        && command_start(&pane_rows(screen)).is_some()
+}
+
+/// The demo in tmux, and its screen once [`shows_first_command`]; `prefix`
+/// runs first in the pane's shell.
+fn start_demo(prefix: &str, clipboard: &str, env: &[(&str, &str)]) -> (Tmux, String) {
     let command = format!(
         "{prefix}cd \"$HOME\" && {} --clipboard {clipboard} --log-file svc-doctor.log",
         demo_command()
     );
     let (width, height) = (120, 40);
     let tmux = Tmux::start(&command, width, height, env);
-    tmux.wait_for("the first report", |s| {
-        s.contains("Services ") && s.contains("— ✗")
-    });
-    tmux
+    let screen = tmux.wait_for("the first report and its command", shows_first_command);
+    (tmux, screen)
 }
 
 #[test]
@@ -146,8 +162,7 @@ fn y_puts_exactly_the_selected_command_on_the_x11_clipboard() {
         return;
     }
     let x = Xvfb::start();
-    let tmux = start_demo("", "native", &[("DISPLAY", &x.display)]);
-    let screen = tmux.screen();
+    let (tmux, screen) = start_demo("", "native", &[("DISPLAY", &x.display)]);
     let expected = command_on_screen(&screen);
 
     tmux.keys(&["y"]);
@@ -184,9 +199,9 @@ fn osc52_reaches_the_terminal() {
     // tmux stands in for the terminal: with set-clipboard on, it keeps
     // what an OSC 52 sequence carried in its paste buffer. Without $TMUX
     // the dashboard sends the plain sequence, as to any terminal.
-    let tmux = start_demo("unset TMUX; ", "osc52", &[]);
+    let (tmux, screen) = start_demo("unset TMUX; ", "osc52", &[]);
     tmux.tmux(&["set-option", "-g", "set-clipboard", "on"]);
-    let expected = command_on_screen(&tmux.screen());
+    let expected = command_on_screen(&screen);
     tmux.keys(&["y"]);
     tmux.wait_text("copied 1 command to the clipboard (OSC 52)");
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -234,9 +249,7 @@ fn osc52_passes_through_tmux() {
     );
     let outer = Tmux::start(&inner, 120, 40, &[]);
     outer.tmux(&["set-option", "-g", "set-clipboard", "on"]);
-    outer.wait_for("the first report", |s| {
-        s.contains("Services ") && s.contains("— ✗")
-    });
+    outer.wait_for("the first report and its command", shows_first_command);
     let inner_keys = |keys: &[&str]| {
         Command::new("tmux")
             .args(["-L", &inner_socket, "send-keys", "-t", "i"])
