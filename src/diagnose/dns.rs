@@ -92,17 +92,16 @@ impl ClusterDns {
     }
 
     fn healthy_summary(&self) -> String {
-        let svc = self
-            .service
-            .as_ref()
-            .map_or_else(String::new, |s| format!(" ({}/{})", s.namespace, s.name));
+        let svc = self.service.as_ref().map_or_else(String::new, |s| {
+            format_exact!(" ({}/{})", s.namespace, s.name)
+        });
         if self.domain_known {
-            format!(
+            format_exact!(
                 "cluster DNS is healthy{svc}; cluster domain {}",
                 self.domain
             )
         } else {
-            format!(
+            format_exact!(
                 "cluster DNS is healthy{svc}; cluster domain assumed {}",
                 self.domain
             )
@@ -282,11 +281,11 @@ pub fn check(ctx: &ServiceCtx<'_>) -> StepReport {
     let mut findings = ctx.dns.decisive();
     findings.extend(dns008(ctx));
     findings.extend(external_name_forwarding(ctx));
-    let fqdn = format!("{}.{}.svc.{}", ctx.name, ctx.namespace, ctx.dns.domain);
+    let fqdn = format_exact!("{}.{}.svc.{}", ctx.name, ctx.namespace, ctx.dns.domain);
     let summary = if ctx.dns.domain_known {
-        format!("cluster DNS is healthy and serves {fqdn}")
+        format_exact!("cluster DNS is healthy and serves {fqdn}")
     } else {
-        format!("cluster DNS is healthy and serves {fqdn} (cluster domain assumed)")
+        format_exact!("cluster DNS is healthy and serves {fqdn} (cluster domain assumed)")
     };
     StepReport::from_findings(
         StepId::Dns,
@@ -304,11 +303,11 @@ fn external_name_forwarding(ctx: &ServiceCtx<'_>) -> Option<Finding> {
     let target = ctx.svc.spec.as_ref()?.external_name.as_deref()?;
     let inside = target
         .trim_end_matches('.')
-        .ends_with(&format!(".svc.{}", ctx.dns.domain));
+        .ends_with(&format_exact!(".svc.{}", ctx.dns.domain));
     (!inside).then(|| {
         Finding::error(
             "DNS-006",
-            sanitize(&format!(
+            sanitize(&format_exact!(
                 "{} is an alias for {target}, outside the cluster, and the Corefile has no forward plugin: the alias never resolves",
                 ctx.name
             ))
@@ -335,15 +334,15 @@ fn patch_client(client: &Client, patch: serde_json::Value) -> Option<Kubectl> {
 fn needed_search(host: &str, client_ns: &str, domain: &str) -> Option<String> {
     let host = host.to_ascii_lowercase();
     let host = host.trim_end_matches('.');
-    if host.ends_with(&format!(".svc.{domain}")) {
+    if host.ends_with(&format_exact!(".svc.{domain}")) {
         return None;
     }
     if host.ends_with(".svc") {
         return Some(domain.to_string());
     }
     match host.matches('.').count() {
-        0 => Some(format!("{client_ns}.svc.{domain}")),
-        _ => Some(format!("svc.{domain}")),
+        0 => Some(format_exact!("{client_ns}.svc.{domain}")),
+        _ => Some(format_exact!("svc.{domain}")),
     }
 }
 
@@ -363,7 +362,7 @@ fn dns008(ctx: &ServiceCtx<'_>) -> Vec<Finding> {
                 .or_insert_with(|| (client.as_ref(), BTreeSet::new(), Vec::new()));
             entry.1.insert(r.report.host.clone());
             entry.2.push(
-                sanitize(&format!(
+                sanitize(&format_exact!(
                     "container {}: {} names {}",
                     r.report.from.container.as_deref().unwrap_or("?"),
                     r.report.from.source,
@@ -401,7 +400,7 @@ fn dns008_client(
         "Default" => Some(with_fix(
             Finding::error(
                 "DNS-008",
-                format!("{who} uses dnsPolicy Default: it asks the node's resolver, which does not know {names}"),
+                format_exact!("{who} uses dnsPolicy Default: it asks the node's resolver, which does not know {names}"),
             ),
             "set dnsPolicy ClusterFirst so the pod asks cluster DNS".into(),
             set_policy("ClusterFirst"),
@@ -409,7 +408,7 @@ fn dns008_client(
         "ClusterFirst" if client.host_network => Some(with_fix(
             Finding::error(
                 "DNS-008",
-                format!("{who} runs with hostNetwork and dnsPolicy ClusterFirst, which then falls back to the node's resolver: {names} does not resolve"),
+                format_exact!("{who} runs with hostNetwork and dnsPolicy ClusterFirst, which then falls back to the node's resolver: {names} does not resolve"),
             ),
             "set dnsPolicy ClusterFirstWithHostNet, the policy for hostNetwork pods that need cluster names".into(),
             set_policy("ClusterFirstWithHostNet"),
@@ -431,12 +430,12 @@ fn dns008_client(
                 return Some(with_fix(
                     Finding::error(
                         "DNS-008",
-                        sanitize(&format!(
+                        sanitize(&format_exact!(
                             "{who} uses dnsPolicy None and its nameservers ({listed}) do not include the cluster DNS address {ip}: {names} does not resolve"
                         ))
                         .into_owned(),
                     ),
-                    format!("put the cluster DNS address {ip} first among the pod's nameservers"),
+                    format_exact!("put the cluster DNS address {ip} first among the pod's nameservers"),
                     patch,
                 ));
             }
@@ -454,7 +453,7 @@ fn dns008_client(
             Some(with_fix(
                 Finding::error(
                     "DNS-008",
-                    sanitize(&format!(
+                    sanitize(&format_exact!(
                         "{who} uses dnsPolicy None without the search domain {}: the short name {names} does not resolve",
                         list.join(", ")
                     ))

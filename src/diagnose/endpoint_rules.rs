@@ -149,12 +149,12 @@ pub enum Unlisted {
 impl Unlisted {
     pub fn describe(&self) -> String {
         match self {
-            Unlisted::Terminal(phase) => format!("has terminated (phase {phase})"),
+            Unlisted::Terminal(phase) => format_exact!("has terminated (phase {phase})"),
             Unlisted::NoIp => "has no IP yet".to_string(),
-            Unlisted::NodeMissing(node) => format!(
+            Unlisted::NodeMissing(node) => format_exact!(
                 "runs on node {node}, which has no Node object (the controller skips such pods)"
             ),
-            Unlisted::NoIpOfFamily { have, want } => format!(
+            Unlisted::NoIpOfFamily { have, want } => format_exact!(
                 "has only {} addresses; the Service's ipFamilies are {}",
                 families_text(have),
                 families_text(want)
@@ -231,8 +231,8 @@ pub fn target_omitted(sp: &ServicePort) -> bool {
 pub fn service_port_text(sp: &ServicePort) -> String {
     let proto = protocol(sp.protocol.as_deref());
     match sp.name.as_deref().filter(|n| !n.is_empty()) {
-        Some(name) => format!("{name} {}/{proto}", sp.port),
-        None => format!("{}/{proto}", sp.port),
+        Some(name) => format_exact!("{name} {}/{proto}", sp.port),
+        None => format_exact!("{}/{proto}", sp.port),
     }
 }
 
@@ -270,13 +270,17 @@ impl DeclaredPort<'_> {
             "container"
         };
         match self.name {
-            Some(n) => format!(
+            Some(n) => format_exact!(
                 "{n} {}/{} ({kind} {})",
-                self.number, self.protocol, self.container
+                self.number,
+                self.protocol,
+                self.container
             ),
-            None => format!(
+            None => format_exact!(
                 "{}/{} ({kind} {})",
-                self.number, self.protocol, self.container
+                self.number,
+                self.protocol,
+                self.container
             ),
         }
     }
@@ -572,7 +576,7 @@ mod tests {
         use crate::diagnose::index::{Index, Tables};
         use crate::diagnose::testing::{now, snapshot};
         let pod = |name: &str, status: &str| {
-            format!(
+            format_exact!(
                 "apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}, namespace: shop}}\nspec:\n  containers: [{{name: app, image: app}}]\nstatus: {status}\n"
             )
         };

@@ -84,14 +84,14 @@ fn pass_summary(ctx: &ServiceCtx<'_>, backends: &Backends<'_>) -> String {
     let ready = backends.endpoints.iter().filter(|e| e.ready).count();
     let total = backends.distinct();
     match ctx.selector {
-        Some(sel) => format!(
+        Some(sel) => format_exact!(
             "selector {} matches {} pod{}; {total} listed in {} ({ready} ready)",
             selector_text(sel),
             ctx.pods.len(),
             plural(ctx.pods.len()),
             backends.source()
         ),
-        None => format!(
+        None => format_exact!(
             "no selector: {total} endpoint{} managed by hand ({ready} ready)",
             plural(total)
         ),
@@ -213,27 +213,31 @@ impl NearMiss<'_> {
             .iter()
             .filter_map(|(k, v, d)| match d {
                 PairDiff::Satisfied => None,
-                PairDiff::OtherValue(have) => Some(format!("has {k}={have} (wanted {k}={v})")),
-                PairDiff::CaseOnlyValue(have) => Some(format!(
+                PairDiff::OtherValue(have) => {
+                    Some(format_exact!("has {k}={have} (wanted {k}={v})"))
+                }
+                PairDiff::CaseOnlyValue(have) => Some(format_exact!(
                     "has {k}={have} (wanted {k}={v}: the value differs only in case)"
                 )),
-                PairDiff::CaseOnlyKey(lk, lv) if lv == v => Some(format!(
+                PairDiff::CaseOnlyKey(lk, lv) if lv == v => Some(format_exact!(
                     "has {lk}={lv} (wanted {k}={v}: the key differs only in case)"
                 )),
-                PairDiff::CaseOnlyKey(lk, lv) => Some(format!("has {lk}={lv} (wanted {k}={v})")),
-                PairDiff::Missing => Some(format!("has no label {k} (wanted {k}={v})")),
+                PairDiff::CaseOnlyKey(lk, lv) => {
+                    Some(format_exact!("has {lk}={lv} (wanted {k}={v})"))
+                }
+                PairDiff::Missing => Some(format_exact!("has no label {k} (wanted {k}={v})")),
             })
             .collect();
         let name = pod_status::name(self.pod);
         if self.diffs.len() > 1 {
-            format!(
+            format_exact!(
                 "pod {name} satisfies {} of {} pairs: {}",
                 self.satisfied,
                 self.diffs.len(),
                 parts.join("; ")
             )
         } else {
-            format!("pod {name} {}", parts.join("; "))
+            format_exact!("pod {name} {}", parts.join("; "))
         }
     }
 
@@ -261,8 +265,8 @@ fn check_selector(ctx: &ServiceCtx<'_>, sel: &StringMap) -> Vec<Finding> {
     let idx = ctx.idx;
     let ns = ctx.namespace;
     let message = match sel.iter().next() {
-        Some((k, v)) if sel.len() == 1 => format!("no pod in {ns} has label {k}={v}"),
-        _ => format!("no pod in {ns} matches selector {}", selector_text(sel)),
+        Some((k, v)) if sel.len() == 1 => format_exact!("no pod in {ns} has label {k}={v}"),
+        _ => format_exact!("no pod in {ns} matches selector {}", selector_text(sel)),
     };
     let mut f = Finding::error("SEL-001", message);
 
@@ -274,7 +278,7 @@ fn check_selector(ctx: &ServiceCtx<'_>, sel: &StringMap) -> Vec<Finding> {
         .copied()
         .collect();
     for w in &matching_workloads {
-        f = f.evidence(format!(
+        f = f.evidence(format_exact!(
             "{} {}'s pod template matches the selector, but it has no pods (desired replicas: {})",
             w.kind(),
             w.name(),
@@ -331,7 +335,7 @@ fn check_selector(ctx: &ServiceCtx<'_>, sel: &StringMap) -> Vec<Finding> {
     }
     if near.is_empty() && matching_workloads.is_empty() {
         let keys: Vec<&str> = sel.keys().map(CompactString::as_str).collect();
-        f = f.evidence(format!(
+        f = f.evidence(format_exact!(
             "no pod in {ns} has any label with key {}",
             keys.join(" or ")
         ));
@@ -350,7 +354,7 @@ fn check_selector(ctx: &ServiceCtx<'_>, sel: &StringMap) -> Vec<Finding> {
             .filter(|p| p.metadata.namespace.as_deref() == Some(*other))
             .map(|p| pod_status::name(p))
             .collect();
-        f = f.evidence(format!(
+        f = f.evidence(format_exact!(
             "{} pod{} in namespace {other} match{} exactly ({}), but a selector only picks pods in the Service's own namespace",
             pods.len(),
             plural(pods.len()),
@@ -393,7 +397,7 @@ fn value_likeness(a: &str, b: &str) -> f64 {
 impl NearMiss<'_> {
     /// The label difference without the pod name, to fold alike replicas.
     fn describe_key(&self) -> String {
-        format!("{:?}", self.diffs)
+        format_exact!("{:?}", self.diffs)
     }
 }
 
@@ -415,7 +419,7 @@ fn label_fixes(
         let mut owners: Vec<String> = would.iter().map(|p| idx.owner_label(p)).collect();
         owners.sort();
         owners.dedup();
-        f = f.evidence(format!(
+        f = f.evidence(format_exact!(
             "selector {} would match {} pod{} ({})",
             selector_text(&new_sel),
             would.len(),
@@ -424,7 +428,7 @@ fn label_fixes(
         ));
         let patch = json!([{"op": "replace", "path": "/spec/selector", "value": new_sel}]);
         primary = Some(fix(
-            format!(
+            format_exact!(
                 "point the selector at the pods' labels ({})",
                 selector_text(&new_sel)
             ),
@@ -446,7 +450,7 @@ fn label_fixes(
                 pinned
                     .and_then(|m| m.get(k))
                     .filter(|have| have.as_str() != *v)
-                    .map(|have| format!("{k}={have}"))
+                    .map(|have| format_exact!("{k}={have}"))
             })
             .collect();
         if conflict.is_empty() && w.template().is_some() {
@@ -455,13 +459,13 @@ fn label_fixes(
                 .map(|(k, v)| {
                     json!({
                         "op": "add",
-                        "path": format!("/spec/template/metadata/labels/{}", json_pointer_token(k)),
+                        "path": format_exact!("/spec/template/metadata/labels/{}", json_pointer_token(k)),
                         "value": v,
                     })
                 })
                 .collect();
             template = Some(fix(
-                format!(
+                format_exact!(
                     "give {} {}'s pod template the selector's labels (this rolls out new pods)",
                     w.kind(),
                     w.name()
@@ -474,7 +478,7 @@ fn label_fixes(
                 )],
             ));
         } else if !conflict.is_empty() {
-            f = f.evidence(format!(
+            f = f.evidence(format_exact!(
                 "{} {}'s own selector requires {} and cannot change, so relabelling its template would be rejected",
                 w.kind(),
                 w.name(),
@@ -482,7 +486,7 @@ fn label_fixes(
             ));
         }
     } else {
-        f = f.evidence(format!(
+        f = f.evidence(format_exact!(
             "pod {} has no workload owner svc-doctor can patch; relabelling the pod alone is only a quick test (kubectl label)",
             pod_status::name(best.pod)
         ));
@@ -507,9 +511,11 @@ fn label_fixes(
 fn move_fix(ctx: &ServiceCtx<'_>, other: &str) -> super::report::Fix {
     if ctx.idx.service(other, ctx.name).is_some() {
         return fix(
-            format!(
+            format_exact!(
                 "Service {} already exists in {other}, where the pods run: have clients use {}.{other}.svc.{}",
-                ctx.name, ctx.name, ctx.dns.domain
+                ctx.name,
+                ctx.name,
+                ctx.dns.domain
             ),
             [],
         );
@@ -538,9 +544,11 @@ fn move_fix(ctx: &ServiceCtx<'_>, other: &str) -> super::report::Fix {
         "spec": {"selector": ctx.selector, "ports": ports},
     });
     fix(
-        format!(
+        format_exact!(
             "create {} in {other}, where the pods run, and have clients use {}.{other}.svc.{}",
-            ctx.name, ctx.name, ctx.dns.domain
+            ctx.name,
+            ctx.name,
+            ctx.dns.domain
         ),
         [Kubectl::new()
             .lit("apply")
@@ -608,24 +616,24 @@ fn check_workloads(ctx: &ServiceCtx<'_>, sel: &StringMap) -> Vec<Finding> {
                 .lit("scale")
                 .lit(w.resource())
                 .arg(w.name())
-                .lit(&format!("--replicas={n}"))
+                .lit(&format_exact!("--replicas={n}"))
         };
         if replicas == 0 {
             out.push(
                 Finding::error(
                     "SEL-002",
-                    format!(
+                    format_exact!(
                         "{} {} is scaled to 0 replicas: nothing backs the Service",
                         w.resource(),
                         w.name()
                     ),
                 )
-                .evidence(format!(
+                .evidence(format_exact!(
                     "its pod template matches selector {}",
                     selector_text(sel)
                 ))
                 .fix(fix(
-                    format!(
+                    format_exact!(
                         "scale {} {} back up (1 replica here; set the count it needs)",
                         w.resource(),
                         w.name()
@@ -643,7 +651,7 @@ fn check_workloads(ctx: &ServiceCtx<'_>, sel: &StringMap) -> Vec<Finding> {
         if available < replicas && (pods as i64) < i64::from(replicas) {
             let mut f = Finding::warning(
                 "SEL-002",
-                format!(
+                format_exact!(
                     "{} {} wants {replicas} replica{} but has {pods} pod{} ({available} available)",
                     w.resource(),
                     w.name(),
@@ -660,7 +668,7 @@ fn check_workloads(ctx: &ServiceCtx<'_>, sel: &StringMap) -> Vec<Finding> {
                     .flatten()
                     .filter(|c| c.type_ == "ReplicaFailure" && c.status == "True")
                 {
-                    f = f.evidence(format!(
+                    f = f.evidence(format_exact!(
                         "ReplicaFailure {}: {}",
                         c.reason.as_deref().unwrap_or(""),
                         c.message.as_deref().unwrap_or("")
@@ -679,13 +687,13 @@ fn check_workloads(ctx: &ServiceCtx<'_>, sel: &StringMap) -> Vec<Finding> {
             out.push(
                 Finding::warning(
                     "SEL-002",
-                    format!(
+                    format_exact!(
                         "rollout of {} {} exceeded its progress deadline",
                         w.resource(),
                         w.name()
                     ),
                 )
-                .evidence(format!("Progressing=False ProgressDeadlineExceeded: {msg}"))
+                .evidence(format_exact!("Progressing=False ProgressDeadlineExceeded: {msg}"))
                 .fix(fix(
                     "see what blocks the new pods (the pods step shows them); roll back if the new version is broken",
                     [
@@ -720,11 +728,11 @@ fn check_owners(ctx: &ServiceCtx<'_>, sel: &StringMap) -> Vec<Finding> {
     ranked.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then(a.0.cmp(b.0)));
     let owners: Vec<String> = ranked
         .iter()
-        .map(|(o, pods)| format!("{o} ({} pod{})", pods.len(), plural(pods.len())))
+        .map(|(o, pods)| format_exact!("{o} ({} pod{})", pods.len(), plural(pods.len())))
         .collect();
     let mut f = Finding::warning(
         "SEL-003",
-        format!(
+        format_exact!(
             "selector {} matches pods of {} owners: {}",
             selector_text(sel),
             groups.len(),
@@ -732,7 +740,7 @@ fn check_owners(ctx: &ServiceCtx<'_>, sel: &StringMap) -> Vec<Finding> {
         ),
     );
     for (owner, pods) in &ranked {
-        f = f.evidence(format!(
+        f = f.evidence(format_exact!(
             "{owner}: {}",
             pods.iter()
                 .take(3)
@@ -763,11 +771,11 @@ fn check_owners(ctx: &ServiceCtx<'_>, sel: &StringMap) -> Vec<Finding> {
     if let Some((k, v)) = distinguishing {
         let patch = json!([{
             "op": "add",
-            "path": format!("/spec/selector/{}", json_pointer_token(k)),
+            "path": format_exact!("/spec/selector/{}", json_pointer_token(k)),
             "value": v,
         }]);
         f = f.fix(fix(
-            format!("narrow the selector to {main_owner}'s pods with {k}={v}"),
+            format_exact!("narrow the selector to {main_owner}'s pods with {k}={v}"),
             [patch_service(ctx, &patch)],
         ));
     }
@@ -788,11 +796,11 @@ fn check_single_backend(ctx: &ServiceCtx<'_>, backends: &Backends<'_>) -> Vec<Fi
     let pod = ctx.pods.iter().find(|p| ep.is_pod(p)).copied();
     let who = pod.map_or_else(
         || ep.addresses.first().copied().unwrap_or("").to_string(),
-        |p| format!("pod {}", pod_status::name(p)),
+        |p| format_exact!("pod {}", pod_status::name(p)),
     );
     let mut f = Finding::warning(
         "SEL-004",
-        format!(
+        format_exact!(
             "service {} has a single endpoint ({who}): a restart or eviction leaves it with none",
             ctx.name
         ),
@@ -801,7 +809,7 @@ fn check_single_backend(ctx: &ServiceCtx<'_>, backends: &Backends<'_>) -> Vec<Fi
         && matches!(w, Workload::Deployment(_) | Workload::StatefulSet(_))
     {
         f = f.fix(fix(
-            format!("run a second replica of {} {}", w.resource(), w.name()),
+            format_exact!("run a second replica of {} {}", w.resource(), w.name()),
             [Kubectl::in_namespace(ctx.namespace)
                 .lit("scale")
                 .lit(w.resource())
@@ -843,12 +851,12 @@ fn check_listing(ctx: &ServiceCtx<'_>, backends: &Backends<'_>) -> Vec<Finding> 
     if with_ip.is_empty() {
         let parts: Vec<String> = not_yet
             .iter()
-            .map(|(why, pods)| format!("{} {why} ({})", pods.len(), pods.join(", ")))
+            .map(|(why, pods)| format_exact!("{} {why} ({})", pods.len(), pods.join(", ")))
             .collect();
         return vec![
             Finding::info(
                 "EP-001",
-                format!(
+                format_exact!(
                     "no selected pod can be listed yet: {}; the pods step says why",
                     parts.join(", ")
                 ),
@@ -869,7 +877,7 @@ fn check_listing(ctx: &ServiceCtx<'_>, backends: &Backends<'_>) -> Vec<Finding> 
                     "is eligible: the EndpointSlice controller has not listed it (not caught up, or a hand-written slice omits it)".to_string()
                 }),
             };
-            format!("pod {} ({ips}) {cause}", pod_status::name(p))
+            format_exact!("pod {} ({ips}) {cause}", pod_status::name(p))
         })
         .collect();
     if listed.is_empty() {
@@ -883,7 +891,7 @@ fn check_listing(ctx: &ServiceCtx<'_>, backends: &Backends<'_>) -> Vec<Finding> 
                     .as_ref()
                     .and_then(|l| l.get(MANAGED_BY))
                     .map_or("nobody", CompactString::as_str);
-                format!(
+                format_exact!(
                     "slice {} (managed by {by}) lists {} endpoint{}",
                     s.metadata.name.as_deref().unwrap_or(""),
                     s.endpoints.len(),
@@ -893,7 +901,7 @@ fn check_listing(ctx: &ServiceCtx<'_>, backends: &Backends<'_>) -> Vec<Finding> 
             .collect();
         let mut f = Finding::error(
             "EP-001",
-            format!(
+            format_exact!(
                 "{} selected pod{} with an IP, but no {} of {} lists any of them",
                 missing.len(),
                 plural(missing.len()),
@@ -908,9 +916,9 @@ fn check_listing(ctx: &ServiceCtx<'_>, backends: &Backends<'_>) -> Vec<Finding> 
         .evidence_lines(reasons);
         if managed.is_empty() {
             f = f.evidence(if backends.from_v1 {
-                format!("no Endpoints object named {} exists", ctx.name)
+                format_exact!("no Endpoints object named {} exists", ctx.name)
             } else {
-                format!(
+                format_exact!(
                     "no EndpointSlice labelled {SERVICE_NAME_LABEL}={} exists",
                     ctx.name
                 )
@@ -925,7 +933,7 @@ fn check_listing(ctx: &ServiceCtx<'_>, backends: &Backends<'_>) -> Vec<Finding> 
                 .lit("get")
                 .lit("endpointslices")
                 .lit("-l")
-                .arg(format!("{SERVICE_NAME_LABEL}={}", ctx.name))
+                .arg(format_exact!("{SERVICE_NAME_LABEL}={}", ctx.name))
                 .lit("-o")
                 .lit("yaml")],
         ))];
@@ -936,7 +944,7 @@ fn check_listing(ctx: &ServiceCtx<'_>, backends: &Backends<'_>) -> Vec<Finding> 
     vec![
         Finding::warning(
             "EP-002",
-            format!(
+            format_exact!(
                 "{} of {} selected pods with an IP {} missing from the {} of {}",
                 missing.len(),
                 missing.len() + listed.len(),
@@ -955,7 +963,7 @@ fn unresolved_ports(ctx: &ServiceCtx<'_>, pod: &Pod) -> Option<String> {
         .iter()
         .filter(|sp| endpoint_rules::resolve(pod.spec.as_ref(), sp).is_none())
         .map(|sp| {
-            format!(
+            format_exact!(
                 "{} (targetPort {})",
                 endpoint_rules::service_port_text(sp),
                 endpoint_rules::target_text(sp)
@@ -963,7 +971,7 @@ fn unresolved_ports(ctx: &ServiceCtx<'_>, pod: &Pod) -> Option<String> {
         })
         .collect();
     (!unresolved.is_empty()).then(|| {
-        format!(
+        format_exact!(
             "does not resolve the named port of {}, so the controller has no port for it",
             unresolved.join(", ")
         )
@@ -982,7 +990,7 @@ fn endpoint_table(ctx: &ServiceCtx<'_>, backends: &Backends<'_>) -> Vec<String> 
                 .iter()
                 .filter(|e| e.family == Some(*fam) && e.port_names.contains(&name))
                 .collect();
-            out.push(format!(
+            out.push(format_exact!(
                 "port {} → {}, {}: {} ready, {} serving only, {} terminating",
                 endpoint_rules::service_port_text(sp),
                 endpoint_rules::target_text(sp),
@@ -1017,7 +1025,7 @@ fn check_selectorless(ctx: &ServiceCtx<'_>, backends: &Backends<'_>) -> Vec<Find
                 .sum();
             let mut f = Finding::warning(
                 "SEL-005",
-                format!(
+                format_exact!(
                     "service {} has only a v1 Endpoints object ({addresses} address{}): kube-proxy reads EndpointSlices",
                     ctx.name,
                     if addresses == 1 { "" } else { "es" }
@@ -1040,7 +1048,7 @@ fn check_selectorless(ctx: &ServiceCtx<'_>, backends: &Backends<'_>) -> Vec<Find
         }
         let mut f = Finding::error(
             "SEL-005",
-            format!(
+            format_exact!(
                 "service {} has no selector and no EndpointSlice: nothing receives its traffic",
                 ctx.name
             ),
@@ -1050,17 +1058,17 @@ fn check_selectorless(ctx: &ServiceCtx<'_>, backends: &Backends<'_>) -> Vec<Find
         f = f.evidence_lines(near.iter().map(|(_, line)| line.clone()));
         if let Some(slice) = relabel {
             f = f.fix(fix(
-                format!("label slice {slice} with the Service's name"),
+                format_exact!("label slice {slice} with the Service's name"),
                 [Kubectl::in_namespace(ctx.namespace)
                     .lit("label")
                     .lit("endpointslice")
                     .arg(slice)
-                    .arg(format!("{SERVICE_NAME_LABEL}={}", ctx.name))
+                    .arg(format_exact!("{SERVICE_NAME_LABEL}={}", ctx.name))
                     .lit("--overwrite")],
             ));
         } else {
             f = f.fix(fix(
-                format!(
+                format_exact!(
                     "add a selector matching the backend pods, or publish the backends in an EndpointSlice labelled {SERVICE_NAME_LABEL}={}",
                     ctx.name
                 ),
@@ -1074,7 +1082,7 @@ fn check_selectorless(ctx: &ServiceCtx<'_>, backends: &Backends<'_>) -> Vec<Find
         out.push(
             Finding::error(
                 "SEL-005",
-                format!(
+                format_exact!(
                     "service {} has no selector and none of its {} hand-managed endpoint{} is ready",
                     ctx.name,
                     backends.endpoints.len(),
@@ -1086,7 +1094,7 @@ fn check_selectorless(ctx: &ServiceCtx<'_>, backends: &Backends<'_>) -> Vec<Find
                     .endpoints
                     .iter()
                     .take(5)
-                    .map(|e| format!("{} ready=false", e.addresses.join(","))),
+                    .map(|e| format_exact!("{} ready=false", e.addresses.join(","))),
             ),
         );
     }
@@ -1106,7 +1114,7 @@ fn check_selectorless(ctx: &ServiceCtx<'_>, backends: &Backends<'_>) -> Vec<Find
             Some(f) if families.contains(&f) => {}
             _ => out.push(Finding::error(
                 "SEL-005",
-                format!(
+                format_exact!(
                     "slice {slice} has addressType {} but the Service's ipFamilies are {}: kube-proxy ignores it",
                     s.address_type,
                     endpoint_rules::families_text(&families)
@@ -1136,13 +1144,13 @@ pub fn slice_port_finding(
     };
     Finding::error(
         check,
-        format!(
+        format_exact!(
             "slice {slice} has port {} but service {} has no port of that name: kube-proxy matches them by name",
             shown(name),
             ctx.name
         ),
     )
-    .evidence(format!(
+    .evidence(format_exact!(
         "Service port names: {}",
         service_ports
             .iter()
@@ -1167,14 +1175,14 @@ fn near_miss_slices<'a>(ctx: &ServiceCtx<'a>) -> Vec<(&'a str, String)> {
         {
             Some(v) if v != ctx.name && strsim::levenshtein(v, ctx.name) <= 2 => out.push((
                 slice,
-                format!(
+                format_exact!(
                     "slice {slice} has {SERVICE_NAME_LABEL}={v} (wanted {})",
                     ctx.name
                 ),
             )),
             None if slice.starts_with(ctx.name) => out.push((
                 slice,
-                format!("slice {slice} has no {SERVICE_NAME_LABEL} label"),
+                format_exact!("slice {slice} has no {SERVICE_NAME_LABEL} label"),
             )),
             _ => {}
         }
@@ -1211,12 +1219,12 @@ fn check_stale_slices(ctx: &ServiceCtx<'_>) -> Vec<Finding> {
         out.push(
             Finding::warning(
                 "EP-005",
-                format!(
+                format_exact!(
                     "slice {slice} belongs to an earlier Service {} (uid {}, now {uid}): the Service was recreated",
                     ctx.name, owner.uid
                 ),
             )
-            .evidence(format!(
+            .evidence(format_exact!(
                 "managed by {CONTROLLER}, owner uid {} ≠ Service uid {uid}",
                 owner.uid
             ))
@@ -1244,7 +1252,7 @@ fn check_publish_not_ready(ctx: &ServiceCtx<'_>) -> Vec<Finding> {
     vec![
         Finding::warning(
             "EP-006",
-            format!(
+            format_exact!(
                 "service {} sets publishNotReadyAddresses: pods receive traffic before they are ready",
                 ctx.name
             ),
@@ -1468,7 +1476,7 @@ status: {phase: Running}
         let r = run(&[BASE, TWINS]);
         let f = finding(endpoints(&r, "twins", "web"), "SEL-001");
         for pod in ["a-replica", "b-bare"] {
-            let line = format!("pod {pod} has app=web (wanted app=web-v2)");
+            let line = format_exact!("pod {pod} has app=web (wanted app=web-v2)");
             assert!(f.evidence.contains(&line), "{line}: {f:#?}");
         }
     }

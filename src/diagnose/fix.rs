@@ -53,7 +53,7 @@ impl Kubectl {
 
     /// `flag=value` as one word, the value from the cluster (`--image=web=nginx:1.25`).
     pub fn flag(mut self, flag: &str, value: impl AsRef<str>) -> Self {
-        self.argv.push(format!("{flag}={}", value.as_ref()));
+        self.argv.push(format_exact!("{flag}={}", value.as_ref()));
         self
     }
 

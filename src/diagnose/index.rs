@@ -135,7 +135,7 @@ impl<'a> Workload<'a> {
 
     /// `kind/name` as kubectl takes it (`deployment/web`).
     pub fn kubectl_ref(&self) -> String {
-        format!("{}/{}", self.resource(), self.name())
+        format_exact!("{}/{}", self.resource(), self.name())
     }
 }
 
@@ -1037,8 +1037,8 @@ impl<'a> Index<'a> {
     /// ownerReferences, even when that owner is not in the snapshot (a Job).
     pub fn owner_label(&self, pod: &Pod) -> String {
         match owner_of(self.top_owner(pod), pod) {
-            Some((kind, name)) => format!("{kind}/{name}"),
-            None => format!("Pod/{}", name_of(&pod.metadata)),
+            Some((kind, name)) => format_exact!("{kind}/{name}"),
+            None => format_exact!("Pod/{}", name_of(&pod.metadata)),
         }
     }
 
@@ -1135,9 +1135,9 @@ mod tests {
         let labels = if labels.is_empty() {
             String::new()
         } else {
-            format!(", labels: {labels}")
+            format_exact!(", labels: {labels}")
         };
-        format!(
+        format_exact!(
             "apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}, namespace: {ns}{labels}}}\nspec: {{containers: [{{name: c, image: i}}]}}\n"
         )
     }

@@ -6,7 +6,9 @@
 //!
 //! # Layout
 //! - [`index`]: lookup tables built once per run; [`context`]: what the steps
-//!   know about one Service; [`step`]: findings → status; [`fix`]: commands.
+//!   know about one Service; [`step`]: findings → status; [`fix`]: commands;
+//!   [`exact_format`]: `format_exact!`, the engine's `format!` (one
+//!   allocation per text, at its length).
 //! - One module per step: [`service`], [`endpoints`], [`pods`], [`ports`],
 //!   [`dns`], [`namespace`], [`network`]. Each check lives in its step's
 //!   module under a function named after it, with its tests (pass, fail, near
@@ -20,6 +22,10 @@
 //! events and the references that name it, so a whole cluster costs
 //! O(objects + Σ selected pods + references), not Services × pods. Cluster-wide
 //! DNS is evaluated once and shared.
+
+// First, so that every module below can call `format_exact!`.
+#[macro_use]
+pub mod exact_format;
 
 pub mod context;
 pub mod dns;

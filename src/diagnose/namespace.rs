@@ -81,10 +81,10 @@ impl Client {
     pub fn describe(&self) -> String {
         match &self.workload {
             Some(w) if self.kind == "Pod" => {
-                format!("{}/{} (pod {})", self.namespace, w.kubectl_ref(), self.name)
+                format_exact!("{}/{} (pod {})", self.namespace, w.kubectl_ref(), self.name)
             }
-            Some(w) => format!("{}/{}", self.namespace, w.kubectl_ref()),
-            None => format!("{}/pod/{}", self.namespace, self.name),
+            Some(w) => format_exact!("{}/{}", self.namespace, w.kubectl_ref()),
+            None => format_exact!("{}/pod/{}", self.namespace, self.name),
         }
     }
 
@@ -92,7 +92,7 @@ impl Client {
     pub fn key(&self) -> (String, String) {
         let who = match &self.workload {
             Some(w) => w.kubectl_ref(),
-            None => format!("pod/{}", self.name),
+            None => format_exact!("pod/{}", self.name),
         };
         (self.namespace.clone(), who)
     }
@@ -109,7 +109,7 @@ pub struct WorkloadRef {
 impl WorkloadRef {
     /// `deployment/NAME`.
     pub fn kubectl_ref(&self) -> String {
-        format!("{}/{}", self.resource, self.name)
+        format_exact!("{}/{}", self.resource, self.name)
     }
 
     /// Whether `kubectl rollout restart` works on it.
@@ -217,7 +217,7 @@ pub fn check(ctx: &ServiceCtx<'_>) -> StepReport {
     let mut findings: Vec<Finding> = Vec::new();
     for resource in [Resource::Pods, Resource::Configmaps] {
         if let Some(f) = not_evaluated(access, "NS-001", resource, Some(ctx.namespace)) {
-            findings.push(f.evidence(format!(
+            findings.push(f.evidence(format_exact!(
                 "clients in {} may name {} through values that could not be read; references from other namespaces were checked",
                 ctx.namespace, ctx.name
             )));
@@ -237,7 +237,7 @@ pub fn check(ctx: &ServiceCtx<'_>) -> StepReport {
         .filter(|r| r.report.status == Status::Pass)
         .collect();
     let summary = match resolving.len() {
-        0 => format!(
+        0 => format_exact!(
             "no client in scope names {} (env, args, ConfigMaps, Ingresses scanned)",
             ctx.name
         ),
@@ -272,13 +272,16 @@ pub fn check(ctx: &ServiceCtx<'_>) -> StepReport {
             who.sort_unstable_by(as_text);
             who.dedup_by(|a, b| as_text(a, b).is_eq());
             let more = if who.len() > 3 {
-                format!(" and {} more", who.len() - 3)
+                format_exact!(" and {} more", who.len() - 3)
             } else {
                 String::new()
             };
             who.truncate(3);
-            let who: Vec<String> = who.iter().map(|(ns, w)| format!("{ns}/{w}")).collect();
-            format!(
+            let who: Vec<String> = who
+                .iter()
+                .map(|(ns, w)| format_exact!("{ns}/{w}"))
+                .collect();
+            format_exact!(
                 "{n} client reference{} resolve{} to it ({}{more})",
                 if n == 1 { "" } else { "s" },
                 if n == 1 { "s" } else { "" },

@@ -250,9 +250,9 @@ pub fn check(ctx: &ServiceCtx<'_>) -> StepReport {
         ));
     }
     let summary = if policies_apply {
-        format!("NetworkPolicies admit the known clients of {}", ctx.name)
+        format_exact!("NetworkPolicies admit the known clients of {}", ctx.name)
     } else {
-        format!(
+        format_exact!(
             "no NetworkPolicy selects the pods of {} or its clients",
             ctx.name
         )
@@ -270,7 +270,7 @@ fn pods_text(g: &Group) -> String {
     pods.truncate(3);
     let mut s = pods.join(", ");
     if more > 0 {
-        s.push_str(&format!(" and {more} more"));
+        s.push_str(&format_exact!(" and {more} more"));
     }
     s
 }
@@ -427,7 +427,7 @@ fn np001_for_client(
     let (sp, tp, proto) = (denied.service_port, denied.pod_port, &denied.protocol);
     let all = denied.groups_denied == total_groups;
     let who = sanitize(&client.describe()).into_owned();
-    let msg = format!(
+    let msg = format_exact!(
         "NetworkPolicy blocks {who} from {}'s pods on {proto} {tp} (Service port {sp})",
         ctx.name
     );
@@ -436,7 +436,7 @@ fn np001_for_client(
     } else {
         Finding::warning("NP-001", msg)
     }
-    .evidence(format!(
+    .evidence(format_exact!(
         "pods {} are isolated for Ingress",
         pods_text(denied.group)
     ))
@@ -448,7 +448,7 @@ fn np001_for_client(
             .map(|e| sanitize(e).into_owned()),
     );
     if !all {
-        f = f.evidence(format!(
+        f = f.evidence(format_exact!(
             "{} of {} backend pod groups admit it: traffic fails only on the others",
             total_groups - denied.groups_denied,
             total_groups
@@ -470,7 +470,7 @@ fn np001_for_client(
             ports_json(&denied.dests),
         );
         f = f.fix(apply_fix(
-            format!("admit {who} to the pod port (policies see the port after the Service's translation)"),
+            format_exact!("admit {who} to the pod port (policies see the port after the Service's translation)"),
             &manifest,
         ));
     }
@@ -503,13 +503,16 @@ fn np001_from_anywhere(
                 Some(sources) => out.push(
                     Finding::info(
                         "NP-001",
-                        format!(
+                        format_exact!(
                             "no client of {} is known; on {proto} {tp} its pods admit only: {}",
                             ctx.name,
                             sanitize(&sources.join("; "))
                         ),
                     )
-                    .evidence(format!("pods {} are isolated for Ingress", pods_text(g))),
+                    .evidence(format_exact!(
+                        "pods {} are isolated for Ingress",
+                        pods_text(g)
+                    )),
                 ),
             }
         }
@@ -524,9 +527,9 @@ fn np001_from_anywhere(
     let all = closed_groups.len() == total_groups;
     let ports: Vec<String> = closed
         .iter()
-        .map(|(p, proto)| format!("{proto} {p}"))
+        .map(|(p, proto)| format_exact!("{proto} {p}"))
         .collect();
-    let msg = format!(
+    let msg = format_exact!(
         "no NetworkPolicy rule admits any source to {}'s pods on {}: every connection is dropped",
         ctx.name,
         ports.join(", ")
@@ -544,7 +547,7 @@ fn np001_from_anywhere(
     isolating.sort_unstable();
     isolating.dedup();
     for name in isolating {
-        f = f.evidence(format!(
+        f = f.evidence(format_exact!(
             "policy {}/{name} selects the pods for Ingress",
             ctx.namespace
         ));
@@ -583,7 +586,7 @@ fn np002(
     let (sp, tp, proto) = (denied.service_port, denied.pod_port, &denied.protocol);
     let all = denied.groups_denied == groups.len();
     let who = sanitize(&client.describe()).into_owned();
-    let msg = format!(
+    let msg = format_exact!(
         "{who} is isolated for Egress and no rule lets it reach {}'s pods on {proto} {tp} (Service port {sp})",
         ctx.name
     );
@@ -612,7 +615,7 @@ fn np002(
             ports_json(&denied.dests),
         );
         f = f.fix(apply_fix(
-            format!("let {who} reach the pod port"),
+            format_exact!("let {who} reach the pod port"),
             &manifest,
         ));
     }
@@ -661,12 +664,12 @@ fn dns007(
     let who = sanitize(&client.describe()).into_owned();
     let dns = ctx.dns.service.as_ref().map_or_else(
         || "cluster DNS".to_string(),
-        |s| format!("{}/{}", s.namespace, s.name),
+        |s| format_exact!("{}/{}", s.namespace, s.name),
     );
     let mut f = if !udp {
         Finding::error(
             "DNS-007",
-            format!(
+            format_exact!(
                 "{who} is isolated for Egress and no rule lets it reach the DNS pods ({dns}) on UDP 53: it cannot resolve {}",
                 ctx.name
             ),
@@ -674,7 +677,7 @@ fn dns007(
     } else {
         Finding::warning(
             "DNS-007",
-            format!(
+            format_exact!(
                 "{who} is isolated for Egress and may reach the DNS pods on UDP 53 but not TCP 53: answers too large for UDP fail"
             ),
         )
@@ -692,7 +695,7 @@ fn dns007(
                             .is_ok_and(|ip| policy::cidr_contains(&block.cidr, &ip))
                     })
                 {
-                    f = f.evidence(sanitize(&format!(
+                    f = f.evidence(sanitize(&format_exact!(
                         "policy {} allows ipBlock {}, which holds the DNS Service IP; policies see the DNS pod IPs after the Service's translation",
                         policy::name(p),
                         block.cidr
@@ -721,7 +724,7 @@ fn dns007(
             json!([{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]),
         );
         f = f.fix(apply_fix(
-            format!("let {who} ask the DNS pods on UDP and TCP 53"),
+            format_exact!("let {who} ask the DNS pods on UDP and TCP 53"),
             &manifest,
         ));
     }

@@ -18,10 +18,10 @@ pub fn not_evaluated(
     let what = resource.as_str();
     let scope = match (resource.cluster_scoped(), namespace) {
         (true, _) | (false, None) => String::new(),
-        (false, Some(ns)) => format!(" in {ns}"),
+        (false, Some(ns)) => format_exact!(" in {ns}"),
     };
     let ns_flag = match (resource.cluster_scoped(), namespace) {
-        (false, Some(ns)) => format!(" -n {}", crate::safe_text::shell_quote(ns)),
+        (false, Some(ns)) => format_exact!(" -n {}", crate::safe_text::shell_quote(ns)),
         (false, None) => " -A".to_string(),
         (true, _) => String::new(),
     };
@@ -30,7 +30,7 @@ pub fn not_evaluated(
         .map_or_else(|| "request failed".to_string(), |c| c.to_string());
     let mut finding = Finding::info(
         check,
-        format!("{check} not evaluated: cannot {verb} {what}{scope} ({code}). Verify: kubectl auth can-i {verb} {what}{ns_flag}"),
+        format_exact!("{check} not evaluated: cannot {verb} {what}{scope} ({code}). Verify: kubectl auth can-i {verb} {what}{ns_flag}"),
     )
     .evidence(crate::safe_text::sanitize(&failure.message).into_owned());
     finding.not_evaluated = true;

@@ -76,7 +76,10 @@ pub fn owner_group(idx: &Index<'_>, pod: &Pod) -> String {
 
 /// `Kind/name` of an owner as [`owner_of`] gives it, [`BARE`] for none.
 fn group_name(owner: Option<(&str, &str)>) -> String {
-    owner.map_or_else(|| BARE.to_string(), |(kind, name)| format!("{kind}/{name}"))
+    owner.map_or_else(
+        || BARE.to_string(),
+        |(kind, name)| format_exact!("{kind}/{name}"),
+    )
 }
 
 /// The pods of one [`owner_group`], in the pods' order, with their top
@@ -145,9 +148,9 @@ impl<'p> ContainerView<'p> {
     /// `container web` or `init container migrate`.
     pub fn label(&self) -> String {
         if self.init {
-            format!("init container {}", self.name)
+            format_exact!("init container {}", self.name)
         } else {
-            format!("container {}", self.name)
+            format_exact!("container {}", self.name)
         }
     }
 
@@ -227,13 +230,13 @@ pub fn seconds_since(now: Timestamp, t: &Time) -> i64 {
 pub fn human_duration(seconds: i64) -> String {
     let s = seconds.max(0);
     if s < 120 {
-        format!("{s}s")
+        format_exact!("{s}s")
     } else if s < 2 * 3600 {
-        format!("{}m", s / 60)
+        format_exact!("{}m", s / 60)
     } else if s < 2 * 86400 {
-        format!("{}h", s / 3600)
+        format_exact!("{}h", s / 3600)
     } else {
-        format!("{}d", s / 86400)
+        format_exact!("{}d", s / 86400)
     }
 }
 
@@ -319,7 +322,7 @@ spec: {selector: {matchLabels: {app: web}}}
                     .pods
                     .iter()
                     .map(|p| {
-                        format!(
+                        format_exact!(
                             "{}/{}",
                             p.metadata.namespace.as_deref().unwrap_or(""),
                             name(p)

@@ -112,7 +112,7 @@ pub fn check(ctx: &ServiceCtx<'_>) -> StepReport {
     StepReport::from_findings(
         StepId::Pods,
         findings,
-        format!("{ready} of {} selected pods Running and Ready", live.len()),
+        format_exact!("{ready} of {} selected pods Running and Ready", live.len()),
     )
 }
 
@@ -126,8 +126,8 @@ pub struct Explained<'a> {
 /// a controller `pod debug-1` / `bare pods (a, b)`.
 fn owner_text(owner: &str, pods: &[&Pod]) -> String {
     match pods {
-        [one] if owner == pod_status::BARE => format!("pod {}", pod_status::name(one)),
-        _ if owner == pod_status::BARE => format!("bare pods ({})", names(pods, 3)),
+        [one] if owner == pod_status::BARE => format_exact!("pod {}", pod_status::name(one)),
+        _ if owner == pod_status::BARE => format_exact!("bare pods ({})", names(pods, 3)),
         _ => owner.to_string(),
     }
 }
@@ -135,9 +135,11 @@ fn owner_text(owner: &str, pods: &[&Pod]) -> String {
 /// `pod web-1` or `3 pods of Deployment/web (web-1, web-2, web-3)`.
 fn pods_phrase(owner: &str, pods: &[&Pod]) -> String {
     match pods {
-        [one] => format!("pod {}", pod_status::name(one)),
-        _ if owner == pod_status::BARE => format!("{} bare pods ({})", pods.len(), names(pods, 3)),
-        _ => format!("{} pods of {owner} ({})", pods.len(), names(pods, 3)),
+        [one] => format_exact!("pod {}", pod_status::name(one)),
+        _ if owner == pod_status::BARE => {
+            format_exact!("{} bare pods ({})", pods.len(), names(pods, 3))
+        }
+        _ => format_exact!("{} pods of {owner} ({})", pods.len(), names(pods, 3)),
     }
 }
 
@@ -149,7 +151,7 @@ fn names(pods: &[&Pod], n: usize) -> String {
         .collect::<Vec<_>>()
         .join(", ");
     if pods.len() > n {
-        s.push_str(&format!(", … {} more", pods.len() - n));
+        s.push_str(&format_exact!(", … {} more", pods.len() - n));
     }
     s
 }
@@ -176,7 +178,7 @@ fn pod_events<'a>(idx: &Index<'a>, pod: &Pod, reason: &str) -> Result<Vec<&'a Ev
     ) {
         return Err(f.message.replacen(
             "events not evaluated",
-            &format!("{reason} events not shown"),
+            &format_exact!("{reason} events not shown"),
             1,
         ));
     }
@@ -254,22 +256,25 @@ pub fn check_crashing<'a>(idx: &Index<'_>, pods: &[&'a Pod]) -> Explained<'a> {
                 .status
                 .as_ref()
                 .and_then(|s| s.reason.as_deref())
-                .map_or_else(String::new, |r| format!(" ({r})"));
+                .map_or_else(String::new, |r| format_exact!(" ({r})"));
             *phases
-                .entry(format!("{}{reason}", pod_status::phase(p)))
+                .entry(format_exact!("{}{reason}", pod_status::phase(p)))
                 .or_default() += 1;
         }
-        let summary: Vec<String> = phases.iter().map(|(k, n)| format!("{n} {k}")).collect();
+        let summary: Vec<String> = phases
+            .iter()
+            .map(|(k, n)| format_exact!("{n} {k}"))
+            .collect();
         out.findings.push(
             Finding::error(
                 "POD-001",
-                format!(
+                format_exact!(
                     "all {} selected pods have terminated ({}): none can serve",
                     pods.len(),
                     summary.join(", ")
                 ),
             )
-            .evidence(format!("pods: {}", names(pods, 5))),
+            .evidence(format_exact!("pods: {}", names(pods, 5))),
         );
     }
     out
@@ -297,19 +302,19 @@ fn broken_finding(idx: &Index<'_>, owner: &str, group: &[&Broken<'_>]) -> Findin
     let pname = pod_status::name(pod);
     let restarts = rep.c.status.restart_count;
     let where_ = if group.len() == 1 {
-        format!("{} of pod {pname}", rep.c.label())
+        format_exact!("{} of pod {pname}", rep.c.label())
     } else {
         let pods: Vec<&Pod> = group.iter().map(|b| b.pod).collect();
-        format!("{} in {}", rep.c.label(), pods_phrase(owner, &pods))
+        format_exact!("{} in {}", rep.c.label(), pods_phrase(owner, &pods))
     };
     let state = if rep.error {
         rep.reason.to_string()
     } else {
         let age = starting_for(idx, pod).unwrap_or(0);
-        format!("{} for {}", rep.reason, human_duration(age))
+        format_exact!("{} for {}", rep.reason, human_duration(age))
     };
     let restarts_text = if restarts > 0 {
-        format!(
+        format_exact!(
             " ({restarts} restart{})",
             if restarts == 1 { "" } else { "s" }
         )
@@ -319,7 +324,7 @@ fn broken_finding(idx: &Index<'_>, owner: &str, group: &[&Broken<'_>]) -> Findin
 
     let mut evidence = Vec::new();
     if !rep.message.trim().is_empty() {
-        evidence.push(format!("waiting: {}", rep.message.trim()));
+        evidence.push(format_exact!("waiting: {}", rep.message.trim()));
     }
     if let Some(image) = rep.c.spec.and_then(|s| s.image.as_deref())
         && matches!(
@@ -327,7 +332,7 @@ fn broken_finding(idx: &Index<'_>, owner: &str, group: &[&Broken<'_>]) -> Findin
             "ImagePullBackOff" | "ErrImagePull" | "InvalidImageName"
         )
     {
-        evidence.push(format!("image: {image}"));
+        evidence.push(format_exact!("image: {image}"));
     }
     let oom = rep
         .c
@@ -335,7 +340,7 @@ fn broken_finding(idx: &Index<'_>, owner: &str, group: &[&Broken<'_>]) -> Findin
         .is_some_and(|t| t.reason.as_deref() == Some("OOMKilled") || t.exit_code == 137);
     if let Some(t) = rep.c.last_termination() {
         let ago = t.finished_at.as_ref().map_or_else(String::new, |f| {
-            format!(", {} ago", human_duration(seconds_since(idx.now, f)))
+            format_exact!(", {} ago", human_duration(seconds_since(idx.now, f)))
         });
         let limit = if oom {
             rep.c.memory_limit().map_or_else(
@@ -343,7 +348,7 @@ fn broken_finding(idx: &Index<'_>, owner: &str, group: &[&Broken<'_>]) -> Findin
                     " (no limits.memory: the node ran out of memory, or the runtime killed it)"
                         .to_string()
                 },
-                |m| format!(" (limits.memory {m})"),
+                |m| format_exact!(" (limits.memory {m})"),
             )
         } else {
             String::new()
@@ -353,13 +358,13 @@ fn broken_finding(idx: &Index<'_>, owner: &str, group: &[&Broken<'_>]) -> Findin
         } else {
             ""
         };
-        evidence.push(format!(
+        evidence.push(format_exact!(
             "last terminated: {}, exit code {}{sig}{limit}{ago}",
             t.reason.as_deref().unwrap_or("?"),
             t.exit_code
         ));
         if let Some(msg) = t.message.as_deref().filter(|m| !m.trim().is_empty()) {
-            evidence.push(format!("termination message: {}", msg.trim()));
+            evidence.push(format_exact!("termination message: {}", msg.trim()));
         }
     }
     let logs = idx.logs(ns, pname, rep.c.name);
@@ -367,27 +372,29 @@ fn broken_finding(idx: &Index<'_>, owner: &str, group: &[&Broken<'_>]) -> Findin
     if let Some(text) = previous {
         let tail = pod_status::log_tail(text, LOG_LINES);
         if !tail.is_empty() {
-            evidence.push(format!(
+            evidence.push(format_exact!(
                 "previous log of {} (last {} lines):",
                 rep.c.name,
                 tail.len()
             ));
-            evidence.extend(tail.into_iter().map(|l| format!("  {l}")));
+            evidence.extend(tail.into_iter().map(|l| format_exact!("  {l}")));
         }
     } else if restarts > 0
         && let Some(f) =
             permissions::not_evaluated(&idx.snap.access, "POD-001", Resource::PodLogs, Some(ns))
     {
-        evidence.push(format!("previous log not read: {}", f.message));
+        evidence.push(format_exact!("previous log not read: {}", f.message));
     }
 
     // Does the container's config or log point at a Service that does not exist?
     let missing = missing_services(idx, pod, rep.c.spec, previous);
-    let mut message = format!("{where_} is {state}{restarts_text}");
+    let mut message = format_exact!("{where_} is {state}{restarts_text}");
     if let Some(m) = missing.first() {
-        message.push_str(&format!(
+        message.push_str(&format_exact!(
             "; {} points at Service {}, which does not exist in {}",
-            m.source, m.target.name, m.target.namespace
+            m.source,
+            m.target.name,
+            m.target.namespace
         ));
     }
     for m in &missing {
@@ -435,9 +442,11 @@ fn broken_fix(
             );
         }
         return fix(
-            format!(
+            format_exact!(
                 "create Service {} in {} (see its own finding), or correct {}; then restart the pods",
-                m.target.name, m.target.namespace, m.source
+                m.target.name,
+                m.target.namespace,
+                m.source
             ),
             cmds,
         );
@@ -447,7 +456,7 @@ fn broken_fix(
         && let Some(doubled) = double_quantity(limit)
     {
         return fix(
-            format!(
+            format_exact!(
                 "the container was OOMKilled at limits.memory {limit}: raise the limit (here to {doubled}) or reduce its memory use"
             ),
             [Kubectl::in_namespace(ns)
@@ -456,21 +465,21 @@ fn broken_fix(
                 .arg(w.kubectl_ref())
                 .lit("-c")
                 .arg(rep.c.name)
-                .flag("--limits", format!("memory={doubled}"))],
+                .flag("--limits", format_exact!("memory={doubled}"))],
         );
     }
     match rep.reason {
         "ImagePullBackOff" | "ErrImagePull" | "InvalidImageName" => {
             let image = rep.c.spec.and_then(|s| s.image.as_deref()).unwrap_or("");
             let set = owner.map_or_else(String::new, |w| {
-                format!(
+                format_exact!(
                     " with kubectl set image {} {}=<image:tag>",
                     w.kubectl_ref(),
                     rep.c.name
                 )
             });
             fix(
-                format!(
+                format_exact!(
                     "the image {image} cannot be pulled: correct its name or tag{set}, or add the imagePullSecret the registry needs"
                 ),
                 [describe_pod(ns, pod)],
@@ -502,7 +511,7 @@ fn double_quantity(q: &str) -> Option<String> {
     if !SUFFIXES.contains(&suffix) {
         return None;
     }
-    Some(format!("{}{suffix}", n.checked_mul(2)?))
+    Some(format_exact!("{}{suffix}", n.checked_mul(2)?))
 }
 
 /// CreateContainerConfigError naming a missing ConfigMap or Secret: create it
@@ -510,7 +519,7 @@ fn double_quantity(q: &str) -> Option<String> {
 fn config_fix(ns: &str, rep: &Broken<'_>) -> Option<super::report::Fix> {
     let msg = rep.message;
     let (kind, name) = ["configmap", "secret"].iter().find_map(|kind| {
-        let rest = msg.split(&format!("{kind} \"")).nth(1)?;
+        let rest = msg.split(&format_exact!("{kind} \"")).nth(1)?;
         let name = rest.split('"').next()?;
         rest.contains("not found").then_some((*kind, name))
     })?;
@@ -540,18 +549,18 @@ fn config_fix(ns: &str, rep: &Broken<'_>) -> Option<super::report::Fix> {
     }
     cmd = cmd.arg(name);
     for k in &keys {
-        cmd = cmd.flag("--from-literal", format!("{k}="));
+        cmd = cmd.flag("--from-literal", format_exact!("{k}="));
     }
     let keys_text = if keys.is_empty() {
         String::new()
     } else {
-        format!(
+        format_exact!(
             " with the keys it reads ({}); fill in their values",
             keys.iter().copied().collect::<Vec<_>>().join(", ")
         )
     };
     Some(fix(
-        format!("{kind} {name} does not exist in {ns}: create it{keys_text}"),
+        format_exact!("{kind} {name} does not exist in {ns}: create it{keys_text}"),
         [cmd],
     ))
 }
@@ -587,7 +596,7 @@ fn missing_services(
             return;
         }
         out.push(MissingService {
-            evidence: format!(
+            evidence: format_exact!(
                 "{evidence}; no Service {} exists in {}{}",
                 target.name,
                 target.namespace,
@@ -611,8 +620,8 @@ fn missing_services(
         for host in hosts_in(value, named_like_host) {
             push(
                 host,
-                format!("env {}", env.name),
-                format!("env {}={value} names {host}", env.name),
+                format_exact!("env {}", env.name),
+                format_exact!("env {}={value} names {host}", env.name),
             );
         }
     }
@@ -622,7 +631,7 @@ fn missing_services(
                 push(
                     host,
                     "its log".to_string(),
-                    format!(
+                    format_exact!(
                         "previous log names {host}: {}",
                         crate::safe_text::sanitize(line.trim())
                     ),
@@ -642,7 +651,7 @@ fn elsewhere_text(idx: &Index<'_>, target: &ServiceRef) -> String {
     if other.is_empty() {
         String::new()
     } else {
-        format!(" (it exists in {})", other.join(", "))
+        format_exact!(" (it exists in {})", other.join(", "))
     }
 }
 
@@ -784,7 +793,7 @@ fn pending_finding(idx: &Index<'_>, owner: &str, group: &[&Pod]) -> Finding {
     let verb = if group.len() == 1 { "is" } else { "are" };
     let mut f = Finding::error(
         "POD-002",
-        format!(
+        format_exact!(
             "{} {verb} Pending, not scheduled: {why}",
             pods_phrase(owner, group)
         ),
@@ -801,7 +810,7 @@ fn pending_finding(idx: &Index<'_>, owner: &str, group: &[&Pod]) -> Finding {
     let node_selector = spec.and_then(|s| s.node_selector.as_deref());
     if let Some(nf) = permissions::not_evaluated(&idx.snap.access, "POD-002", Resource::Nodes, None)
     {
-        return f.evidence(format!("node taints not shown: {}", nf.message));
+        return f.evidence(format_exact!("node taints not shown: {}", nf.message));
     }
     let mut taint_only: Option<(&str, Vec<&k8s_openapi::api::core::v1::Taint>)> = None;
     let mut cordoned_only: Option<&str> = None;
@@ -841,20 +850,25 @@ fn pending_finding(idx: &Index<'_>, owner: &str, group: &[&Pod]) -> Finding {
             let mut reasons = Vec::new();
             if !taints.is_empty() {
                 let t: Vec<String> = taints.iter().map(|t| scheduling::taint_text(t)).collect();
-                reasons.push(format!("untolerated taint {}", t.join(", ")));
+                reasons.push(format_exact!("untolerated taint {}", t.join(", ")));
             }
             if cordoned {
                 reasons.push("cordoned (unschedulable)".to_string());
             }
             if !unmatched.is_empty() {
-                let pairs: Vec<String> =
-                    unmatched.iter().map(|(k, v)| format!("{k}={v}")).collect();
-                reasons.push(format!("nodeSelector {} not matched", pairs.join(",")));
+                let pairs: Vec<String> = unmatched
+                    .iter()
+                    .map(|(k, v)| format_exact!("{k}={v}"))
+                    .collect();
+                reasons.push(format_exact!(
+                    "nodeSelector {} not matched",
+                    pairs.join(",")
+                ));
             }
             if reasons.is_empty() {
-                lines.push(format!("node {name}: no taint, cordon or nodeSelector keeps it off (resources or affinity may)"));
+                lines.push(format_exact!("node {name}: no taint, cordon or nodeSelector keeps it off (resources or affinity may)"));
             } else {
-                lines.push(format!("node {name}: {}", reasons.join("; ")));
+                lines.push(format_exact!("node {name}: {}", reasons.join("; ")));
             }
         }
         if removable && !cordoned && unmatched.is_empty() && taint_only.is_none() {
@@ -868,7 +882,7 @@ fn pending_finding(idx: &Index<'_>, owner: &str, group: &[&Pod]) -> Finding {
     }
     f = f.evidence_lines(lines);
     if nodes.len() > SHOWN_NODES {
-        f = f.evidence(format!("… {} more nodes", nodes.len() - SHOWN_NODES));
+        f = f.evidence(format_exact!("… {} more nodes", nodes.len() - SHOWN_NODES));
     }
     if node_cause {
         f = f.evidence(
@@ -886,12 +900,12 @@ fn pending_finding(idx: &Index<'_>, owner: &str, group: &[&Pod]) -> Finding {
                     .lit("taint")
                     .lit("nodes")
                     .arg(node)
-                    .arg(format!("{}-", scheduling::taint_text(t))),
+                    .arg(format_exact!("{}-", scheduling::taint_text(t))),
             );
         }
         let texts: Vec<String> = taints.iter().map(|t| scheduling::taint_text(t)).collect();
         return f.fix(fix(
-            format!(
+            format_exact!(
                 "let the pods tolerate {} (patch), or remove the taint from node {node} if nothing else relies on it",
                 texts.join(", ")
             ),
@@ -900,7 +914,7 @@ fn pending_finding(idx: &Index<'_>, owner: &str, group: &[&Pod]) -> Finding {
     }
     if let Some(node) = cordoned_only {
         return f.fix(fix(
-            format!("node {node} is cordoned: uncordon it when its maintenance is over"),
+            format_exact!("node {node} is cordoned: uncordon it when its maintenance is over"),
             [Kubectl::new().lit("uncordon").arg(node)],
         ));
     }
@@ -966,7 +980,7 @@ pub fn check_not_ready(idx: &Index<'_>, pods: &[&Pod], explained: &BTreeSet<&str
         let ns = ns_of(pod);
         let reasons = not_ready_reasons(idx, pod);
         let verb = if group.len() == 1 { "is" } else { "are" };
-        let message = format!(
+        let message = format_exact!(
             "{} {verb} not Ready: {}",
             pods_phrase(&owner, &group),
             reasons.first().map_or("Ready=False", String::as_str)
@@ -974,12 +988,15 @@ pub fn check_not_ready(idx: &Index<'_>, pods: &[&Pod], explained: &BTreeSet<&str
         let mut f = if any_ready {
             Finding::warning("POD-003", message)
         } else {
-            Finding::error("POD-003", format!("{message}; no selected pod is ready"))
+            Finding::error(
+                "POD-003",
+                format_exact!("{message}; no selected pod is ready"),
+            )
         };
         f = f.evidence_lines(reasons.iter().skip(1).cloned());
         for c in pod_status::containers(pod).filter(|c| !c.status.ready) {
             if let Some(probe) = c.spec.and_then(|s| s.readiness_probe.as_ref()) {
-                f = f.evidence(format!(
+                f = f.evidence(format_exact!(
                     "{} readinessProbe: {}",
                     c.label(),
                     probe_text(probe)
@@ -992,7 +1009,7 @@ pub fn check_not_ready(idx: &Index<'_>, pods: &[&Pod], explained: &BTreeSet<&str
         }
         let gate = missing_gates(pod).into_iter().next();
         let summary = match gate {
-            Some(g) => format!(
+            Some(g) => format_exact!(
                 "readiness gate {g} is set by another controller (a load balancer, a mesh): see why it has not marked the pod"
             ),
             None => "see why the readiness probe fails (events, then the app's logs)".to_string(),
@@ -1034,16 +1051,16 @@ fn not_ready_reasons(idx: &Index<'_>, pod: &Pod) -> Vec<String> {
         if c.running() {
             let probe = c.spec.is_some_and(|s| s.readiness_probe.is_some());
             out.push(if probe {
-                format!("{} is running but its readiness probe fails", c.label())
+                format_exact!("{} is running but its readiness probe fails", c.label())
             } else {
-                format!("{} is running but not ready", c.label())
+                format_exact!("{} is running but not ready", c.label())
             });
         } else if let Some((reason, _)) = c.waiting() {
             let age = starting_for(idx, pod)
-                .map_or_else(String::new, |s| format!(" for {}", human_duration(s)));
-            out.push(format!("{} is waiting ({reason}{age})", c.label()));
+                .map_or_else(String::new, |s| format_exact!(" for {}", human_duration(s)));
+            out.push(format_exact!("{} is waiting ({reason}{age})", c.label()));
         } else {
-            out.push(format!("{} is not running", c.label()));
+            out.push(format_exact!("{} is not running", c.label()));
         }
     }
     if pod_status::containers(pod).next().is_none() {
@@ -1055,7 +1072,7 @@ fn not_ready_reasons(idx: &Index<'_>, pod: &Pod) -> Vec<String> {
         } else {
             "missing"
         };
-        out.push(format!("readiness gate {g} is {state}"));
+        out.push(format_exact!("readiness gate {g} is {state}"));
     }
     out
 }
@@ -1066,15 +1083,15 @@ fn probe_text(p: &Probe) -> String {
         IntOrString::String(s) => s.clone(),
     };
     if let Some(h) = &p.http_get {
-        format!(
+        format_exact!(
             "httpGet :{}{}",
             port(&h.port),
             h.path.as_deref().unwrap_or("/")
         )
     } else if let Some(t) = &p.tcp_socket {
-        format!("tcpSocket :{}", port(&t.port))
+        format_exact!("tcpSocket :{}", port(&t.port))
     } else if let Some(g) = &p.grpc {
-        format!("grpc :{}", g.port)
+        format_exact!("grpc :{}", g.port)
     } else if p.exec.is_some() {
         "exec".to_string()
     } else {
@@ -1105,7 +1122,7 @@ fn check_churn(idx: &Index<'_>, pods: &[&Pod], explained: &BTreeSet<&str>) -> Ve
                     p,
                     c.label(),
                     ago,
-                    format!(
+                    format_exact!(
                         "{} of pod {} last terminated {} ago: {}, exit code {} ({} restarts)",
                         c.label(),
                         pod_status::name(p),
@@ -1133,7 +1150,7 @@ fn check_churn(idx: &Index<'_>, pods: &[&Pod], explained: &BTreeSet<&str>) -> Ve
             Some(
                 Finding::warning(
                     "POD-004",
-                    format!(
+                    format_exact!(
                         "{} of pod {} restarted {} ago",
                         latest.1,
                         pod_status::name(pod),
@@ -1169,7 +1186,7 @@ fn check_terminating_endpoints(ctx: &ServiceCtx<'_>, backends: &Backends<'_>) ->
             .iter()
             .take(5)
             .map(|e| {
-                format!(
+                format_exact!(
                     "{} {} (serving={})",
                     e.target_name.unwrap_or("endpoint"),
                     e.addresses.join(","),
@@ -1180,7 +1197,7 @@ fn check_terminating_endpoints(ctx: &ServiceCtx<'_>, backends: &Backends<'_>) ->
         let f = if terminating.len() < eps.len() {
             Finding::info(
                 "EP-003",
-                format!(
+                format_exact!(
                     "{} of {} endpoints of {} are terminating (rollout or scale-down)",
                     terminating.len(),
                     eps.len(),
@@ -1190,7 +1207,7 @@ fn check_terminating_endpoints(ctx: &ServiceCtx<'_>, backends: &Backends<'_>) ->
         } else if serving > 0 {
             Finding::warning(
                 "EP-003",
-                format!(
+                format_exact!(
                     "every endpoint of {} is terminating; {serving} still serving until the pods exit",
                     ctx.name
                 ),
@@ -1198,7 +1215,7 @@ fn check_terminating_endpoints(ctx: &ServiceCtx<'_>, backends: &Backends<'_>) ->
         } else {
             Finding::error(
                 "EP-003",
-                format!(
+                format_exact!(
                     "every endpoint of {} is terminating and none is serving",
                     ctx.name
                 ),
@@ -1224,20 +1241,20 @@ fn check_stuck_deletions(ctx: &ServiceCtx<'_>, pods: &[&Pod]) -> Vec<Finding> {
         let name = pod_status::name(p);
         let mut f = Finding::warning(
             "EP-003",
-            format!(
+            format_exact!(
                 "pod {name} is still terminating {} after its grace period ended",
                 human_duration(over)
             ),
         );
         let finalizers = p.metadata.finalizers().unwrap_or_default();
         if !finalizers.is_empty() {
-            f = f.evidence(format!("finalizers: {}", finalizers.join(", ")));
+            f = f.evidence(format_exact!("finalizers: {}", finalizers.join(", ")));
         }
         let node = pod_status::node_name(p);
         let node_state = node.map(|n| match ctx.idx.node(n) {
-            None => format!("node {n} has no Node object"),
-            Some(node) if !node_ready(node) => format!("node {n} is not Ready"),
-            Some(_) => format!("node {n} is Ready"),
+            None => format_exact!("node {n} has no Node object"),
+            Some(node) if !node_ready(node) => format_exact!("node {n} is not Ready"),
+            Some(_) => format_exact!("node {n} is Ready"),
         });
         if let Some(s) = &node_state {
             f = f.evidence(s.clone());
@@ -1316,14 +1333,14 @@ fn check_node_ready(ctx: &ServiceCtx<'_>, backends: &Backends<'_>) -> Vec<Findin
         let state = cond.map_or("Unknown", |c| c.status.as_str());
         let mut f = Finding::warning(
             "EP-004",
-            format!(
+            format_exact!(
                 "endpoint {} ({}) is ready but node {node_name} is not (Ready={state})",
                 e.addresses.join(","),
                 e.target_name.unwrap_or("?")
             ),
         );
         if let Some(c) = cond {
-            f = f.evidence(format!(
+            f = f.evidence(format_exact!(
                 "node {node_name}: {} {}",
                 c.reason.as_deref().unwrap_or(""),
                 c.message.as_deref().unwrap_or("")
@@ -1401,14 +1418,14 @@ fn check_probes(ctx: &ServiceCtx<'_>) -> Vec<Finding> {
                         let ports_text: Vec<String> = served
                             .iter()
                             .map(|(sp, n)| {
-                                format!("{} → {n}", endpoint_rules::service_port_text(sp))
+                                format_exact!("{} → {n}", endpoint_rules::service_port_text(sp))
                             })
                             .collect();
                         let owner_label = owner_label();
                         out.push(
                             Finding::info(
                                 "RDY-002",
-                                format!(
+                                format_exact!(
                                     "readiness probe of container {} ({owner_label}) checks port {probe_port}, not the Service's target {}: a ready pod may still not serve it",
                                     c.name,
                                     targets
@@ -1418,8 +1435,8 @@ fn check_probes(ctx: &ServiceCtx<'_>) -> Vec<Finding> {
                                         .join(", ")
                                 ),
                             )
-                            .evidence(format!("readinessProbe: {}", probe_text(probe)))
-                            .evidence(format!("Service ports: {}", ports_text.join(", "))),
+                            .evidence(format_exact!("readinessProbe: {}", probe_text(probe)))
+                            .evidence(format_exact!("Service ports: {}", ports_text.join(", "))),
                         );
                     }
                 }
@@ -1466,7 +1483,7 @@ fn no_probe(
     let sp_text = endpoint_rules::service_port_text(sp);
     let mut f = Finding::warning(
         "RDY-001",
-        format!(
+        format_exact!(
             "container {} of {owner_label} serves {sp_text} → {number} without a readinessProbe: pods receive traffic as soon as they start",
             c.name
         ),
@@ -1498,7 +1515,7 @@ fn no_probe(
             let path = h.path.as_deref().unwrap_or("/");
             (
                 json!({"httpGet": {"path": path, "port": port}}),
-                format!("an httpGet probe on {path} (the livenessProbe's path)"),
+                format_exact!("an httpGet probe on {path} (the livenessProbe's path)"),
             )
         }
         None => (
@@ -1511,7 +1528,7 @@ fn no_probe(
     probe["periodSeconds"] = json!(5);
     probe["failureThreshold"] = json!(3);
     let Some(w) = owner else {
-        return f.evidence(format!(
+        return f.evidence(format_exact!(
             "{owner_label} is not a workload svc-doctor patches, and a pod's probes cannot be changed in place: add the probe to whatever creates these pods"
         ));
     };
@@ -1521,11 +1538,11 @@ fn no_probe(
         "containers"
     };
     let patch = json!([
-        {"op": "test", "path": format!("/spec/template/spec/{list}/{index}/name"), "value": c.name},
-        {"op": "add", "path": format!("/spec/template/spec/{list}/{index}/readinessProbe"), "value": probe},
+        {"op": "test", "path": format_exact!("/spec/template/spec/{list}/{index}/name"), "value": c.name},
+        {"op": "add", "path": format_exact!("/spec/template/spec/{list}/{index}/readinessProbe"), "value": probe},
     ]);
     f = f.fix(fix(
-        format!(
+        format_exact!(
             "add {kind} on port {} to container {} of {} {}",
             match &port {
                 Value::String(s) => s.clone(),
@@ -1589,7 +1606,7 @@ fn check_flapping(idx: &Index<'_>, ns: &str, pods: &[&Pod]) -> Vec<Finding> {
         out.push(
             Finding::warning(
                 "RDY-003",
-                format!(
+                format_exact!(
                     "pod {} flaps: its readiness probe failed {} times and it became Ready again {} ago",
                     pod_status::name(p),
                     event_count(e),
@@ -1629,14 +1646,18 @@ fn check_flapping_live(
     let evidence = flapping
         .iter()
         .map(|f| {
-            format!(
+            format_exact!(
                 "endpoint {} flipped ready {} times in the last 5 minutes",
-                f.endpoint, f.flips
+                f.endpoint,
+                f.flips
             )
         })
-        .chain([format!("ready endpoints over time: {}", shown.join(" "))]);
+        .chain([format_exact!(
+            "ready endpoints over time: {}",
+            shown.join(" ")
+        )]);
     let names: Vec<&str> = flapping.iter().map(|f| f.endpoint.as_str()).collect();
-    let message = format!(
+    let message = format_exact!(
         "{} of {} flaps: ready flipped {}+ times in 5 minutes ({})",
         if names.len() == 1 {
             "endpoint"
@@ -1648,7 +1669,10 @@ fn check_flapping_live(
         names.join(", ")
     );
     let finding = if history.dropped_to_zero(ctx.namespace, ctx.name, now) {
-        Finding::error("RDY-003", format!("{message}; no endpoint is ready now"))
+        Finding::error(
+            "RDY-003",
+            format_exact!("{message}; no endpoint is ready now"),
+        )
     } else {
         Finding::warning("RDY-003", message)
     };
@@ -1903,7 +1927,7 @@ mod tests {
     fn pod_002_describes_ten_nodes_and_counts_the_rest() {
         let extra: String = (0..12)
             .map(|i| {
-                format!(
+                format_exact!(
                     "---\napiVersion: v1\nkind: Node\nmetadata: {{name: zz-{i:02}}}\nspec: {{unschedulable: true}}\nstatus: {{conditions: [{{type: Ready, status: \"True\"}}]}}\n"
                 )
             })
@@ -1930,7 +1954,7 @@ mod tests {
     fn pod_002_weighs_the_node_selector_of_nodes_not_described() {
         let mut extra: String = (0..11)
             .map(|i| {
-                format!(
+                format_exact!(
                     "---\napiVersion: v1\nkind: Node\nmetadata: {{name: aa-{i:02}}}\nstatus: {{conditions: [{{type: Ready, status: \"True\"}}]}}\n"
                 )
             })

@@ -77,7 +77,7 @@ pub fn check(ctx: &ServiceCtx<'_>) -> StepReport {
             findings.push(
                 Finding::info(
                     "PORT-001",
-                    format!(
+                    format_exact!(
                         "the pods declare no container ports, so targetPort {} cannot be verified (declaring ports is optional)",
                         undeclared.join(", ")
                     ),
@@ -106,8 +106,8 @@ fn patch_port(
     value: Value,
 ) -> Kubectl {
     let patch = json!([
-        {"op": "test", "path": format!("/spec/ports/{i}/port"), "value": sp.port},
-        {"op": "add", "path": format!("/spec/ports/{i}/{field}"), "value": value},
+        {"op": "test", "path": format_exact!("/spec/ports/{i}/port"), "value": sp.port},
+        {"op": "add", "path": format_exact!("/spec/ports/{i}/{field}"), "value": value},
     ]);
     json_patch(ctx.namespace, "service", ctx.name, &patch)
 }
@@ -122,11 +122,11 @@ fn fold(lines: Vec<(String, &Pod)>) -> Vec<String> {
         .into_iter()
         .map(|(line, pods)| {
             let who = match pods.as_slice() {
-                [one] => format!("pod {one}"),
-                [first, rest @ ..] => format!("pod {first} (and {} more)", rest.len()),
+                [one] => format_exact!("pod {one}"),
+                [first, rest @ ..] => format_exact!("pod {first} (and {} more)", rest.len()),
                 [] => String::new(),
             };
-            format!("{who}: {line}")
+            format_exact!("{who}: {line}")
         })
         .collect()
 }
@@ -199,14 +199,14 @@ fn check_numeric(
             .map(|d| d.protocol)
             .collect();
         if protos.is_empty() {
-            bad.push((format!("declared: {}", declared_text(&declared)), p));
+            bad.push((format_exact!("declared: {}", declared_text(&declared)), p));
             if candidate.is_none() {
                 candidate = fix_candidate(&declared, sp, proto);
             }
         } else {
             other_proto = true;
             bad.push((
-                format!(
+                format_exact!(
                     "{n} declared only as {} ({})",
                     protos.join(","),
                     declared_text(&declared)
@@ -217,24 +217,27 @@ fn check_numeric(
     }
     let sp_text = endpoint_rules::service_port_text(sp);
     if checkable == 0 {
-        undeclared.push(format!("{n}/{proto}"));
-        return (Vec::new(), Some(format!("{sp_text} → {n} (not declared)")));
+        undeclared.push(format_exact!("{n}/{proto}"));
+        return (
+            Vec::new(),
+            Some(format_exact!("{sp_text} → {n} (not declared)")),
+        );
     }
     if bad.is_empty() {
         return (
             Vec::new(),
-            Some(format!(
+            Some(format_exact!(
                 "{sp_text} → {n} on {checkable} pod{}",
                 if checkable == 1 { "" } else { "s" }
             )),
         );
     }
     let what = if other_proto {
-        format!("{n}/{proto}, but the containers declare {n} with another protocol")
+        format_exact!("{n}/{proto}, but the containers declare {n} with another protocol")
     } else {
         match candidate {
-            Some(d) => format!("{n}, but the containers declare {}", d.describe()),
-            None => format!("{n}, which no container declares"),
+            Some(d) => format_exact!("{n}, but the containers declare {}", d.describe()),
+            None => format_exact!("{n}, which no container declares"),
         }
     };
     let omitted_text = if omitted {
@@ -242,10 +245,10 @@ fn check_numeric(
     } else {
         ""
     };
-    let message = format!("service port {sp_text} targets {what}");
+    let message = format_exact!("service port {sp_text} targets {what}");
     let message = match message.split_once(", but") {
-        Some((head, tail)) if omitted => format!("{head}{omitted_text}, but{tail}"),
-        _ => format!("{message}{omitted_text}"),
+        Some((head, tail)) if omitted => format_exact!("{head}{omitted_text}, but{tail}"),
+        _ => format_exact!("{message}{omitted_text}"),
     };
     let all = bad.len() == checkable;
     let mut f = if all {
@@ -253,16 +256,17 @@ fn check_numeric(
     } else {
         Finding::warning(
             "PORT-001",
-            format!("{message} (on {} of {checkable} pods)", bad.len()),
+            format_exact!("{message} (on {} of {checkable} pods)", bad.len()),
         )
     };
     f = f.evidence_lines(fold(bad));
     if let Some(d) = candidate.filter(|_| !other_proto) {
-        let shown = d
-            .name
-            .map_or_else(|| d.number.to_string(), |n| format!("{n} ({})", d.number));
+        let shown = d.name.map_or_else(
+            || d.number.to_string(),
+            |n| format_exact!("{n} ({})", d.number),
+        );
         f = f.fix(fix(
-            format!("target the port the container declares: {shown}"),
+            format_exact!("target the port the container declares: {shown}"),
             [patch_port(ctx, i, sp, "targetPort", target_value(&d))],
         ));
     }
@@ -301,14 +305,14 @@ fn check_named(
             .map(DeclaredPort::describe)
             .collect();
         let line = if !same_name.is_empty() {
-            format!(
+            format_exact!(
                 "{} is not {proto}: a name with another protocol does not resolve",
                 same_name.join(", ")
             )
         } else if declared.is_empty() {
             "no container ports declared".to_string()
         } else {
-            format!(
+            format_exact!(
                 "no port named {name}; declared: {}",
                 declared_text(&declared)
             )
@@ -326,21 +330,22 @@ fn check_named(
     if resolved.is_empty() {
         let on = match pods.len() {
             1 => "does not resolve on the selected pod".to_string(),
-            n => format!("resolves on none of the {n} selected pods"),
+            n => format_exact!("resolves on none of the {n} selected pods"),
         };
         let mut f = Finding::error(
             "PORT-002",
-            format!(
+            format_exact!(
                 "service port {sp_text} targets port name {name}, which {on} (no container port {name} with protocol {proto})"
             ),
         )
         .evidence_lines(fold(unresolved));
         if let (Some(d), 1) = (candidate, candidates.len()) {
-            let shown = d
-                .name
-                .map_or_else(|| d.number.to_string(), |n| format!("{n} ({})", d.number));
+            let shown = d.name.map_or_else(
+                || d.number.to_string(),
+                |n| format_exact!("{n} ({})", d.number),
+            );
             f = f.fix(fix(
-                format!("target the port the containers declare: {shown}"),
+                format_exact!("target the port the containers declare: {shown}"),
                 [patch_port(ctx, i, sp, "targetPort", target_value(&d))],
             ));
         }
@@ -351,7 +356,7 @@ fn check_named(
         out.push(
             Finding::warning(
                 "PORT-002",
-                format!(
+                format_exact!(
                     "service port {sp_text} targets {name}, which resolves on {} of {} pods: the others get no traffic on it",
                     resolved.len(),
                     pods.len()
@@ -365,13 +370,13 @@ fn check_named(
             .iter()
             .map(|(n, p, on)| {
                 let on = on.as_ref().map_or_else(String::new, DeclaredPort::describe);
-                (format!("{name} → {n} ({on})"), *p)
+                (format_exact!("{name} → {n} ({on})"), *p)
             })
             .collect();
         out.push(
             Finding::warning(
                 "PORT-002",
-                format!(
+                format_exact!(
                     "service port {sp_text} targets {name}, which resolves to different ports: {}",
                     numbers
                         .iter()
@@ -383,7 +388,7 @@ fn check_named(
             .evidence_lines(fold(lines)),
         );
     }
-    let line = format!(
+    let line = format_exact!(
         "{sp_text} → {name} = {} on {} pod{}",
         numbers
             .iter()
@@ -423,19 +428,19 @@ fn check_headless(ctx: &ServiceCtx<'_>, i: usize, sp: &ServicePort, pods: &[&Pod
     vec![
         Finding::warning(
             "PORT-004",
-            format!(
+            format_exact!(
                 "headless service {}: clients dial podIP:{}, but the pods serve {target} (targetPort {})",
                 ctx.name,
                 sp.port,
                 endpoint_rules::target_text(sp)
             ),
         )
-        .evidence(format!(
+        .evidence(format_exact!(
             "port {sp_text}: DNS for a headless Service returns pod IPs; there is no proxy to translate {} to {target}",
             sp.port
         ))
         .fix(fix(
-            format!("make the Service port {target}, where the pods serve (clients using {} must follow)", sp.port),
+            format_exact!("make the Service port {target}, where the pods serve (clients using {} must follow)", sp.port),
             [patch_port(ctx, i, sp, "port", json!(target))],
         )),
     ]
@@ -471,7 +476,7 @@ fn check_consistency(ctx: &ServiceCtx<'_>, ports: &[ServicePort]) -> Vec<Finding
         {
             out.push(Finding::info(
                 "PORT-003",
-                format!(
+                format_exact!(
                     "port {name} says {a} by its name but appProtocol {app} says {b}: proxies and meshes follow appProtocol"
                 ),
             ));
@@ -486,7 +491,7 @@ fn check_consistency(ctx: &ServiceCtx<'_>, ports: &[ServicePort]) -> Vec<Finding
             .unwrap_or(10800);
         out.push(Finding::info(
             "PORT-003",
-            format!(
+            format_exact!(
                 "sessionAffinity ClientIP: each client IP sticks to one pod for {}s; one busy client gets one pod for everything",
                 timeout
             ),

@@ -48,8 +48,8 @@ pub fn untolerated_taints<'n>(node: &'n Node, tolerations: &[Toleration]) -> Vec
 /// `key[=value]:effect`, as `kubectl taint` writes it.
 pub fn taint_text(taint: &Taint) -> String {
     match taint.value.as_deref().filter(|v| !v.is_empty()) {
-        Some(v) => format!("{}={v}:{}", taint.key, taint.effect),
-        None => format!("{}:{}", taint.key, taint.effect),
+        Some(v) => format_exact!("{}={v}:{}", taint.key, taint.effect),
+        None => format_exact!("{}:{}", taint.key, taint.effect),
     }
 }
 
@@ -151,7 +151,7 @@ mod tests {
         let n = node(vec![taint(CP, None, "NoSchedule")]);
         let left = untolerated_taints(&n, &[tol("CriticalAddonsOnly", Some("Exists"), None, None)]);
         assert_eq!(left.len(), 1);
-        assert_eq!(taint_text(left[0]), format!("{CP}:NoSchedule"));
+        assert_eq!(taint_text(left[0]), format_exact!("{CP}:NoSchedule"));
     }
 
     #[test]

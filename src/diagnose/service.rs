@@ -35,21 +35,21 @@ fn pass_summary(ctx: &ServiceCtx<'_>) -> String {
     let spec = ctx.svc.spec.as_ref();
     if ctx.is_external_name() {
         let target = spec.and_then(|s| s.external_name.as_deref()).unwrap_or("");
-        return format!("ExternalName Service {} → {target}", ctx.name);
+        return format_exact!("ExternalName Service {} → {target}", ctx.name);
     }
     let ip = match spec.and_then(|s| s.cluster_ip.as_deref()) {
         Some("None") => "headless, ".to_string(),
-        Some(ip) if !ip.is_empty() => format!("{ip}, "),
+        Some(ip) if !ip.is_empty() => format_exact!("{ip}, "),
         _ => String::new(),
     };
     match ctx.selector {
-        Some(sel) => format!(
+        Some(sel) => format_exact!(
             "{} Service {} exists ({ip}selector {})",
             ctx.service_type(),
             ctx.name,
             selector_text(sel)
         ),
-        None => format!(
+        None => format_exact!(
             "{} Service {} exists ({ip}no selector)",
             ctx.service_type(),
             ctx.name
@@ -60,7 +60,7 @@ fn pass_summary(ctx: &ServiceCtx<'_>) -> String {
 /// `app=backend,tier=api`.
 pub fn selector_text(sel: &StringMap) -> String {
     sel.iter()
-        .map(|(k, v)| format!("{k}={v}"))
+        .map(|(k, v)| format_exact!("{k}={v}"))
         .collect::<Vec<_>>()
         .join(",")
 }
@@ -83,7 +83,7 @@ fn check_shape(ctx: &ServiceCtx<'_>) -> Vec<Finding> {
         if !ignored.is_empty() {
             out.push(Finding::info(
                 "SVC-002",
-                format!(
+                format_exact!(
                     "ExternalName Service {} also sets {}; they are ignored (DNS answers with a CNAME only)",
                     ctx.name,
                     ignored.join(" and ")
@@ -95,7 +95,7 @@ fn check_shape(ctx: &ServiceCtx<'_>) -> Vec<Finding> {
         out.push(
             Finding::warning(
                 "SVC-002",
-                format!(
+                format_exact!(
                     "service {} has selector: {{}}: that selects no pods (it does not mean \"all pods\"); endpoints must be managed by hand",
                     ctx.name
                 ),
@@ -124,7 +124,7 @@ fn check_external_name(ctx: &ServiceCtx<'_>) -> Vec<Finding> {
     if target.is_empty() {
         return vec![Finding::error(
             "SVC-003",
-            format!("ExternalName Service {} has no externalName", ctx.name),
+            format_exact!("ExternalName Service {} has no externalName", ctx.name),
         )];
     }
     if target.parse::<std::net::IpAddr>().is_ok() {
@@ -138,7 +138,7 @@ fn check_external_name(ctx: &ServiceCtx<'_>) -> Vec<Finding> {
     }
     let mut f = Finding::error(
         "SVC-003",
-        format!(
+        format_exact!(
             "externalName {target} names Service {svc} in namespace {ns}, which does not exist"
         ),
     )
@@ -153,13 +153,13 @@ fn check_external_name(ctx: &ServiceCtx<'_>) -> Vec<Finding> {
         .filter_map(|s| s.metadata.namespace.as_deref())
         .collect();
     for other in &elsewhere {
-        f = f.evidence(format!("Service {svc} exists in namespace {other}"));
+        f = f.evidence(format_exact!("Service {svc} exists in namespace {other}"));
     }
     if let [other] = elsewhere.as_slice() {
-        let fqdn = format!("{svc}.{other}.svc.{}", ctx.dns.domain);
+        let fqdn = format_exact!("{svc}.{other}.svc.{}", ctx.dns.domain);
         let patch = json!([{"op": "replace", "path": "/spec/externalName", "value": fqdn}]);
         f = f.fix(fix(
-            format!("point the ExternalName at {fqdn}"),
+            format_exact!("point the ExternalName at {fqdn}"),
             [json_patch(ctx.namespace, "service", ctx.name, &patch)],
         ));
     }
@@ -177,7 +177,7 @@ fn in_cluster_target<'t>(target: &'t str, domain: &str) -> Option<(&'t str, &'t 
 fn external_name_is_ip(ctx: &ServiceCtx<'_>, ip: &str) -> Finding {
     let f = Finding::error(
         "SVC-003",
-        format!(
+        format_exact!(
             "externalName {ip} is an IP address: it is served as a DNS CNAME and never resolves"
         ),
     )
@@ -212,7 +212,7 @@ fn external_name_is_ip(ctx: &ServiceCtx<'_>, ip: &str) -> Finding {
         "apiVersion": "discovery.k8s.io/v1",
         "kind": "EndpointSlice",
         "metadata": {
-            "name": format!("{}-manual", ctx.name),
+            "name": format_exact!("{}-manual", ctx.name),
             "namespace": ctx.namespace,
             "labels": {super::index::SERVICE_NAME_LABEL: ctx.name},
         },
@@ -221,7 +221,7 @@ fn external_name_is_ip(ctx: &ServiceCtx<'_>, ip: &str) -> Finding {
         "ports": ports,
     });
     f.fix(fix(
-        format!(
+        format_exact!(
             "make {} a selector-less ClusterIP Service and publish {ip} in an EndpointSlice",
             ctx.name
         ),
@@ -279,7 +279,7 @@ fn check_events(ctx: &ServiceCtx<'_>) -> Vec<Finding> {
     let latest = events[0];
     let mut f = Finding::warning(
         "SVC-004",
-        format!(
+        format_exact!(
             "service {} has {} warning event{}: {} {}",
             ctx.name,
             events.len(),
@@ -327,7 +327,7 @@ pub fn event_count(e: &Event) -> i32 {
 pub fn event_line(idx: &Index<'_>, e: &Event) -> String {
     let when = event_time(e)
         .map(|t| {
-            format!(
+            format_exact!(
                 ", {} ago",
                 human_duration(idx.now.as_second() - t.as_second())
             )
@@ -335,11 +335,11 @@ pub fn event_line(idx: &Index<'_>, e: &Event) -> String {
         .unwrap_or_default();
     let count = event_count(e);
     let times = if count > 1 {
-        format!(" ×{count}")
+        format_exact!(" ×{count}")
     } else {
         String::new()
     };
-    format!(
+    format_exact!(
         "{} {}{times}{when}: {}",
         e.type_.as_deref().unwrap_or("Normal"),
         e.reason.as_deref().unwrap_or(""),
@@ -371,10 +371,12 @@ fn check_load_balancer(ctx: &ServiceCtx<'_>) -> Vec<Finding> {
     if age.is_some_and(|a| a < LB_GRACE_SECONDS) {
         return Vec::new();
     }
-    let since = age.map_or_else(String::new, |a| format!(" after {}", human_duration(a)));
+    let since = age.map_or_else(String::new, |a| {
+        format_exact!(" after {}", human_duration(a))
+    });
     let mut f = Finding::warning(
         "SVC-004",
-        format!("LoadBalancer {} has no external address{since}", ctx.name),
+        format_exact!("LoadBalancer {} has no external address{since}", ctx.name),
     )
     .evidence("status.loadBalancer.ingress is empty: no load-balancer implementation has taken the Service (cloud controller, MetalLB, …)");
     if let Some(class) = ctx
@@ -383,7 +385,7 @@ fn check_load_balancer(ctx: &ServiceCtx<'_>) -> Vec<Finding> {
         .as_ref()
         .and_then(|s| s.load_balancer_class.as_deref())
     {
-        f = f.evidence(format!(
+        f = f.evidence(format_exact!(
             "loadBalancerClass {class}: only the implementation of that class will serve it"
         ));
     }
@@ -401,7 +403,10 @@ fn check_load_balancer(ctx: &ServiceCtx<'_>) -> Vec<Finding> {
 /// likely backend workload, or points the clients at the namespace where it exists.
 pub fn missing(idx: &Index<'_>, target: &ServiceRef, refs: &[&TracedReference]) -> StepReport {
     let (ns, name) = (target.namespace.as_str(), target.name.as_str());
-    let mut f = Finding::error("SVC-001", format!("service {name} does not exist in {ns}"));
+    let mut f = Finding::error(
+        "SVC-001",
+        format_exact!("service {name} does not exist in {ns}"),
+    );
     let elsewhere: Vec<&str> = idx
         .services_named(name)
         .iter()
@@ -409,7 +414,7 @@ pub fn missing(idx: &Index<'_>, target: &ServiceRef, refs: &[&TracedReference]) 
         .filter(|other| *other != ns)
         .collect();
     for other in &elsewhere {
-        f = f.evidence(format!(
+        f = f.evidence(format_exact!(
             "a Service {name} exists in namespace {other} (reachable as {name}.{other}.svc)"
         ));
     }
@@ -422,7 +427,7 @@ pub fn missing(idx: &Index<'_>, target: &ServiceRef, refs: &[&TracedReference]) 
         .collect();
     near.sort();
     for (_, other) in &near {
-        f = f.evidence(format!(
+        f = f.evidence(format_exact!(
             "a Service with a similar name exists in {ns}: {other}"
         ));
     }
@@ -430,12 +435,12 @@ pub fn missing(idx: &Index<'_>, target: &ServiceRef, refs: &[&TracedReference]) 
         f = f.evidence(reference_line(r));
     }
     if refs.len() > 10 {
-        f = f.evidence(format!("… and {} more references", refs.len() - 10));
+        f = f.evidence(format_exact!("… and {} more references", refs.len() - 10));
     }
     let port = refs.iter().find_map(|r| r.report.port);
     let backend = likely_backend(idx, ns, name);
     if let Some(w) = backend {
-        f = f.evidence(format!(
+        f = f.evidence(format_exact!(
             "{} {} looks like its backend (name or app label {})",
             w.kind(),
             w.name(),
@@ -453,7 +458,7 @@ pub fn missing(idx: &Index<'_>, target: &ServiceRef, refs: &[&TracedReference]) 
     };
     let fx = if !elsewhere.is_empty() && !ref_fixes.is_empty() {
         super::report::Fix {
-            summary: format!(
+            summary: format_exact!(
                 "{name} exists in {}: point the clients at its full name",
                 elsewhere.join(", ")
             ),
@@ -462,7 +467,7 @@ pub fn missing(idx: &Index<'_>, target: &ServiceRef, refs: &[&TracedReference]) 
     } else {
         let mut fx = create_fix(ns, name, port, backend);
         if let Some(other) = elsewhere.first() {
-            fx.summary = format!(
+            fx.summary = format_exact!(
                 "{name} exists in {other}: point the clients at {name}.{other}.svc, or {}",
                 fx.summary
             );
@@ -477,11 +482,18 @@ fn reference_line(r: &TracedReference) -> String {
     let container = from
         .container
         .as_deref()
-        .map_or_else(String::new, |c| format!(", container {c}"));
-    let port = r.report.port.map_or_else(String::new, |p| format!(":{p}"));
-    format!(
+        .map_or_else(String::new, |c| format_exact!(", container {c}"));
+    let port = r
+        .report
+        .port
+        .map_or_else(String::new, |p| format_exact!(":{p}"));
+    format_exact!(
         "referenced by {} {}/{}{container}, {} ({}{port})",
-        from.kind, from.namespace, from.name, from.source, r.report.host
+        from.kind,
+        from.namespace,
+        from.name,
+        from.source,
+        r.report.host
     )
 }
 
@@ -552,7 +564,7 @@ fn create_fix(
         .map_or(port, |d| d.0);
     match backend {
         Some(w @ (Workload::Deployment(_) | Workload::ReplicaSet(_))) => fix(
-            format!("expose {} {} as {name}", w.kind(), w.name()),
+            format_exact!("expose {} {} as {name}", w.kind(), w.name()),
             [Kubectl::in_namespace(ns)
                 .lit("expose")
                 .lit(w.resource())
@@ -563,7 +575,7 @@ fn create_fix(
         ),
         Some(w) => {
             let selector = workload_selector(&w);
-            let summary = format!(
+            let summary = format_exact!(
                 "create Service {name} selecting {} {}'s pods",
                 w.kind(),
                 w.name()
@@ -572,7 +584,7 @@ fn create_fix(
         }
         None => {
             let selector = StringMap::from([("app".to_string(), stem(name).to_string())]);
-            let summary = format!(
+            let summary = format_exact!(
                 "no workload in {ns} looks like {name}'s backend: deploy it, then create the Service (adjust the selector app={} to its pod labels)",
                 stem(name)
             );

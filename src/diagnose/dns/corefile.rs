@@ -52,14 +52,16 @@ pub fn parse(text: &str) -> Result<Vec<ServerBlock>, String> {
             match (&mut current, tok) {
                 (None, "{") => {
                     if keys.is_empty() {
-                        return Err(format!("line {line}: a block with no zone before '{{'"));
+                        return Err(format_exact!(
+                            "line {line}: a block with no zone before '{{'"
+                        ));
                     }
                     current = Some(ServerBlock {
                         keys: std::mem::take(&mut keys),
                         plugins: Vec::new(),
                     });
                 }
-                (None, "}") => return Err(format!("line {line}: unexpected '}}'")),
+                (None, "}") => return Err(format_exact!("line {line}: unexpected '}}'")),
                 (None, key) => keys.push(key.to_string()),
                 (Some(_), "{") => depth += 1,
                 (Some(block), "}") => {
@@ -93,7 +95,10 @@ pub fn parse(text: &str) -> Result<Vec<ServerBlock>, String> {
         return Err("a server block is not closed ('}' missing)".into());
     }
     if !keys.is_empty() {
-        return Err(format!("'{}' is not followed by a block", keys.join(" ")));
+        return Err(format_exact!(
+            "'{}' is not followed by a block",
+            keys.join(" ")
+        ));
     }
     Ok(blocks)
 }
@@ -134,13 +139,13 @@ pub fn check(idx: &Index<'_>, ns: &str, deployment: Option<&Deployment>) -> Core
     if legacy_kube_dns {
         out.findings.push(Finding::info(
             "DNS-006",
-            format!("the DNS server is kube-dns, not CoreDNS: no Corefile to check; cluster domain assumed {DEFAULT_DOMAIN}"),
+            format_exact!("the DNS server is kube-dns, not CoreDNS: no Corefile to check; cluster domain assumed {DEFAULT_DOMAIN}"),
         ));
         return out;
     }
     if let Some(f) = not_evaluated(&idx.snap.access, "DNS-006", Resource::Configmaps, Some(ns)) {
         out.findings
-            .push(f.evidence(format!("cluster domain assumed {DEFAULT_DOMAIN}")));
+            .push(f.evidence(format_exact!("cluster domain assumed {DEFAULT_DOMAIN}")));
         return out;
     }
     // The ConfigMap volume of the DNS pods, and the key mounted as the Corefile.
@@ -169,17 +174,17 @@ pub fn check(idx: &Index<'_>, ns: &str, deployment: Option<&Deployment>) -> Core
                 Kubectl::in_namespace(ns)
                     .lit("rollout")
                     .lit("restart")
-                    .arg(format!("deployment/{d}")),
+                    .arg(format_exact!("deployment/{d}")),
             );
         }
         cmds
     };
-    let assumed = format!("cluster domain assumed {DEFAULT_DOMAIN}");
+    let assumed = format_exact!("cluster domain assumed {DEFAULT_DOMAIN}");
     let Some(cm) = idx.config_map(ns, &cm_name) else {
         out.findings.push(
             Finding::error(
                 "DNS-006",
-                format!(
+                format_exact!(
                     "the Corefile ConfigMap {ns}/{cm_name} does not exist: CoreDNS cannot start"
                 ),
             )
@@ -191,10 +196,13 @@ pub fn check(idx: &Index<'_>, ns: &str, deployment: Option<&Deployment>) -> Core
         out.findings.push(
             Finding::error(
                 "DNS-006",
-                format!("ConfigMap {ns}/{cm_name} has no key {key}: CoreDNS has no Corefile"),
+                format_exact!("ConfigMap {ns}/{cm_name} has no key {key}: CoreDNS has no Corefile"),
             )
             .evidence(assumed)
-            .fix(fix(format!("add the Corefile under key {key}"), edit())),
+            .fix(fix(
+                format_exact!("add the Corefile under key {key}"),
+                edit(),
+            )),
         );
         return out;
     };
@@ -204,7 +212,7 @@ pub fn check(idx: &Index<'_>, ns: &str, deployment: Option<&Deployment>) -> Core
             out.findings.push(
                 Finding::error(
                     "DNS-006",
-                    format!(
+                    format_exact!(
                         "the Corefile in {ns}/{cm_name} does not parse: {}",
                         sanitize(&e)
                     ),
@@ -222,11 +230,11 @@ pub fn check(idx: &Index<'_>, ns: &str, deployment: Option<&Deployment>) -> Core
         out.findings.push(
             Finding::error(
                 "DNS-006",
-                format!("the Corefile in {ns}/{cm_name} has no kubernetes plugin: no Service name resolves"),
+                format_exact!("the Corefile in {ns}/{cm_name} has no kubernetes plugin: no Service name resolves"),
             )
             .evidence(assumed)
             .fix(fix(
-                format!("add `kubernetes {DEFAULT_DOMAIN} in-addr.arpa ip6.arpa` to the `.:53` block, then restart CoreDNS"),
+                format_exact!("add `kubernetes {DEFAULT_DOMAIN} in-addr.arpa ip6.arpa` to the `.:53` block, then restart CoreDNS"),
                 edit(),
             )),
         );
@@ -243,7 +251,7 @@ pub fn check(idx: &Index<'_>, ns: &str, deployment: Option<&Deployment>) -> Core
     if out.domain.is_none() {
         out.findings.push(Finding::info(
             "DNS-006",
-            format!("the kubernetes plugin names no cluster zone; {assumed}"),
+            format_exact!("the kubernetes plugin names no cluster zone; {assumed}"),
         ));
     }
     let has = |name: &str| block.plugins.iter().any(|p| p.name == name);
@@ -273,9 +281,9 @@ pub fn check(idx: &Index<'_>, ns: &str, deployment: Option<&Deployment>) -> Core
         out.findings.push(
             Finding::warning(
                 "DNS-006",
-                format!("the Corefile in {ns}/{cm_name} lacks {}", names.join(", ")),
+                format_exact!("the Corefile in {ns}/{cm_name} lacks {}", names.join(", ")),
             )
-            .evidence_lines(missing.iter().map(|m| format!("without {m}")))
+            .evidence_lines(missing.iter().map(|m| format_exact!("without {m}")))
             .fix(fix("add the missing plugins to the block that serves the cluster zone, then restart CoreDNS", edit())),
         );
     }

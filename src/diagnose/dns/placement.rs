@@ -100,11 +100,11 @@ impl NodeFit<'_> {
             .iter()
             .map(|b| match b {
                 Blocker::Taint(t) => match managed(&t.key) {
-                    Some(cond) => format!(
+                    Some(cond) => format_exact!(
                         "taint {} not tolerated (set by Kubernetes: node {cond})",
                         taint_text(t)
                     ),
-                    None => format!("taint {} not tolerated", taint_text(t)),
+                    None => format_exact!("taint {} not tolerated", taint_text(t)),
                 },
                 Blocker::Cordoned => "cordoned (spec.unschedulable)".to_string(),
                 Blocker::Selector(s) => s.clone(),
@@ -114,9 +114,9 @@ impl NodeFit<'_> {
             parts.push("eligible".into());
         }
         for t in &self.tolerated {
-            parts.push(format!("taint {t} tolerated"));
+            parts.push(format_exact!("taint {t} tolerated"));
         }
-        sanitize(&format!("node {}: {}", self.name(), parts.join("; "))).into_owned()
+        sanitize(&format_exact!("node {}: {}", self.name(), parts.join("; "))).into_owned()
     }
 }
 
@@ -157,10 +157,10 @@ pub fn fit<'a>(spec: &PodSpec, nodes: &[&'a Node]) -> Vec<NodeFit<'a>> {
             for (k, v) in spec.node_selector.iter().flatten() {
                 match labels.get(k) {
                     Some(have) if have == v => {}
-                    Some(have) => blockers.push(Blocker::Selector(format!(
+                    Some(have) => blockers.push(Blocker::Selector(format_exact!(
                         "nodeSelector {k}={v} not matched (node has {k}={have})"
                     ))),
-                    None => blockers.push(Blocker::Selector(format!(
+                    None => blockers.push(Blocker::Selector(format_exact!(
                         "nodeSelector {k}={v} not matched (node has no label {k})"
                     ))),
                 }
@@ -244,11 +244,11 @@ fn scheduling_events(idx: &Index<'_>, pods: &[&Pod]) -> Vec<String> {
             continue;
         }
         out.push(
-            sanitize(&format!(
+            sanitize(&format_exact!(
                 "event FailedScheduling{} on pod {}: {msg}",
                 ev.count
                     .filter(|c| *c > 1)
-                    .map(|c| format!(" (x{c})"))
+                    .map(|c| format_exact!(" (x{c})"))
                     .unwrap_or_default(),
                 pod.metadata.name.as_deref().unwrap_or(""),
             ))
@@ -292,9 +292,12 @@ pub fn dns005(
         .map(NodeFit::row)
         .collect();
     if fits.len() > MAX_NODES_SHOWN {
-        table.push(format!("… and {} more nodes", fits.len() - MAX_NODES_SHOWN));
+        table.push(format_exact!(
+            "… and {} more nodes",
+            fits.len() - MAX_NODES_SHOWN
+        ));
     }
-    let who = format!(
+    let who = format_exact!(
         "{} DNS pod{} Pending ({})",
         pending.len(),
         if pending.len() == 1 { "" } else { "s" },
@@ -310,7 +313,7 @@ pub fn dns005(
     };
     if fits.is_empty() {
         return vec![
-            new(format!("{who}: the cluster has no node to run them")).evidence_lines(events),
+            new(format_exact!("{who}: the cluster has no node to run them")).evidence_lines(events),
         ];
     }
     if fits.iter().any(|f| f.blockers.is_empty()) {
@@ -321,7 +324,7 @@ pub fn dns005(
             .filter(|f| f.blockers.is_empty())
             .map(NodeFit::name)
             .collect();
-        let mut f = new(format!(
+        let mut f = new(format_exact!(
             "{who} although node {} accepts their taints and selectors",
             sanitize(&eligible.join(", "))
         ))
@@ -339,7 +342,7 @@ pub fn dns005(
         // Ready (typically no CNI). Removing the taint would not help.
         return vec![Finding::info(
             "DNS-005",
-            format!("{who}: every node is tainted by Kubernetes because it is not Ready — the cause is the nodes (NODE-001), not the DNS pods' tolerations"),
+            format_exact!("{who}: every node is tainted by Kubernetes because it is not Ready — the cause is the nodes (NODE-001), not the DNS pods' tolerations"),
         )
         .evidence_lines(table)
         .evidence_lines(events)];
@@ -356,7 +359,7 @@ pub fn dns005(
         .iter()
         .filter(liftable)
         .min_by_key(|f| f.blockers.len());
-    let mut finding = new(format!(
+    let mut finding = new(format_exact!(
         "{who}: no node accepts them — {}",
         blocker_summary(&fits)
     ))
@@ -375,15 +378,18 @@ pub fn dns005(
                             .lit("taint")
                             .lit("nodes")
                             .arg(node)
-                            .arg(format!("{}-", taint_text(t))),
+                            .arg(format_exact!("{}-", taint_text(t))),
                     );
-                    lifted.push(format!("remove taint {} from node {node}", taint_text(t)));
+                    lifted.push(format_exact!(
+                        "remove taint {} from node {node}",
+                        taint_text(t)
+                    ));
                     new_tolerations
                         .push(json!({"key": t.key, "operator": "Exists", "effect": t.effect}));
                 }
                 Blocker::Cordoned => {
                     commands.push(Kubectl::new().lit("uncordon").arg(node));
-                    lifted.push(format!("uncordon node {node}"));
+                    lifted.push(format_exact!("uncordon node {node}"));
                 }
                 Blocker::Selector(_) => {}
             }
@@ -394,7 +400,7 @@ pub fn dns005(
                 Kubectl::in_namespace(ns)
                     .lit("rollout")
                     .lit("restart")
-                    .arg(format!("deployment/{name}")),
+                    .arg(format_exact!("deployment/{name}")),
             );
             summary.push_str(", then restart the DNS pods");
             if !new_tolerations.is_empty() {
@@ -413,7 +419,7 @@ pub fn dns005(
                     .lit("-p")
                     .json(&patch)
                     .render();
-                summary.push_str(&format!(
+                summary.push_str(&format_exact!(
                     " (or, to keep the taint, let the DNS pods tolerate it: {alt})"
                 ));
             }
@@ -429,7 +435,7 @@ fn blocker_summary(fits: &[NodeFit<'_>]) -> String {
     for f in fits {
         for b in &f.blockers {
             let what = match b {
-                Blocker::Taint(t) => format!("untolerated taint {}", taint_text(t)),
+                Blocker::Taint(t) => format_exact!("untolerated taint {}", taint_text(t)),
                 Blocker::Cordoned => "cordoned".to_string(),
                 Blocker::Selector(s) => s.split(" (").next().unwrap_or(s).to_string(),
             };
@@ -438,7 +444,7 @@ fn blocker_summary(fits: &[NodeFit<'_>]) -> String {
     }
     let parts: Vec<String> = counts
         .into_iter()
-        .map(|(what, n)| format!("{n} node{}: {what}", if n == 1 { "" } else { "s" }))
+        .map(|(what, n)| format_exact!("{n} node{}: {what}", if n == 1 { "" } else { "s" }))
         .collect();
     sanitize(&parts.join("; ")).into_owned()
 }
@@ -471,7 +477,7 @@ pub fn node001(idx: &Index<'_>) -> Vec<Finding> {
                 || lower.contains("networkpluginnotready")
                 || lower.contains("networkready=false")
                 || lower.contains("network plugin");
-            problems.push(format!(
+            problems.push(format_exact!(
                 "Ready={} ({}{}{})",
                 ready.status,
                 ready.reason.as_deref().unwrap_or(""),
@@ -499,7 +505,7 @@ pub fn node001(idx: &Index<'_>) -> Vec<Finding> {
     let any_cni = sick.iter().any(|(_, _, cni)| *cni);
     let names: Vec<&str> = sick.iter().map(|(n, _, _)| n.as_str()).collect();
     let message = if none_ready {
-        format!(
+        format_exact!(
             "no node is Ready{}: nothing new can be scheduled, including the DNS pods",
             if any_cni {
                 " (the CNI network plugin is not initialised)"
@@ -508,7 +514,7 @@ pub fn node001(idx: &Index<'_>) -> Vec<Finding> {
             }
         )
     } else {
-        format!(
+        format_exact!(
             "{} of {} nodes not Ready or without pod network: {}",
             sick.len(),
             nodes.len(),
@@ -518,7 +524,7 @@ pub fn node001(idx: &Index<'_>) -> Vec<Finding> {
     let evidence = sick
         .iter()
         .take(MAX_NODES_SHOWN)
-        .map(|(n, p, _)| sanitize(&format!("node {n}: {}", p.join("; "))).into_owned());
+        .map(|(n, p, _)| sanitize(&format_exact!("node {n}: {}", p.join("; "))).into_owned());
     let finding = if none_ready {
         Finding::error("NODE-001", message)
     } else {

@@ -83,7 +83,7 @@ fn missing_service(idx: &Index<'_>) -> Finding {
     match &cluster_ip {
         Some(ip) => {
             spec["clusterIP"] = json!(ip);
-            summary.push_str(&format!(
+            summary.push_str(&format_exact!(
                 " at {ip}, the address kubeadm gives it (the kubelets' clusterDNS must match; check /var/lib/kubelet/config.yaml)"
             ));
         }
@@ -99,7 +99,7 @@ fn missing_service(idx: &Index<'_>) -> Finding {
     });
     Finding::error(
         "DNS-001",
-        format!("no DNS Service: {DNS_NAMESPACE}/{DNS_SERVICE} does not exist and no {DNS_NAMESPACE} Service serves 53/UDP — no pod can resolve any name"),
+        format_exact!("no DNS Service: {DNS_NAMESPACE}/{DNS_SERVICE} does not exist and no {DNS_NAMESPACE} Service serves 53/UDP — no pod can resolve any name"),
     )
     .fix(fix(
         summary,
@@ -170,7 +170,7 @@ pub fn dns002(idx: &Index<'_>, svc: &Service) -> Vec<Finding> {
             .flat_map(|s| s.ports.iter().flatten())
             .find(|p| p.port == 53 && p.protocol.as_deref().unwrap_or("TCP") == proto);
         let Some(port) = port else {
-            problems.push(format!("the Service has no 53/{proto} port"));
+            problems.push(format_exact!("the Service has no 53/{proto} port"));
             counts.push((proto, 0usize));
             continue;
         };
@@ -195,7 +195,7 @@ pub fn dns002(idx: &Index<'_>, svc: &Service) -> Vec<Finding> {
     let shown = |counts: &[(&str, usize)]| {
         counts
             .iter()
-            .map(|(p, n)| format!("{n} on {p} 53"))
+            .map(|(p, n)| format_exact!("{n} on {p} 53"))
             .collect::<Vec<_>>()
             .join(", ")
     };
@@ -207,33 +207,33 @@ pub fn dns002(idx: &Index<'_>, svc: &Service) -> Vec<Finding> {
     };
     let (udp, tcp) = (count("UDP"), count("TCP"));
     let tcp_port_missing = problems.iter().any(|p| p.contains("53/TCP"));
-    let svc_name = format!("{ns}/{name}");
+    let svc_name = format_exact!("{ns}/{name}");
     let shown = shown(&counts);
     let finding = if udp == 0 {
         Some(Finding::error(
             "DNS-002",
-            format!(
+            format_exact!(
                 "the DNS Service {svc_name} has no ready endpoint on UDP 53 ({shown}): names do not resolve"
             ),
         ))
     } else if tcp_port_missing {
         Some(Finding::warning(
             "DNS-002",
-            format!(
+            format_exact!(
                 "the DNS Service {svc_name} has no 53/TCP port: answers too large for UDP fail"
             ),
         ))
     } else if tcp == 0 {
         Some(Finding::error(
             "DNS-002",
-            format!(
+            format_exact!(
                 "the DNS Service {svc_name} has no ready endpoint on TCP 53 ({shown}): answers too large for UDP fail"
             ),
         ))
     } else if udp.min(tcp) == 1 {
         Some(Finding::warning(
             "DNS-002",
-            format!(
+            format_exact!(
                 "the DNS Service {svc_name} has a single ready endpoint ({shown}): one pod restart and no name resolves"
             ),
         ))
@@ -284,7 +284,9 @@ fn ready_in_slices(
                     ready.insert(addr.to_string());
                 }
                 let state = if is_ready { "ready" } else { "not ready" };
-                lines.push(sanitize(&format!("endpoint {addr} (pod {pod}): {state}")).into_owned());
+                lines.push(
+                    sanitize(&format_exact!("endpoint {addr} (pod {pod}): {state}")).into_owned(),
+                );
             }
         }
     }
@@ -312,10 +314,10 @@ fn ready_in_endpoints(
         }
         for a in subset.addresses.iter().flatten() {
             ready.insert(a.ip.clone());
-            lines.push(sanitize(&format!("endpoint {}: ready", a.ip)).into_owned());
+            lines.push(sanitize(&format_exact!("endpoint {}: ready", a.ip)).into_owned());
         }
         for a in subset.not_ready_addresses.iter().flatten() {
-            lines.push(sanitize(&format!("endpoint {}: not ready", a.ip)).into_owned());
+            lines.push(sanitize(&format_exact!("endpoint {}: not ready", a.ip)).into_owned());
         }
     }
     (ready, lines)
@@ -335,7 +337,7 @@ pub fn dns003(idx: &Index<'_>, deployment: Option<&Deployment>, pods: &[&Pod]) -
         if pods.is_empty() {
             return vec![Finding::error(
                 "DNS-003",
-                format!(
+                format_exact!(
                     "no DNS Deployment in {DNS_NAMESPACE} and no DNS pod: nothing serves cluster DNS"
                 ),
             )];
@@ -355,7 +357,7 @@ pub fn dns003(idx: &Index<'_>, deployment: Option<&Deployment>, pods: &[&Pod]) -
         .flat_map(|s| s.conditions.iter().flatten())
         .filter(|c| c.status != "True" || c.reason.as_deref() == Some("ProgressDeadlineExceeded"))
         .map(|c| {
-            sanitize(&format!(
+            sanitize(&format_exact!(
                 "condition {}={} {}: {}",
                 c.type_,
                 c.status,
@@ -365,18 +367,18 @@ pub fn dns003(idx: &Index<'_>, deployment: Option<&Deployment>, pods: &[&Pod]) -
             .into_owned()
         })
         .collect();
-    let dep = format!("{DNS_NAMESPACE}/deployment/{name}");
+    let dep = format_exact!("{DNS_NAMESPACE}/deployment/{name}");
     if desired == 0 {
         return vec![
             Finding::error(
                 "DNS-003",
-                format!("the DNS Deployment {dep} is scaled to 0 replicas"),
+                format_exact!("the DNS Deployment {dep} is scaled to 0 replicas"),
             )
             .fix(fix(
                 "scale the DNS Deployment back up (2 replicas, as kubeadm creates it)",
                 [Kubectl::in_namespace(DNS_NAMESPACE)
                     .lit("scale")
-                    .arg(format!("deployment/{name}"))
+                    .arg(format_exact!("deployment/{name}"))
                     .lit("--replicas=2")],
             )),
         ];
@@ -385,7 +387,7 @@ pub fn dns003(idx: &Index<'_>, deployment: Option<&Deployment>, pods: &[&Pod]) -
         return vec![
             Finding::error(
                 "DNS-003",
-                format!("the DNS Deployment {dep} has 0 of {desired} replicas available"),
+                format_exact!("the DNS Deployment {dep} has 0 of {desired} replicas available"),
             )
             .evidence_lines(conditions),
         ];
@@ -394,7 +396,9 @@ pub fn dns003(idx: &Index<'_>, deployment: Option<&Deployment>, pods: &[&Pod]) -
         return vec![
             Finding::warning(
                 "DNS-003",
-                format!("the DNS Deployment {dep} has {available} of {desired} replicas available"),
+                format_exact!(
+                    "the DNS Deployment {dep} has {available} of {desired} replicas available"
+                ),
             )
             .evidence_lines(conditions),
         ];
@@ -455,18 +459,19 @@ pub fn dns004(
                 stuck = true;
                 let mut f = Finding::error(
                     "DNS-004",
-                    sanitize(&format!(
+                    sanitize(&format_exact!(
                         "DNS pod {name} container {}: {reason} (restarts: {})",
-                        cs.name, cs.restart_count
+                        cs.name,
+                        cs.restart_count
                     ))
                     .into_owned(),
                 );
                 if let Some(m) = waiting.and_then(|w| w.message.as_deref()) {
-                    f = f.evidence(sanitize(&format!("waiting: {m}")).into_owned());
+                    f = f.evidence(sanitize(&format_exact!("waiting: {m}")).into_owned());
                 }
                 if let Some(t) = cs.last_state.as_ref().and_then(|s| s.terminated.as_ref()) {
                     f = f.evidence(
-                        sanitize(&format!(
+                        sanitize(&format_exact!(
                             "last termination: {} (exit code {})",
                             t.reason.as_deref().unwrap_or("?"),
                             t.exit_code
@@ -501,7 +506,7 @@ pub fn dns004(
                     findings.push(
                         Finding::warning(
                             "DNS-004",
-                            sanitize(&format!(
+                            sanitize(&format_exact!(
                                 "DNS pod {name} container {} has been {reason} for over 5 minutes",
                                 cs.name
                             ))
@@ -536,7 +541,8 @@ pub fn dns004(
         }
         let running = status.and_then(|s| s.phase.as_deref()) == Some("Running");
         if !stuck && running && !is_ready(pod) {
-            let msg = sanitize(&format!("DNS pod {name} is Running but not Ready")).into_owned();
+            let msg =
+                sanitize(&format_exact!("DNS pod {name} is Running but not Ready")).into_owned();
             let f = if any_ready {
                 Finding::warning("DNS-004", msg)
             } else {
@@ -545,7 +551,7 @@ pub fn dns004(
             let mut events = idx.events_for("Pod", &pod.metadata);
             events.retain(|e| e.reason.as_deref() == Some("Unhealthy"));
             let lines = events.iter().take(3).map(|e| {
-                sanitize(&format!(
+                sanitize(&format_exact!(
                     "event Unhealthy: {}",
                     e.message.as_deref().unwrap_or("")
                 ))
@@ -574,7 +580,7 @@ pub fn dns004(
                 Kubectl::in_namespace(DNS_NAMESPACE)
                     .lit("rollout")
                     .lit("restart")
-                    .arg(format!("deployment/{d}")),
+                    .arg(format_exact!("deployment/{d}")),
             );
         }
         let summary = if meaning.contains("loop") || meaning.contains("nameserver") {
@@ -584,7 +590,10 @@ pub fn dns004(
         };
         findings.push(
             Finding::error("DNS-004", meaning.to_string())
-                .evidence(format!("log of {}: {line}", sanitize(&pods.join(", "))))
+                .evidence(format_exact!(
+                    "log of {}: {line}",
+                    sanitize(&pods.join(", "))
+                ))
                 .fix(fix(summary, commands)),
         );
     }

@@ -418,13 +418,15 @@ pub fn rewrite(
             if let Some(change) = port {
                 match change
                     .old
-                    .and_then(|old| tail.strip_prefix(&format!(":{old}")))
+                    .and_then(|old| tail.strip_prefix(&format_exact!(":{old}")))
                 {
                     Some(t) => {
-                        out.push_str(&format!(":{}", change.new));
+                        out.push_str(&format_exact!(":{}", change.new));
                         tail = t;
                     }
-                    None if !tail.starts_with(':') => out.push_str(&format!(":{}", change.new)),
+                    None if !tail.starts_with(':') => {
+                        out.push_str(&format_exact!(":{}", change.new))
+                    }
                     None => {}
                 }
             }

@@ -38,7 +38,7 @@ pub fn references(idx: &Index<'_>, namespaces: &[&str]) -> Vec<TracedReference> 
                         ns,
                         ing,
                         &path.backend,
-                        format!("/spec/rules/{i}/http/paths/{j}/backend"),
+                        format_exact!("/spec/rules/{i}/http/paths/{j}/backend"),
                     ));
                 }
             }
@@ -60,8 +60,8 @@ fn reference(
     let port_number = backend_svc.port.as_ref().and_then(|p| p.number);
     let port_name = backend_svc.port.as_ref().and_then(|p| p.name.as_deref());
     let port_text = match (port_number, port_name) {
-        (Some(n), _) => format!(" port {n}"),
-        (None, Some(n)) => format!(" port {}", sanitize(n)),
+        (Some(n), _) => format_exact!(" port {n}"),
+        (None, Some(n)) => format_exact!(" port {}", sanitize(n)),
         (None, None) => String::new(),
     };
     let target = ServiceRef {
@@ -69,14 +69,14 @@ fn reference(
         name: name.to_string(),
     };
     let shown_name = sanitize(name);
-    let evidence = format!(
+    let evidence = format_exact!(
         "ingress {ns}/{ing_name} {pointer}: service {shown_name}{port_text}",
         ing_name = sanitize(ing_name)
     );
     let (status, message, resolved, missing, fix) = match idx.service(ns, name) {
         None => (
             Status::Fail,
-            format!(
+            format_exact!(
                 "ingress {} routes to service {shown_name}, which does not exist in {ns}",
                 sanitize(ing_name)
             ),
@@ -87,7 +87,7 @@ fn reference(
         Some(svc) => match port_mismatch(svc, port_number, port_name) {
             None => (
                 Status::Pass,
-                format!(
+                format_exact!(
                     "ingress {} routes to {ns}/{shown_name}{port_text}",
                     sanitize(ing_name)
                 ),
@@ -97,7 +97,7 @@ fn reference(
             ),
             Some(ports) => (
                 Status::Fail,
-                format!(
+                format_exact!(
                     "ingress {} routes to {ns}/{shown_name}{port_text}, which the Service does not have (ports: {ports})",
                     sanitize(ing_name)
                 ),
@@ -160,7 +160,7 @@ fn port_mismatch(svc: &Service, number: Option<i32>, name: Option<&str>) -> Opti
         let list: Vec<String> = ports
             .iter()
             .map(|p| match &p.name {
-                Some(n) => format!("{} ({n})", p.port),
+                Some(n) => format_exact!("{} ({n})", p.port),
                 None => p.port.to_string(),
             })
             .collect();
@@ -190,14 +190,14 @@ fn port_fix(
             .iter()
             .find(|p| number.is_some_and(|n| p.target_port == Some(IntOrString::Int(n))))?,
     };
-    let path = format!("{pointer}/service/port");
+    let path = format_exact!("{pointer}/service/port");
     let old = serde_json::to_value(backend.service.as_ref()?.port.as_ref()?).ok()?;
     let patch = json!([
         {"op": "test", "path": path, "value": old},
         {"op": "replace", "path": path, "value": {"number": chosen.port}},
     ]);
     Some(fix(
-        format!("route the Ingress to Service port {}", chosen.port),
+        format_exact!("route the Ingress to Service port {}", chosen.port),
         [Kubectl::in_namespace(ns)
             .lit("patch")
             .lit("ingress")

@@ -106,7 +106,7 @@ fn lookup<'a>(
         }
         return Some(qualified(idx, name, ns, hostname));
     }
-    if host == domain || host.ends_with(&format!(".{domain}")) {
+    if host == domain || host.ends_with(&format_exact!(".{domain}")) {
         // Pod records (`1-2-3-4.ns.pod.<d>`) and the like: not Services.
         return None;
     }
@@ -261,7 +261,7 @@ fn ports_text(svc: &Service) -> String {
         .spec
         .iter()
         .flat_map(|s| s.ports.iter().flatten())
-        .map(|p| format!("{}/{}", p.port, p.protocol.as_deref().unwrap_or("TCP")))
+        .map(|p| format_exact!("{}/{}", p.port, p.protocol.as_deref().unwrap_or("TCP")))
         .collect();
     if ports.is_empty() {
         "none".into()
@@ -322,11 +322,11 @@ pub fn resolve(idx: &Index<'_>, dns: &ClusterDns, found: Found<'_>) -> Option<Tr
     match outcome {
         Outcome::ApiServer => {
             graded.status = Status::Pass;
-            graded.message = format!("{host} is the API server's Service default/kubernetes");
+            graded.message = format_exact!("{host} is the API server's Service default/kubernetes");
         }
         Outcome::OutOfScope { wanted } => {
             graded.status = Status::Skip;
-            graded.message = format!(
+            graded.message = format_exact!(
                 "not checked: {host} names a Service in {}, outside the namespaces this diagnosis reads",
                 wanted.namespace
             );
@@ -338,20 +338,23 @@ pub fn resolve(idx: &Index<'_>, dns: &ClusterDns, found: Found<'_>) -> Option<Tr
         } => {
             let target = ServiceRef::of(svc);
             graded.resolved = Some(target.clone());
-            let shown = format!("{}/{}", target.namespace, target.name);
+            let shown = format_exact!("{}/{}", target.namespace, target.name);
             if let Some(written) = wrong_domain {
                 graded.status = Status::Fail;
-                graded.message = format!(
+                graded.message = format_exact!(
                     "{host} uses the domain {written}, but this cluster's domain is {domain}: the name does not resolve"
                 );
-                let new_host =
-                    host_lower.replacen(&format!(".svc.{written}"), &format!(".svc.{domain}"), 1);
+                let new_host = host_lower.replacen(
+                    &format_exact!(".svc.{written}"),
+                    &format_exact!(".svc.{domain}"),
+                    1,
+                );
                 graded.fix = rewrite_fix(
                     &found,
                     &new_host,
                     None,
                     dns,
-                    &format!("use the cluster domain: {new_host}"),
+                    &format_exact!("use the cluster domain: {new_host}"),
                 );
             } else if let Some((bad, suggestion)) = port_problem(svc, port) {
                 graded.status = Status::Fail;
@@ -361,12 +364,12 @@ pub fn resolve(idx: &Index<'_>, dns: &ClusterDns, found: Found<'_>) -> Option<Tr
                     .flat_map(|s| s.ports.iter().flatten())
                     .find(|p| p.target_port == Some(IntOrString::Int(i32::from(bad))));
                 let hint = pod_port.map_or_else(String::new, |p| {
-                    format!(
+                    format_exact!(
                         " — {bad} is its pods' port; clients dial the Service port {}",
                         p.port
                     )
                 });
-                graded.message = format!(
+                graded.message = format_exact!(
                     "{host}:{bad}{port_note} resolves to {shown}, which has no port {bad} (ports: {}){hint}",
                     ports_text(svc)
                 );
@@ -375,23 +378,23 @@ pub fn resolve(idx: &Index<'_>, dns: &ClusterDns, found: Found<'_>) -> Option<Tr
                         &found,
                         new,
                         dns,
-                        &format!("dial {host}:{new}, a port of {shown}"),
+                        &format_exact!("dial {host}:{new}, a port of {shown}"),
                     )
                 });
             } else if !others.is_empty() {
                 graded.status = Status::Warn;
-                graded.message = format!(
+                graded.message = format_exact!(
                     "{host} resolves to {shown} from {p}; a Service {} also exists in {} — the short name is ambiguous to a reader",
                     target.name,
                     names(&others)
                 );
-                let fqdn = format!("{}.{}.svc.{domain}", target.name, target.namespace);
+                let fqdn = format_exact!("{}.{}.svc.{domain}", target.name, target.namespace);
                 graded.fix = rewrite_fix(
                     &found,
                     &fqdn,
                     None,
                     dns,
-                    &format!("name the Service you mean in full: {fqdn}"),
+                    &format_exact!("name the Service you mean in full: {fqdn}"),
                 );
                 for o in &others {
                     graded.related.push(ServiceRef::of(o));
@@ -435,18 +438,22 @@ pub fn resolve(idx: &Index<'_>, dns: &ClusterDns, found: Found<'_>) -> Option<Tr
             graded.missing = Some(wanted.clone());
             let where_ = names(&candidates);
             graded.message = if wanted.namespace == p && !host_lower.contains('.') {
-                format!("{host} does not exist in {p}; it exists in {where_}")
+                format_exact!("{host} does not exist in {p}; it exists in {where_}")
             } else {
-                format!(
+                format_exact!(
                     "{host} names Service {} in {}, which does not exist; a Service {} exists in {where_}",
-                    wanted.name, wanted.namespace, wanted.name
+                    wanted.name,
+                    wanted.namespace,
+                    wanted.name
                 )
             };
             if let [only] = candidates[..] {
                 let target = ServiceRef::of(only);
                 let fqdn = match &hostname {
-                    Some(h) => format!("{h}.{}.{}.svc.{domain}", target.name, target.namespace),
-                    None => format!("{}.{}.svc.{domain}", target.name, target.namespace),
+                    Some(h) => {
+                        format_exact!("{h}.{}.{}.svc.{domain}", target.name, target.namespace)
+                    }
+                    None => format_exact!("{}.{}.svc.{domain}", target.name, target.namespace),
                 };
                 let new_port = port_problem(only, port).and_then(|(_, s)| s);
                 graded.fix = rewrite_fix(
@@ -454,7 +461,7 @@ pub fn resolve(idx: &Index<'_>, dns: &ClusterDns, found: Found<'_>) -> Option<Tr
                     &fqdn,
                     new_port.map(|new| (port, new)),
                     dns,
-                    &format!(
+                    &format_exact!(
                         "use the Service's full name {fqdn}, which resolves from every namespace"
                     ),
                 );
@@ -464,11 +471,12 @@ pub fn resolve(idx: &Index<'_>, dns: &ClusterDns, found: Found<'_>) -> Option<Tr
             graded.status = Status::Fail;
             let scope_note = match &idx.snap.scope {
                 Scope::All => String::new(),
-                Scope::Namespace(ns) => format!(" (only namespace {ns} was read)"),
+                Scope::Namespace(ns) => format_exact!(" (only namespace {ns} was read)"),
             };
-            graded.message = format!(
+            graded.message = format_exact!(
                 "{host} resolves to no Service: {} does not exist in {} or in any other namespace{scope_note}",
-                wanted.name, wanted.namespace
+                wanted.name,
+                wanted.namespace
             );
             graded.targets = vec![wanted.clone()];
             graded.related = vec![wanted.clone()];
@@ -477,7 +485,7 @@ pub fn resolve(idx: &Index<'_>, dns: &ClusterDns, found: Found<'_>) -> Option<Tr
         Outcome::NoHostname { svc, hostname } => {
             let target = ServiceRef::of(svc);
             graded.status = Status::Fail;
-            graded.message = format!(
+            graded.message = format_exact!(
                 "{host}: no pod behind headless Service {}/{} has hostname {}",
                 target.namespace,
                 target.name,
@@ -534,7 +542,7 @@ impl Graded {
         };
         // Only a failing or warning reference carries evidence: most pass.
         let finding = severity.map(|sev| {
-            let evidence = format!(
+            let evidence = format_exact!(
                 "{} container {}: {} = {}",
                 client.describe(),
                 found.container,
@@ -633,7 +641,7 @@ fn rewrite_fix(
     let new_raw = extract::rewrite(site.raw, &found.candidate.host, new_host, inline_port)?;
     let mut summary = summary.to_string();
     if !dns.domain_known {
-        summary.push_str(&format!(
+        summary.push_str(&format_exact!(
             " (cluster domain assumed {}: the Corefile could not be read)",
             dns.domain
         ));
@@ -645,7 +653,7 @@ fn rewrite_fix(
     if changes.iter().any(|(s, _)| extract::redact(s.raw) != s.raw) {
         // Never echo credentials into a command line.
         return Some(Fix {
-            summary: format!(
+            summary: format_exact!(
                 "{summary}; edit {} by hand (the value holds credentials)",
                 found.source
             ),
@@ -659,9 +667,9 @@ fn rewrite_fix(
     let mut restart = false;
     for (site, new) in &changes {
         match &site.origin {
-            Origin::Env { var } => env_words.push(format!("{var}={new}")),
+            Origin::Env { var } => env_words.push(format_exact!("{var}={new}")),
             Origin::ConfigMapKey { name, key } => {
-                let path = format!("/data/{}", json_pointer_token(key));
+                let path = format_exact!("/data/{}", json_pointer_token(key));
                 commands.push(guarded_replace(ns, "configmap", name, &path, site.raw, new));
                 restart = true;
             }
@@ -676,7 +684,8 @@ fn rewrite_fix(
                 } else {
                     "containers"
                 };
-                let path = format!("/spec/template/spec/{list}/{container_index}/{field}/{index}");
+                let path =
+                    format_exact!("/spec/template/spec/{list}/{container_index}/{field}/{index}");
                 commands.push(guarded_replace(
                     ns,
                     workload.resource,

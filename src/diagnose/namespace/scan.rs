@@ -135,13 +135,13 @@ impl<'e> EnvEntry<'e> {
     /// `env API_URL`, `envFrom configmap app key DB_HOST`, …
     fn source(&self) -> String {
         match self.def {
-            Def::Value { .. } | Def::Elsewhere => format!("env {}", self.name),
+            Def::Value { .. } | Def::Elsewhere => format_exact!("env {}", self.name),
             Def::FromConfigMap {
                 config_map, key, ..
-            } => format!("envFrom configmap {config_map} key {key}"),
+            } => format_exact!("envFrom configmap {config_map} key {key}"),
             Def::KeyRef {
                 config_map, key, ..
-            } => format!("env {} (configmap {config_map} key {key})", self.name),
+            } => format_exact!("env {} (configmap {config_map} key {key})", self.name),
         }
     }
 }
@@ -361,7 +361,7 @@ fn environment<'e>(idx: &Index<'e>, ns: &'e str, container: &'e Container) -> Ve
                 name: if prefix.is_empty() {
                     Cow::Borrowed(key)
                 } else {
-                    Cow::Owned(format!("{prefix}{key}"))
+                    Cow::Owned(format_exact!("{prefix}{key}"))
                 },
                 // envFrom values are used as they are, never expanded.
                 value: Some(Cow::Borrowed(value)),
@@ -532,7 +532,7 @@ fn scan_container<'e>(
             for candidate in candidates {
                 push(
                     candidate,
-                    format!("{field}[{index}]"),
+                    format_exact!("{field}[{index}]"),
                     &value,
                     Some(site.clone()),
                     None,
@@ -613,7 +613,7 @@ mod tests {
     #[test]
     fn mark_seen_keeps_the_last_definition_of_each_name() {
         for len in [6, 33, 80] {
-            let names: Vec<String> = (0..len).map(|i| format!("VAR_{}", i % 4)).collect();
+            let names: Vec<String> = (0..len).map(|i| format_exact!("VAR_{}", i % 4)).collect();
             let mut env: Vec<EnvEntry> = names
                 .iter()
                 .map(|n| EnvEntry {

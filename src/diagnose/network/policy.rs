@@ -308,9 +308,9 @@ pub fn evaluate(
     for policy in &isolating {
         let rules = rules(policy, dir);
         let policy_ns = namespace(policy);
-        let label = format!("policy {}/{}", policy_ns, name(policy));
+        let label = format_exact!("policy {}/{}", policy_ns, name(policy));
         if rules.is_empty() {
-            evidence.push(format!(
+            evidence.push(format_exact!(
                 "{label} selects the pods for {} and has no rule: it allows nothing",
                 dir.as_str()
             ));
@@ -329,7 +329,7 @@ pub fn evaluate(
                 return Verdict {
                     isolated: true,
                     allowed: true,
-                    evidence: vec![format!("{label} rule {} allows it: {what}", i + 1)],
+                    evidence: vec![format_exact!("{label} rule {} allows it: {what}", i + 1)],
                 };
             }
             let service_port_near_miss = service_port.is_some_and(|sp| {
@@ -348,23 +348,25 @@ pub fn evaluate(
                     })
             });
             let why = match (peer_ok, port_ok) {
-                (true, false) if service_port_near_miss => format!(
+                (true, false) if service_port_near_miss => format_exact!(
                     "it allows {} {}, the Service port, but policies see the pod port {} (after the Service's DNAT)",
                     dest.protocol,
                     service_port.unwrap_or_default(),
                     dest.port
                 ),
-                (true, false) => format!(
+                (true, false) => format_exact!(
                     "the port {} {} is not among its ports",
-                    dest.protocol, dest.port
+                    dest.protocol,
+                    dest.port
                 ),
                 (false, true) => "the peer does not match".to_string(),
-                _ => format!(
+                _ => format_exact!(
                     "neither the peer nor the port {} {} matches",
-                    dest.protocol, dest.port
+                    dest.protocol,
+                    dest.port
                 ),
             };
-            evidence.push(format!("{label} rule {}: {what} — {why}", i + 1));
+            evidence.push(format_exact!("{label} rule {}: {what} — {why}", i + 1));
         }
     }
     Verdict {
@@ -394,7 +396,8 @@ pub fn allowed_sources(
             match rule.peers {
                 None => return None,
                 Some(peers) => sources.extend(peers.iter().map(|p| {
-                    describe_peer(p, namespace(policy)) + &format!(" (policy {})", name(policy))
+                    describe_peer(p, namespace(policy))
+                        + &format_exact!(" (policy {})", name(policy))
                 })),
             }
         }
@@ -421,7 +424,7 @@ fn describe_rule(rule: &Rule<'_>, policy_ns: &str, dir: Direction) -> String {
         Direction::Ingress => "from",
         Direction::Egress => "to",
     };
-    format!("{prep} {peers} on {ports}")
+    format_exact!("{prep} {peers} on {ports}")
 }
 
 /// One peer as a person reads it.
@@ -429,29 +432,29 @@ pub fn describe_peer(peer: &NetworkPolicyPeer, policy_ns: &str) -> String {
     if let Some(block) = &peer.ip_block {
         let except = block.except.as_deref().unwrap_or_default();
         return if except.is_empty() {
-            format!("ipBlock {}", block.cidr)
+            format_exact!("ipBlock {}", block.cidr)
         } else {
-            format!("ipBlock {} except {}", block.cidr, except.join(","))
+            format_exact!("ipBlock {} except {}", block.cidr, except.join(","))
         };
     }
     let pods = match &peer.pod_selector {
-        Some(sel) if !selector::is_empty(sel) => format!("pods {}", selector::describe(sel)),
+        Some(sel) if !selector::is_empty(sel) => format_exact!("pods {}", selector::describe(sel)),
         _ => "all pods".to_string(),
     };
     match &peer.namespace_selector {
-        None => format!("{pods} in {policy_ns}"),
-        Some(sel) if selector::is_empty(sel) => format!("{pods} in every namespace"),
-        Some(sel) => format!("{pods} in namespaces {}", selector::describe(sel)),
+        None => format_exact!("{pods} in {policy_ns}"),
+        Some(sel) if selector::is_empty(sel) => format_exact!("{pods} in every namespace"),
+        Some(sel) => format_exact!("{pods} in namespaces {}", selector::describe(sel)),
     }
 }
 
 fn describe_port(p: &NetworkPolicyPort) -> String {
     let proto = p.protocol.as_deref().unwrap_or("TCP");
     match (&p.port, p.end_port) {
-        (None, _) => format!("{proto} all ports"),
-        (Some(IntOrString::Int(n)), Some(end)) => format!("{proto} {n}-{end}"),
-        (Some(IntOrString::Int(n)), None) => format!("{proto} {n}"),
-        (Some(IntOrString::String(s)), _) => format!("{proto} port named {s}"),
+        (None, _) => format_exact!("{proto} all ports"),
+        (Some(IntOrString::Int(n)), Some(end)) => format_exact!("{proto} {n}-{end}"),
+        (Some(IntOrString::Int(n)), None) => format_exact!("{proto} {n}"),
+        (Some(IntOrString::String(s)), _) => format_exact!("{proto} port named {s}"),
     }
 }
 

@@ -49,16 +49,16 @@ pub fn describe(selector: &LabelSelector) -> String {
         .match_labels
         .iter()
         .flatten()
-        .map(|(k, v)| format!("{k}={v}"))
+        .map(|(k, v)| format_exact!("{k}={v}"))
         .collect();
     for req in selector.match_expressions.iter().flatten() {
         let values = req.values.as_deref().unwrap_or_default().join(",");
         parts.push(match req.operator.as_str() {
-            "In" => format!("{} in ({values})", req.key),
-            "NotIn" => format!("{} notin ({values})", req.key),
+            "In" => format_exact!("{} in ({values})", req.key),
+            "NotIn" => format_exact!("{} notin ({values})", req.key),
             "Exists" => req.key.clone(),
-            "DoesNotExist" => format!("!{}", req.key),
-            other => format!("{} {other} ({values})", req.key),
+            "DoesNotExist" => format_exact!("!{}", req.key),
+            other => format_exact!("{} {other} ({values})", req.key),
         });
     }
     if parts.is_empty() {
