@@ -57,12 +57,25 @@ fn pass_summary(ctx: &ServiceCtx<'_>) -> String {
     }
 }
 
-/// `app=backend,tier=api`.
-pub fn selector_text(sel: &StringMap) -> String {
-    sel.iter()
-        .map(|(k, v)| format_exact!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join(",")
+/// `app=backend,tier=api`, written straight into the text it is part of
+/// (every Service's summary names its selector).
+pub fn selector_text(sel: &StringMap) -> SelectorText<'_> {
+    SelectorText(sel)
+}
+
+/// See [`selector_text`].
+pub struct SelectorText<'a>(&'a StringMap);
+
+impl std::fmt::Display for SelectorText<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, (k, v)) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(",")?;
+            }
+            write!(f, "{k}={v}")?;
+        }
+        Ok(())
+    }
 }
 
 /// SVC-002: `selector: {}` (only visible in manifests: the API drops an empty
