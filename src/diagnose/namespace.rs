@@ -112,6 +112,12 @@ impl WorkloadRef {
         format_exact!("{}/{}", self.resource, self.name)
     }
 
+    /// [`WorkloadRef::kubectl_ref`] stored inline when it is short, as most
+    /// are: every reference's source keeps it.
+    pub fn kubectl_ref_compact(&self) -> compact_str::CompactString {
+        compact_str::format_compact!("{}/{}", self.resource, self.name)
+    }
+
     /// Whether `kubectl rollout restart` works on it.
     pub fn restartable(&self) -> bool {
         matches!(self.resource, "deployment" | "statefulset" | "daemonset")

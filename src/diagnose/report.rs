@@ -136,6 +136,13 @@ pub struct ServiceRef {
     pub name: String,
 }
 
+/// `namespace/name`.
+impl std::fmt::Display for ServiceRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.namespace, self.name)
+    }
+}
+
 impl ServiceRef {
     /// The Service object's own namespace and name (empty when missing).
     pub fn of(svc: &crate::model::Service) -> ServiceRef {

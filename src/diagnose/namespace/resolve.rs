@@ -9,11 +9,13 @@
 //! - `a.b.c` → hostname a of Service b in namespace c (when that Service exists);
 //! - `a.b.svc[.<d>]`, `h.a.b.svc[.<d>]` → Service a in namespace b.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::sync::Arc;
 
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde_json::json;
+use smallvec::SmallVec;
 
 use super::TracedReference;
 use super::extract::{self, Form, PortChange};
@@ -81,10 +83,13 @@ fn lookup<'a>(
     host: &str,
     form: Form,
 ) -> Option<Outcome<'a>> {
-    let labels: Vec<&str> = host.split('.').collect();
+    // Borrowed from `host`: a name has a handful of labels.
+    let labels: SmallVec<[&str; 8]> = host.split('.').collect();
     let domain = dns.domain.as_str();
     if let Some(pos) = labels.iter().position(|l| *l == "svc") {
-        let written_domain = labels[pos + 1..].join(".");
+        // What follows `svc.` as written (each label and its dot before it).
+        let skipped: usize = labels[..=pos].iter().map(|l| l.len() + 1).sum();
+        let written_domain = host.get(skipped..).unwrap_or("");
         let (hostname, name, ns) = match labels[..pos] {
             [name, ns] => (None, name, ns),
             [h, name, ns] => (Some(h), name, ns),
@@ -99,14 +104,18 @@ fn lookup<'a>(
                 Outcome::Resolved { svc, others, .. } => Outcome::Resolved {
                     svc,
                     others,
-                    wrong_domain: Some(written_domain),
+                    wrong_domain: Some(written_domain.to_string()),
                 },
                 other => other,
             });
         }
         return Some(qualified(idx, name, ns, hostname));
     }
-    if host == domain || host.ends_with(&format_exact!(".{domain}")) {
+    if host == domain
+        || host
+            .strip_suffix(domain)
+            .is_some_and(|rest| rest.ends_with('.'))
+    {
         // Pod records (`1-2-3-4.ns.pod.<d>`) and the like: not Services.
         return None;
     }
@@ -234,13 +243,13 @@ fn named_by<'p>(p: &'p Pod, subdomain: &str) -> Option<&'p str> {
 /// The ports a client may dial: the Service ports, and for a headless Service
 /// (clients dial pod IPs) the target ports too. `None`: any port (ExternalName,
 /// no ports declared, or a named target port we cannot resolve here).
-fn dialable_ports(svc: &Service) -> Option<Vec<u16>> {
+fn dialable_ports(svc: &Service) -> Option<SmallVec<[u16; 8]>> {
     let spec = svc.spec.as_ref()?;
     if spec.type_.as_deref() == Some("ExternalName") {
         return None;
     }
     let ports = spec.ports.as_deref().filter(|p| !p.is_empty())?;
-    let mut out: Vec<u16> = ports
+    let mut out: SmallVec<[u16; 8]> = ports
         .iter()
         .filter_map(|p| u16::try_from(p.port).ok())
         .collect();
@@ -304,7 +313,12 @@ const DEFAULT_PORT_NOTE: &str = " (the URL scheme's default)";
 
 /// Resolve one found host; `None` when it is not a cluster name at all.
 pub fn resolve(idx: &Index<'_>, dns: &ClusterDns, found: Found<'_>) -> Option<TracedReference> {
-    let host_lower = found.candidate.host.to_ascii_lowercase();
+    // Names are nearly always written in lower case already.
+    let host_lower: Cow<str> = if found.candidate.host.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(found.candidate.host.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(&found.candidate.host)
+    };
     // The client's namespace, borrowed past the move of `found` below.
     let client = Arc::clone(&found.client);
     let p = client.namespace.as_str();
@@ -338,7 +352,8 @@ pub fn resolve(idx: &Index<'_>, dns: &ClusterDns, found: Found<'_>) -> Option<Tr
         } => {
             let target = ServiceRef::of(svc);
             graded.resolved = Some(target.clone());
-            let shown = format_exact!("{}/{}", target.namespace, target.name);
+            // `namespace/name`, written into each text that shows it.
+            let shown = &target;
             if let Some(written) = wrong_domain {
                 graded.status = Status::Fail;
                 graded.message = format_exact!(
@@ -410,14 +425,16 @@ pub fn resolve(idx: &Index<'_>, dns: &ClusterDns, found: Found<'_>) -> Option<Tr
                     host.len()
                         + port.map_or(0, |_| 6 + port_note.len())
                         + RESOLVES.len()
-                        + shown.len(),
+                        + target.namespace.len()
+                        + 1
+                        + target.name.len(),
                 );
                 message.push_str(&host);
                 if let Some(port) = port {
                     let _ = write!(message, ":{port}{port_note}");
                 }
                 message.push_str(RESOLVES);
-                message.push_str(&shown);
+                let _ = write!(message, "{shown}");
                 graded.message = message;
             }
             graded.targets = vec![target];
@@ -566,7 +583,7 @@ impl Graded {
                     name: client.name.as_str().into(),
                     container: Some(found.container.into()),
                     source: sanitize(&found.source).into(),
-                    workload: client.workload.as_ref().map(|w| w.kubectl_ref().into()),
+                    workload: client.workload.as_ref().map(|w| w.kubectl_ref_compact()),
                 },
                 host,
                 port: found.candidate.port,

@@ -584,3 +584,25 @@ fn ns001_a_variable_defined_twice_is_read_by_its_last_definition() {
         report.services.iter().map(|s| &s.name).collect::<Vec<_>>()
     );
 }
+
+/// DNS names are case-insensitive: a host written in capitals resolves to
+/// the Service of that name in lower case. The near miss: looking the name
+/// up as written finds no Service and reports it missing.
+#[test]
+fn ns002_a_host_in_capitals_resolves_like_the_lower_case_name() {
+    let client = "apiVersion: v1\nkind: Pod\nmetadata: {name: probe, namespace: shop}\nspec:\n  containers:\n  - name: c\n    image: busybox\n    env:\n    - {name: A_URL, value: \"http://WEB.SHOP.svc.cluster.local:80\"}\n    - {name: B_URL, value: \"http://Web:80\"}\n";
+    let report = run(&[BASE, client]);
+    let web = ServiceRef {
+        namespace: "shop".into(),
+        name: "web".into(),
+    };
+    for source in ["env A_URL", "env B_URL"] {
+        let r = reference(&report, source);
+        assert_eq!(r.status, Status::Pass, "{source}: {}", r.message);
+        assert_eq!(r.resolved.as_ref(), Some(&web), "{source}");
+    }
+    assert!(
+        report.services.iter().all(|s| s.exists),
+        "no Service is reported missing"
+    );
+}
