@@ -662,10 +662,11 @@ fn dns007(
         return Vec::new();
     }
     let who = sanitize(&client.describe()).into_owned();
-    let dns = ctx.dns.service.as_ref().map_or_else(
-        || "cluster DNS".to_string(),
-        |s| format_exact!("{}/{}", s.namespace, s.name),
-    );
+    let dns = ctx
+        .dns
+        .service
+        .as_ref()
+        .map_or_else(|| "cluster DNS".to_string(), |s| format_exact!("{s}"));
     let mut f = if !udp {
         Finding::error(
             "DNS-007",

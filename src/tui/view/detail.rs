@@ -178,11 +178,7 @@ fn finding_block(b: &mut Builder<'_>, f: &Finding, number: &mut usize, selected:
         b.wrapped(vec![Span::styled("  · ", evidence)], line, evidence);
     }
     if !f.related.is_empty() {
-        let names: Vec<String> = f
-            .related
-            .iter()
-            .map(|r| format!("{}/{}", r.namespace, r.name))
-            .collect();
+        let names: Vec<String> = f.related.iter().map(ToString::to_string).collect();
         b.wrapped(
             vec![Span::styled("  see also ", theme.style(Slot::Muted))],
             &names.join(", "),
