@@ -20,10 +20,11 @@ use std::sync::Arc;
 
 use svc_doctor::commands::dashboard::ready_counts;
 use svc_doctor::diagnose::incremental::{Change, Incremental};
-use svc_doctor::diagnose::index::Tables;
+use svc_doctor::diagnose::index::{Index, Tables};
 use svc_doctor::diagnose::pod_status::is_ready;
 use svc_doctor::diagnose::report::Status;
 use svc_doctor::diagnose::{Options, diagnose};
+use svc_doctor::diagnose::{dns, namespace};
 use svc_doctor::model::Pod;
 use svc_doctor::sandbox::synthetic::Params;
 use svc_doctor::sandbox::synthetic::set_ready;
@@ -115,6 +116,27 @@ fn main() {
         made.bytes_allocated as f64 / 1e6,
         made.reallocations,
     );
+    // The same for two of its parts, each made again on its own: where
+    // the allocations to take out are.
+    let tables_made = {
+        let made = GLOBAL.stats();
+        Tables::build(&snap).release();
+        GLOBAL.stats() - made
+    };
+    let references_made = {
+        let tables = Tables::build(&snap);
+        let idx = Index::new(&snap, &tables, support::now());
+        let cluster_dns = dns::cluster(&idx);
+        let made = GLOBAL.stats();
+        drop(namespace::references(&idx, &cluster_dns, &|_| &[]));
+        GLOBAL.stats() - made
+    };
+    for (part, m) in [("tables", tables_made), ("references", references_made)] {
+        println!(
+            "    {part} (built and dropped): {} allocations, {} reallocations",
+            m.allocations, m.reallocations,
+        );
+    }
     let json = serde_json::to_vec(&report).unwrap().len();
     let refs = report.references.len();
     let b2 = live();
