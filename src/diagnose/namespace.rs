@@ -60,7 +60,7 @@ pub struct TracedReference {
 pub struct Client {
     pub namespace: String,
     /// A representative pod when the workload has pods, else the workload.
-    pub kind: String,
+    pub kind: &'static str,
     pub name: String,
     /// The top-level workload (`None` for a bare pod or an owner not read).
     pub workload: Option<WorkloadRef>,

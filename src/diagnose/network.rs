@@ -66,7 +66,7 @@ fn target_port(sp: &ServicePort, facts: &PodFacts) -> Option<i32> {
         Some(IntOrString::String(name)) => facts
             .ports
             .iter()
-            .find(|p| &p.name == name && p.protocol == protocol)
+            .find(|p| p.name == name && p.protocol == protocol)
             .map(|p| p.port),
     }
 }

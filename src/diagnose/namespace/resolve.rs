@@ -578,7 +578,7 @@ impl Graded {
         TracedReference {
             report: Arc::new(Reference {
                 from: ReferenceSource {
-                    kind: client.kind.as_str().into(),
+                    kind: client.kind.into(),
                     namespace: client.namespace.as_str().into(),
                     name: client.name.as_str().into(),
                     container: Some(found.container.into()),

@@ -268,7 +268,7 @@ fn workload_selector(w: &Workload<'_>) -> Option<Labels> {
 
 fn client(
     ns: &str,
-    (kind, name): (&str, &str),
+    (kind, name): (&'static str, &str),
     workload: Option<WorkloadRef>,
     spec: &PodSpec,
     labels: Labels,
@@ -279,7 +279,7 @@ fn client(
     let dns = spec.dns_config.as_ref();
     Client {
         namespace: ns.to_string(),
-        kind: kind.to_string(),
+        kind,
         name: name.to_string(),
         workload,
         facts: PodFacts {

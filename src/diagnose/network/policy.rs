@@ -33,7 +33,8 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::selector;
 use crate::model::StringMap;
-use crate::model::{Labels, NetworkPolicy, Pod, PodSpec};
+use crate::model::{Labels, NetworkPolicy, Pod, PodSpec, Word};
+use compact_str::CompactString;
 
 /// The label the API server puts on every namespace (Kubernetes ≥ 1.21).
 pub const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
@@ -51,9 +52,11 @@ pub struct PodFacts {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NamedPort {
-    pub name: String,
+    /// Inline when short (a port name has at most 15 characters).
+    pub name: CompactString,
     pub port: i32,
-    pub protocol: String,
+    /// `TCP`, `UDP` or `SCTP`, borrowed.
+    pub protocol: Word,
 }
 
 impl PodFacts {
@@ -107,11 +110,22 @@ pub fn container_ports(spec: &PodSpec) -> Vec<NamedPort> {
         .chain(sidecars)
         .flat_map(|c| c.ports.iter().flatten())
         .map(|p| NamedPort {
-            name: p.name.clone().unwrap_or_default(),
+            name: p.name.as_deref().unwrap_or_default().into(),
             port: p.container_port,
-            protocol: p.protocol.clone().unwrap_or_else(|| "TCP".into()),
+            protocol: protocol_word(p.protocol.as_deref()),
         })
         .collect()
+}
+
+/// A port's protocol as the API defaults it (`TCP`), without an allocation
+/// for the three it allows.
+fn protocol_word(protocol: Option<&str>) -> Word {
+    match protocol.unwrap_or("TCP") {
+        "TCP" => Word::Borrowed("TCP"),
+        "UDP" => Word::Borrowed("UDP"),
+        "SCTP" => Word::Borrowed("SCTP"),
+        other => Word::Owned(other.to_string()),
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -263,9 +277,10 @@ pub fn port_matches(p: &NetworkPolicyPort, dest: Dest<'_>, dest_pod: &PodFacts) 
             Some(end) => (*n..=end).contains(&dest.port),
             None => *n == dest.port,
         },
-        Some(IntOrString::String(port_name)) => dest_pod.ports.iter().any(|np| {
-            &np.name == port_name && np.protocol == dest.protocol && np.port == dest.port
-        }),
+        Some(IntOrString::String(port_name)) => dest_pod
+            .ports
+            .iter()
+            .any(|np| np.name == port_name && np.protocol == dest.protocol && np.port == dest.port),
     }
 }
 
@@ -498,5 +513,38 @@ mod tests {
         let v6: IpAddr = "fd00::5".parse().unwrap_or(IpAddr::from([0u8; 16]));
         assert!(cidr_contains("fd00::/8", &v6));
         assert!(!cidr_contains("fe00::/8", &v6));
+    }
+
+    /// The ports NetworkPolicy matches a named port against: name, number
+    /// and protocol as declared, TCP when unset, and a sidecar's ports
+    /// (an init container that keeps running) with the containers'.
+    #[test]
+    fn container_ports_keep_name_number_and_protocol() {
+        let spec: PodSpec = serde_json::from_value(serde_json::json!({
+            "initContainers": [
+                {"name": "proxy", "restartPolicy": "Always", "ports": [{"name": "admin", "containerPort": 15000}]},
+                {"name": "migrate", "ports": [{"name": "ignored", "containerPort": 1}]}
+            ],
+            "containers": [{"name": "app", "ports": [
+                {"name": "http", "containerPort": 8080},
+                {"name": "dns", "containerPort": 53, "protocol": "UDP"},
+                {"containerPort": 9000, "protocol": "SCTP"}
+            ]}]
+        }))
+        .unwrap_or_default();
+        let all = container_ports(&spec);
+        let ports: Vec<(&str, i32, &str)> = all
+            .iter()
+            .map(|p| (p.name.as_str(), p.port, &*p.protocol))
+            .collect();
+        assert_eq!(
+            ports,
+            [
+                ("http", 8080, "TCP"),
+                ("dns", 53, "UDP"),
+                ("", 9000, "SCTP"),
+                ("admin", 15000, "TCP"),
+            ]
+        );
     }
 }
