@@ -1022,8 +1022,17 @@ impl<'a> Index<'a> {
                     let key = (Shared::as_ptr(owners), ns_of(&p.metadata));
                     match last {
                         Some((k, owner)) if k == key => owner,
-                        _ => {
-                            let owner = *known.entry(key).or_insert_with(|| self.top_owner(p));
+                        previous => {
+                            // The previous run's answer is kept only now that
+                            // another list shows up: the pods a Service selects
+                            // mostly have one, and then the map is never built.
+                            if let Some((k, owner)) = previous {
+                                known.insert(k, owner);
+                            }
+                            let owner = match known.get(&key) {
+                                Some(owner) => *owner,
+                                None => self.top_owner(p),
+                            };
                             last = Some((key, owner));
                             owner
                         }
