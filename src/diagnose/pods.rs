@@ -20,6 +20,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use k8s_openapi::api::core::v1::ServicePort;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde_json::{Value, json};
+use smallvec::{SmallVec, smallvec};
 
 use super::context::ServiceCtx;
 use super::endpoint_rules::{self, Backends};
@@ -1360,6 +1361,9 @@ fn check_node_ready(ctx: &ServiceCtx<'_>, backends: &Backends<'_>) -> Vec<Findin
 /// the owning workload (what the next pods get), else the pod's own spec.
 /// Skipped when the Service publishes not-ready addresses: readiness does
 /// not gate its endpoints.
+/// The Service ports each container serves (see [`check_probes`]).
+type Serving<'a> = SmallVec<[((bool, usize), SmallVec<[(&'a ServicePort, i32); 2]>); 2]>;
+
 fn check_probes(ctx: &ServiceCtx<'_>) -> Vec<Finding> {
     let ports = endpoint_rules::service_ports(ctx.svc);
     if endpoint_rules::publishes_not_ready(ctx.svc) {
@@ -1378,8 +1382,10 @@ fn check_probes(ctx: &ServiceCtx<'_>) -> Vec<Finding> {
             .and_then(|t| t.spec.as_ref())
             .or(group[0].spec.as_ref());
         let Some(spec) = spec else { continue };
-        // container (sidecar?, index) → the Service ports it serves, resolved.
-        let mut serving: BTreeMap<(bool, usize), Vec<(&ServicePort, i32)>> = BTreeMap::new();
+        // container (sidecar?, index) → the Service ports it serves,
+        // resolved, in container order. A Service has a port or two, served
+        // by one container: kept inline.
+        let mut serving: Serving<'_> = SmallVec::new();
         for sp in ports {
             let Some(r) = endpoint_rules::resolve(Some(spec), sp) else {
                 continue;
@@ -1389,8 +1395,12 @@ fn check_probes(ctx: &ServiceCtx<'_>) -> Vec<Finding> {
                 None if spec.containers.len() == 1 => (false, 0),
                 None => continue,
             };
-            serving.entry(key).or_default().push((sp, r.number));
+            match serving.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, served)) => served.push((sp, r.number)),
+                None => serving.push((key, smallvec![(sp, r.number)])),
+            }
         }
+        serving.sort_by_key(|(key, _)| *key);
         for ((sidecar, index), served) in serving {
             let list = if sidecar {
                 shared::list(&spec.init_containers)
@@ -1412,9 +1422,9 @@ fn check_probes(ctx: &ServiceCtx<'_>) -> Vec<Finding> {
                     let Some(probe_port) = probe_port(c, probe) else {
                         continue;
                     };
-                    let mut targets: Vec<i32> = served.iter().map(|s| s.1).collect();
-                    targets.dedup();
-                    if !targets.contains(&probe_port) {
+                    if !served.iter().any(|s| s.1 == probe_port) {
+                        let mut targets: Vec<i32> = served.iter().map(|s| s.1).collect();
+                        targets.dedup();
                         let ports_text: Vec<String> = served
                             .iter()
                             .map(|(sp, n)| {
