@@ -53,7 +53,7 @@ pub use service::{Service, ServiceSpec, ServiceStatus};
 pub use shared::Shared;
 pub use string_map::StringMap;
 pub use uid::Uid;
-pub use word::Word;
+pub use word::{Word, word_of};
 pub(crate) use word::{optional_word, word};
 pub use workloads::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
 

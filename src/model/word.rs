@@ -11,8 +11,8 @@ use serde::de::{self, Deserializer, Visitor};
 pub type Word = Cow<'static, str>;
 
 /// The words worth not allocating: condition types and statuses, phases,
-/// DNS policies, address types.
-const KNOWN: [&str; 20] = [
+/// DNS policies, address types, port protocols.
+const KNOWN: [&str; 23] = [
     "True",
     "False",
     "Unknown",
@@ -33,11 +33,19 @@ const KNOWN: [&str; 20] = [
     "IPv4",
     "IPv6",
     "FQDN",
+    "TCP",
+    "UDP",
+    "SCTP",
 ];
 
 /// The program's own copy of `s`, when it is a known word.
 fn known(s: &str) -> Option<&'static str> {
     KNOWN.iter().find(|w| **w == s).copied()
+}
+
+/// `s` as a [`Word`]: borrowed when it is a known word, else copied.
+pub fn word_of(s: &str) -> Word {
+    known(s).map_or_else(|| Cow::Owned(s.to_string()), Cow::Borrowed)
 }
 
 struct WordVisitor;
@@ -50,9 +58,7 @@ impl<'de> Visitor<'de> for WordVisitor {
     }
 
     fn visit_str<E: de::Error>(self, s: &str) -> Result<Self::Value, E> {
-        Ok(Some(
-            known(s).map_or_else(|| Cow::Owned(s.to_string()), Cow::Borrowed),
-        ))
+        Ok(Some(word_of(s)))
     }
 
     fn visit_string<E: de::Error>(self, s: String) -> Result<Self::Value, E> {
