@@ -106,16 +106,17 @@ pub struct WorkloadRef {
     pub name: String,
 }
 
-impl WorkloadRef {
-    /// `deployment/NAME`.
-    pub fn kubectl_ref(&self) -> String {
-        format_exact!("{}/{}", self.resource, self.name)
+/// `deployment/NAME`, as kubectl takes it.
+impl std::fmt::Display for WorkloadRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.resource, self.name)
     }
+}
 
-    /// [`WorkloadRef::kubectl_ref`] stored inline when it is short, as most
-    /// are: every reference's source keeps it.
-    pub fn kubectl_ref_compact(&self) -> compact_str::CompactString {
-        compact_str::format_compact!("{}/{}", self.resource, self.name)
+impl WorkloadRef {
+    /// `deployment/NAME` (its `Display`) as a `String`.
+    pub fn kubectl_ref(&self) -> String {
+        format_exact!("{self}")
     }
 
     /// Whether `kubectl rollout restart` works on it.

@@ -13,6 +13,7 @@ use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::sync::Arc;
 
+use compact_str::ToCompactString;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde_json::json;
 use smallvec::SmallVec;
@@ -583,7 +584,11 @@ impl Graded {
                     name: client.name.as_str().into(),
                     container: Some(found.container.into()),
                     source: sanitize(&found.source).into(),
-                    workload: client.workload.as_ref().map(|w| w.kubectl_ref_compact()),
+                    // Inline when short, as most are.
+                    workload: client
+                        .workload
+                        .as_ref()
+                        .map(ToCompactString::to_compact_string),
                 },
                 host,
                 port: found.candidate.port,
