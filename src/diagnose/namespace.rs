@@ -81,9 +81,9 @@ impl Client {
     pub fn describe(&self) -> String {
         match &self.workload {
             Some(w) if self.kind == "Pod" => {
-                format_exact!("{}/{} (pod {})", self.namespace, w.kubectl_ref(), self.name)
+                format_exact!("{}/{w} (pod {})", self.namespace, self.name)
             }
-            Some(w) => format_exact!("{}/{}", self.namespace, w.kubectl_ref()),
+            Some(w) => format_exact!("{}/{w}", self.namespace),
             None => format_exact!("{}/pod/{}", self.namespace, self.name),
         }
     }
