@@ -19,12 +19,14 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use svc_doctor::commands::dashboard::ready_counts;
+use svc_doctor::diagnose::context::ServiceCtx;
 use svc_doctor::diagnose::incremental::{Change, Incremental};
 use svc_doctor::diagnose::index::{Index, Tables};
 use svc_doctor::diagnose::pod_status::is_ready;
-use svc_doctor::diagnose::report::Status;
+use svc_doctor::diagnose::report::{Status, StepReport};
 use svc_doctor::diagnose::{Options, diagnose};
-use svc_doctor::diagnose::{dns, namespace};
+use svc_doctor::diagnose::{by_target, key_of};
+use svc_doctor::diagnose::{dns, endpoints, namespace, network, pods, ports, service};
 use svc_doctor::model::Pod;
 use svc_doctor::sandbox::synthetic::Params;
 use svc_doctor::sandbox::synthetic::set_ready;
@@ -137,6 +139,7 @@ fn main() {
             m.allocations, m.reallocations,
         );
     }
+    walk_by_step(&snap);
     let json = serde_json::to_vec(&report).unwrap().len();
     let refs = report.references.len();
     let b2 = live();
@@ -231,6 +234,62 @@ fn main() {
     // What every object's going leaves: the pools' tables of shared values
     // (their entries are swept as the pools grow again, not on drop).
     line("left over (pools of shared values)", 0, start, live());
+}
+
+/// The allocations of the walk of the Services (what is left of a
+/// diagnosis besides its tables and references), step by step: the
+/// contexts of every Service in scope, then each step over all of them in
+/// the walk's order, made and dropped, one thread. Every step runs for
+/// every Service, also where the walk marks it blocked (a Service that
+/// fails, or that selects no pods), so the steps' sum is somewhat above the
+/// walk's share.
+fn walk_by_step(snap: &Snapshot) {
+    let tables = Tables::build(snap);
+    let idx = Index::new(snap, &tables, support::now());
+    let cluster_dns = dns::cluster(&idx);
+    let references = namespace::references(&idx, &cluster_dns, &|_| &[]);
+    let view: Vec<&namespace::TracedReference> = references.iter().collect();
+    let by_target = by_target(&view, snap.services.len());
+    let made = GLOBAL.stats();
+    let contexts: Vec<ServiceCtx<'_>> = snap
+        .services
+        .iter()
+        .filter_map(|svc| {
+            let key = key_of(svc);
+            snap.scope.contains(key.0).then(|| {
+                let refs = by_target.get(&key).map_or(&[][..], Vec::as_slice);
+                ServiceCtx::new(&idx, svc, refs, &cluster_dns)
+            })
+        })
+        .collect();
+    let contexts_made = GLOBAL.stats() - made;
+    println!(
+        "    walk, step by step ({} Services): contexts {} allocations, {} reallocations",
+        contexts.len(),
+        contexts_made.allocations,
+        contexts_made.reallocations,
+    );
+    type Step = fn(&ServiceCtx<'_>) -> StepReport;
+    let steps: [(&str, Step); 7] = [
+        ("service", service::check),
+        ("endpoints", endpoints::check),
+        ("pods", pods::check),
+        ("ports", ports::check),
+        ("dns", dns::check),
+        ("namespace", namespace::check),
+        ("network", network::check),
+    ];
+    for (step, check) in steps {
+        let made = GLOBAL.stats();
+        for ctx in &contexts {
+            drop(check(ctx));
+        }
+        let m = GLOBAL.stats() - made;
+        println!(
+            "      {step:<10} {:>8} allocations, {:>7} reallocations",
+            m.allocations, m.reallocations,
+        );
+    }
 }
 
 /// `benches/dashboard.sh`'s ten minutes of churn, in process: 1 % of the

@@ -184,7 +184,7 @@ fn find_service(
 }
 
 /// `(namespace, name)` of a Service, as the API defaults an unset namespace.
-pub(crate) fn key_of(svc: &Service) -> (&str, &str) {
+pub fn key_of(svc: &Service) -> (&str, &str) {
     (
         svc.metadata.namespace.as_deref().unwrap_or("default"),
         svc.metadata.name.as_deref().unwrap_or(""),
@@ -195,7 +195,7 @@ pub(crate) fn key_of(svc: &Service) -> (&str, &str) {
 /// ones they were probably meant for), keyed by `(namespace, name)`, each
 /// list in the references' order. Borrowed keys: building it copies no
 /// string. `services`: how many Services the snapshot has.
-fn by_target<'r>(
+pub fn by_target<'r>(
     references: &[&'r namespace::TracedReference],
     services: usize,
 ) -> foldhash::HashMap<(&'r str, &'r str), Vec<&'r namespace::TracedReference>> {
