@@ -347,10 +347,16 @@ pub fn ready_counts(view: &Snapshot, history: &ReadinessHistory) -> Vec<(Service
     view.services
         .iter()
         .filter_map(|s| {
-            let namespace = s.metadata.namespace.as_deref()?.to_string();
-            let name = s.metadata.name.as_deref()?.to_string();
-            let counts = history.counts(&namespace, &name);
-            Some((ServiceRef { namespace, name }, counts))
+            let namespace = s.metadata.namespace.as_deref()?;
+            let name = s.metadata.name.as_deref()?;
+            let counts = history.counts(namespace, name);
+            Some((
+                ServiceRef {
+                    namespace: namespace.into(),
+                    name: name.into(),
+                },
+                counts,
+            ))
         })
         .collect()
 }

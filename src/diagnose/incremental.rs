@@ -321,8 +321,8 @@ impl Incremental {
                         if let Some(svc) = label {
                             services.extend(self.selectors.service(namespace, svc));
                             named.push(ServiceRef {
-                                namespace: namespace.clone(),
-                                name: svc.to_string(),
+                                namespace: namespace.as_str().into(),
+                                name: svc.clone(),
                             });
                         }
                     }
@@ -460,8 +460,8 @@ impl Incremental {
         for i in &walk_list {
             let (ns, name) = key_of(&self.snap.services[*i]);
             keys.insert(ServiceRef {
-                namespace: ns.to_string(),
-                name: name.to_string(),
+                namespace: ns.into(),
+                name: name.into(),
             });
         }
         // Each Service's references, in report order, from the namespaces
@@ -485,8 +485,8 @@ impl Incremental {
             let svc = &self.snap.services[i];
             let (ns, name) = key_of(svc);
             let key = ServiceRef {
-                namespace: ns.to_string(),
-                name: name.to_string(),
+                namespace: ns.into(),
+                name: name.into(),
             };
             let refs = by_target.get(&key).map_or(&[][..], Vec::as_slice);
             let fresh = walk(&ServiceCtx::new(&idx, svc, refs, &self.dns));
@@ -701,8 +701,8 @@ fn splice_references(
 
 fn service_ref(s: &ServiceReport) -> ServiceRef {
     ServiceRef {
-        namespace: s.namespace.clone(),
-        name: s.name.clone(),
+        namespace: s.namespace.as_str().into(),
+        name: s.name.as_str().into(),
     }
 }
 

@@ -142,8 +142,8 @@ fn service_reports(
         && idx.service(ns, name).is_none()
     {
         missing.insert(ServiceRef {
-            namespace: ns.clone(),
-            name: name.to_string(),
+            namespace: ns.as_str().into(),
+            name: name.into(),
         });
     }
     // Each looks for the Service it was probably meant to be (edit
@@ -316,8 +316,8 @@ fn missing_service(
             .map(|id| StepReport::blocked(*id, "blocked: the Service does not exist")),
     );
     ServiceReport::new(
-        target.namespace.clone(),
-        target.name.clone(),
+        target.namespace.to_string(),
+        target.name.to_string(),
         false,
         None,
         steps,

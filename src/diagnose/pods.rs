@@ -753,8 +753,8 @@ fn service_of_host(idx: &Index<'_>, ns: &str, host: &str) -> Option<ServiceRef> 
         _ => return None,
     };
     Some(ServiceRef {
-        namespace: namespace.to_string(),
-        name: name.to_string(),
+        namespace: namespace.into(),
+        name: name.into(),
     })
 }
 

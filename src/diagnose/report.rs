@@ -130,10 +130,15 @@ pub struct Fix {
 
 /// A Service named by a finding (e.g. the missing `postgres-service` that a
 /// crash-looping backend's log points at), so readers can jump to it.
+///
+/// Both names are `CompactString`s: a namespace and a Service name have at
+/// most 63 characters and mostly fit the 24 held inline, so naming a
+/// Service (every resolved reference names its Service twice) allocates
+/// nothing.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct ServiceRef {
-    pub namespace: String,
-    pub name: String,
+    pub namespace: CompactString,
+    pub name: CompactString,
 }
 
 /// `namespace/name`.

@@ -156,8 +156,8 @@ fn check_external_name(ctx: &ServiceCtx<'_>) -> Vec<Finding> {
         ),
     )
     .related(ServiceRef {
-        namespace: ns.to_string(),
-        name: svc.to_string(),
+        namespace: ns.into(),
+        name: svc.into(),
     });
     let elsewhere: Vec<&str> = ctx
         .idx

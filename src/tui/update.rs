@@ -209,8 +209,8 @@ fn select_row(state: &mut State, position: usize) {
         .as_deref()
         .and_then(|r| state.rows.get(position).and_then(|i| r.services.get(*i)))
         .map(|s| ServiceRef {
-            namespace: s.namespace.clone(),
-            name: s.name.clone(),
+            namespace: s.namespace.as_str().into(),
+            name: s.name.as_str().into(),
         });
     state.list.selected = key;
     sync_tree(state);

@@ -283,8 +283,8 @@ pub fn report_msg(report: Report) -> Msg {
 
 pub fn svc(namespace: &str, name: &str) -> ServiceRef {
     ServiceRef {
-        namespace: namespace.to_string(),
-        name: name.to_string(),
+        namespace: namespace.into(),
+        name: name.into(),
     }
 }
 

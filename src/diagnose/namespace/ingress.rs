@@ -65,8 +65,8 @@ fn reference(
         (None, None) => String::new(),
     };
     let target = ServiceRef {
-        namespace: ns.to_string(),
-        name: name.to_string(),
+        namespace: ns.into(),
+        name: name.into(),
     };
     let shown_name = sanitize(name);
     let evidence = format_exact!(

@@ -63,8 +63,8 @@ enum Outcome<'a> {
 
 fn sref(ns: &str, name: &str) -> ServiceRef {
     ServiceRef {
-        namespace: ns.to_string(),
-        name: name.to_string(),
+        namespace: ns.into(),
+        name: name.into(),
     }
 }
 
