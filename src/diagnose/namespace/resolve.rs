@@ -28,7 +28,7 @@ use crate::diagnose::report::{
     Finding, Fix, Reference, ReferenceSource, ServiceRef, Severity, Status,
 };
 use crate::model::{Pod, Service};
-use crate::safe_text::sanitize;
+use crate::safe_text::{sanitize, sanitize_in_place};
 use crate::snapshot::Scope;
 
 /// Where a name leads from the client's namespace.
@@ -583,7 +583,13 @@ impl Graded {
                     namespace: client.namespace.as_str().into(),
                     name: client.name.as_str().into(),
                     container: Some(found.container.into()),
-                    source: sanitize(&found.source).into(),
+                    // The text scan wrote, kept: its buffer becomes the
+                    // report's when it is too long to be held inline.
+                    source: {
+                        let mut source = found.source;
+                        sanitize_in_place(&mut source);
+                        source.into()
+                    },
                     // Inline when short, as most are.
                     workload: client
                         .workload

@@ -606,3 +606,38 @@ fn ns002_a_host_in_capitals_resolves_like_the_lower_case_name() {
         "no Service is reported missing"
     );
 }
+
+/// A variable whose name carries a control character (the API refuses
+/// one, a snapshot read from a file may hold it): the reference's source
+/// names it with the character replaced, as every string the report shows
+/// is; the host still resolves.
+#[test]
+fn a_control_character_in_a_variable_name_is_replaced_in_the_source() {
+    let client = r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: client, namespace: shop}
+spec:
+  replicas: 0
+  selector: {matchLabels: {app: client}}
+  template:
+    metadata: {labels: {app: client}}
+    spec:
+      containers:
+      - name: c
+        image: busybox
+        env:
+        - name: "API\u001b[2J_GATEWAY_ENDPOINT_URL"
+          value: "http://web:80"
+"#;
+    let report = run(&[BASE, client]);
+    let r = reference(&report, "env API?[2J_GATEWAY_ENDPOINT_URL");
+    assert_eq!(r.status, Status::Pass);
+    assert_eq!(
+        r.resolved,
+        Some(ServiceRef {
+            namespace: "shop".into(),
+            name: "web".into(),
+        })
+    );
+}
