@@ -22,6 +22,14 @@ fn reference<'r>(report: &'r Report, source: &str) -> &'r Reference {
         .unwrap_or_else(|| panic!("no reference from {source}: {:#?}", report.references))
 }
 
+/// A Deployment `name` in `shop`, labelled `app: name`, with `containers`
+/// (YAML list items indented for `spec.template.spec.containers`).
+fn deployment_in_shop(name: &str, containers: &str) -> String {
+    format!(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: {name}, namespace: shop}}\nspec:\n  selector: {{matchLabels: {{app: {name}}}}}\n  template:\n    metadata: {{labels: {{app: {name}}}}}\n    spec:\n      containers:\n{containers}"
+    )
+}
+
 fn commands(r: &Reference) -> Vec<String> {
     r.fix
         .as_ref()
@@ -451,17 +459,9 @@ fn references_come_out_sorted_by_client_then_source() {
 /// and so is the same variable in another container.
 #[test]
 fn a_host_named_twice_in_one_place_is_one_reference() {
-    let client = r#"
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: fanout, namespace: shop}
-spec:
-  selector: {matchLabels: {app: fanout}}
-  template:
-    metadata: {labels: {app: fanout}}
-    spec:
-      containers:
-      - name: app
+    let client = deployment_in_shop(
+        "fanout",
+        r#"      - name: app
         image: fanout
         env:
         - {name: UPSTREAMS, value: "http://web:80/a http://WEB:80/b"}
@@ -470,8 +470,9 @@ spec:
         image: fanout
         env:
         - {name: UPSTREAMS, value: "http://web:80"}
-"#;
-    let report = run(&[BASE, client]);
+"#,
+    );
+    let report = run(&[BASE, &client]);
     let mut found: Vec<(Option<&str>, &str)> = report
         .references
         .iter()
@@ -613,24 +614,16 @@ fn ns002_a_host_in_capitals_resolves_like_the_lower_case_name() {
 /// is; the host still resolves.
 #[test]
 fn a_control_character_in_a_variable_name_is_replaced_in_the_source() {
-    let client = r#"
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: client, namespace: shop}
-spec:
-  replicas: 0
-  selector: {matchLabels: {app: client}}
-  template:
-    metadata: {labels: {app: client}}
-    spec:
-      containers:
-      - name: c
+    let client = deployment_in_shop(
+        "client",
+        r#"      - name: c
         image: busybox
         env:
         - name: "API\u001b[2J_GATEWAY_ENDPOINT_URL"
           value: "http://web:80"
-"#;
-    let report = run(&[BASE, client]);
+"#,
+    );
+    let report = run(&[BASE, &client]);
     let r = reference(&report, "env API?[2J_GATEWAY_ENDPOINT_URL");
     assert_eq!(r.status, Status::Pass);
     assert_eq!(
