@@ -551,8 +551,11 @@ impl<'a> Backends<'a> {
     }
 
     /// Distinct backends (a dual-stack pod listed in two slices counts once).
+    /// Asked twice of every Service (SEL-004, the step's summary): the keys
+    /// of up to 16 endpoints are counted without an allocation.
     pub fn distinct(&self) -> usize {
-        let mut keys: Vec<&str> = self.endpoints.iter().map(Observed::backend_key).collect();
+        let mut keys: SmallVec<[&str; 16]> =
+            self.endpoints.iter().map(Observed::backend_key).collect();
         keys.sort_unstable();
         keys.dedup();
         keys.len()
