@@ -402,7 +402,7 @@ pub struct Listed<'a> {
 /// endpoints costs O((pods + endpoints) · log endpoints), never their
 /// product. A Service has a handful of endpoints, mostly: up to eight are
 /// held inline, where hash sets took an allocation for each set that had
-/// any and hashed every string twice (some 20,000 allocations per diagnosis
+/// any and hashed every string twice (some 25,000 allocations per diagnosis
 /// of a cluster of 10,000 Services).
 #[derive(Debug, Clone, Default)]
 struct SortedSet<'a>(SmallVec<[&'a str; 8]>);
