@@ -227,12 +227,24 @@ pub fn target_omitted(sp: &ServicePort) -> bool {
     sp.target_port.is_none()
 }
 
-/// `name port/PROTO` of a Service port, for messages (`http 80/TCP`).
-pub fn service_port_text(sp: &ServicePort) -> String {
-    let proto = protocol(sp.protocol.as_deref());
-    match sp.name.as_deref().filter(|n| !n.is_empty()) {
-        Some(name) => format_exact!("{name} {}/{proto}", sp.port),
-        None => format_exact!("{}/{proto}", sp.port),
+/// `name port/PROTO` of a Service port, for messages (`http 80/TCP`):
+/// written straight into the message that names it (every Service's
+/// ports summary does) rather than into a `String` of its own first.
+pub fn service_port_text(sp: &ServicePort) -> ServicePortText<'_> {
+    ServicePortText(sp)
+}
+
+/// See [`service_port_text`].
+pub struct ServicePortText<'a>(&'a ServicePort);
+
+impl std::fmt::Display for ServicePortText<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let sp = self.0;
+        let proto = protocol(sp.protocol.as_deref());
+        match sp.name.as_deref().filter(|n| !n.is_empty()) {
+            Some(name) => write!(f, "{name} {}/{proto}", sp.port),
+            None => write!(f, "{}/{proto}", sp.port),
+        }
     }
 }
 

@@ -88,10 +88,11 @@ pub fn check(ctx: &ServiceCtx<'_>) -> StepReport {
     }
     findings.extend(check_consistency(ctx, ports));
     findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
-    let pass = if summary.is_empty() {
-        "no ports to check".to_string()
-    } else {
-        summary.join("; ")
+    // A Service has one port, mostly: its line is the summary as it is.
+    let pass = match summary.as_mut_slice() {
+        [] => "no ports to check".to_string(),
+        [one] => std::mem::take(one),
+        many => many.join("; "),
     };
     StepReport::from_findings(StepId::Ports, findings, pass)
 }
@@ -702,5 +703,22 @@ mod tests {
         let s = ports(&r, "cons", "headless-ok");
         assert_status(s, Status::Pass);
         assert!(s.findings.is_empty(), "{s:#?}");
+    }
+
+    /// A Service with several ports: one summary line per port, in the
+    /// Service's order; with one port, that port's line alone (above).
+    #[test]
+    fn every_port_has_its_line_in_the_summary() {
+        let r = run(&[BASE]);
+        let s = ports(&r, "kube-system", "kube-dns");
+        assert_status(s, Status::Pass);
+        assert_eq!(
+            s.summary,
+            "dns 53/UDP → 53 on 2 pods; dns-tcp 53/TCP → 53 on 2 pods; metrics 9153/TCP → 9153 on 2 pods"
+        );
+        assert_eq!(
+            ports(&r, "shop", "web").summary,
+            "http 80/TCP → 8080 on 2 pods"
+        );
     }
 }
