@@ -105,15 +105,16 @@ pub fn check(ctx: &ServiceCtx<'_>) -> StepReport {
     }
     findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
 
-    let live: Vec<&&Pod> = pods
+    let (live, ready) = pods
         .iter()
         .filter(|p| !pod_status::is_terminal(p))
-        .collect();
-    let ready = live.iter().filter(|p| pod_status::is_ready(p)).count();
+        .fold((0, 0), |(live, ready), p| {
+            (live + 1, ready + usize::from(pod_status::is_ready(p)))
+        });
     StepReport::from_findings(
         StepId::Pods,
         findings,
-        format_exact!("{ready} of {} selected pods Running and Ready", live.len()),
+        format_exact!("{ready} of {live} selected pods Running and Ready"),
     )
 }
 
@@ -2236,5 +2237,17 @@ mod tests {
             s.summary
                 .starts_with("RDY-003 not evaluated: cannot list events in gpu (403)")
         );
+    }
+
+    /// The summary counts the selected pods that are not terminal, and of
+    /// them the ready ones: a completed pod the selector also matches (near
+    /// miss) is not one of them.
+    #[test]
+    fn the_summary_counts_live_pods_and_the_ready_ones() {
+        let done = "apiVersion: v1\nkind: Pod\nmetadata: {name: web-migrate, namespace: shop, labels: {app: web}}\nspec:\n  containers: [{name: migrate, image: migrate}]\nstatus: {phase: Succeeded}\n";
+        let r = run(&[BASE, done]);
+        let s = pods(&r, "shop", "web");
+        assert_status(s, Status::Pass);
+        assert_eq!(s.summary, "2 of 2 selected pods Running and Ready");
     }
 }
