@@ -1358,13 +1358,14 @@ fn check_node_ready(ctx: &ServiceCtx<'_>, backends: &Backends<'_>) -> Vec<Findin
 
 // ---------------------------------------------------------------- RDY-001/RDY-002
 
+/// The Service ports each container serves, by (sidecar?, index) (see
+/// [`check_probes`]).
+type Serving<'a> = SmallVec<[((bool, usize), SmallVec<[(&'a ServicePort, i32); 2]>); 2]>;
+
 /// RDY-001 and RDY-002, per owner and serving container: the pod template of
 /// the owning workload (what the next pods get), else the pod's own spec.
 /// Skipped when the Service publishes not-ready addresses: readiness does
 /// not gate its endpoints.
-/// The Service ports each container serves (see [`check_probes`]).
-type Serving<'a> = SmallVec<[((bool, usize), SmallVec<[(&'a ServicePort, i32); 2]>); 2]>;
-
 fn check_probes(ctx: &ServiceCtx<'_>) -> Vec<Finding> {
     let ports = endpoint_rules::service_ports(ctx.svc);
     if endpoint_rules::publishes_not_ready(ctx.svc) {
