@@ -350,13 +350,7 @@ pub fn ready_counts(view: &Snapshot, history: &ReadinessHistory) -> Vec<(Service
             let namespace = s.metadata.namespace.as_deref()?;
             let name = s.metadata.name.as_deref()?;
             let counts = history.counts(namespace, name);
-            Some((
-                ServiceRef {
-                    namespace: namespace.into(),
-                    name: name.into(),
-                },
-                counts,
-            ))
+            Some((ServiceRef::new(namespace, name), counts))
         })
         .collect()
 }

@@ -320,10 +320,7 @@ impl Incremental {
                             .and_then(|l| l.get(SERVICE_NAME_LABEL));
                         if let Some(svc) = label {
                             services.extend(self.selectors.service(namespace, svc));
-                            named.push(ServiceRef {
-                                namespace: namespace.as_str().into(),
-                                name: svc.clone(),
-                            });
+                            named.push(ServiceRef::new(namespace, svc));
                         }
                     }
                     services.extend(
@@ -459,10 +456,7 @@ impl Incremental {
             .collect();
         for i in &walk_list {
             let (ns, name) = key_of(&self.snap.services[*i]);
-            keys.insert(ServiceRef {
-                namespace: ns.into(),
-                name: name.into(),
-            });
+            keys.insert(ServiceRef::new(ns, name));
         }
         // Each Service's references, in report order, from the namespaces
         // that name it.
@@ -484,10 +478,7 @@ impl Incremental {
         for i in walk_list {
             let svc = &self.snap.services[i];
             let (ns, name) = key_of(svc);
-            let key = ServiceRef {
-                namespace: ns.into(),
-                name: name.into(),
-            };
+            let key = ServiceRef::new(ns, name);
             let refs = by_target.get(&key).map_or(&[][..], Vec::as_slice);
             let fresh = walk(&ServiceCtx::new(&idx, svc, refs, &self.dns));
             put_service(&mut self.report.services, fresh);
@@ -498,7 +489,7 @@ impl Incremental {
         // Missing Services that are no longer named, then new or changed ones.
         self.report
             .services
-            .retain(|s| s.exists || missing.contains(&service_ref(s)));
+            .retain(|s| s.exists || missing.contains(&ServiceRef::new(&s.namespace, &s.name)));
         for m in &missing {
             let present = find_service(&self.report.services, &m.namespace, &m.name).is_ok();
             if !present || targets.contains(m) {
@@ -697,13 +688,6 @@ fn splice_references(
         start..start + old_len,
         fresh.iter().map(|r| Arc::clone(&r.report)),
     );
-}
-
-fn service_ref(s: &ServiceReport) -> ServiceRef {
-    ServiceRef {
-        namespace: s.namespace.as_str().into(),
-        name: s.name.as_str().into(),
-    }
 }
 
 /// Put a Service's report in its sorted place, replacing the one there.

@@ -141,10 +141,7 @@ fn service_reports(
     if let (Some(name), crate::snapshot::Scope::Namespace(ns)) = (focus, &snap.scope)
         && idx.service(ns, name).is_none()
     {
-        missing.insert(ServiceRef {
-            namespace: ns.as_str().into(),
-            name: name.into(),
-        });
+        missing.insert(ServiceRef::new(ns, name));
     }
     // Each looks for the Service it was probably meant to be (edit
     // distances over the namespace's Services): worth the other cores too.

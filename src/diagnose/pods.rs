@@ -753,10 +753,7 @@ fn service_of_host(idx: &Index<'_>, ns: &str, host: &str) -> Option<ServiceRef> 
         [a, b, "svc", ..] => (*a, *b),
         _ => return None,
     };
-    Some(ServiceRef {
-        namespace: namespace.into(),
-        name: name.into(),
-    })
+    Some(ServiceRef::new(namespace, name))
 }
 
 // ---------------------------------------------------------------- POD-002
@@ -1756,10 +1753,7 @@ mod tests {
         );
         assert_eq!(
             f.related,
-            [ServiceRef {
-                namespace: "production".into(),
-                name: "postgres-service".into()
-            }]
+            [ServiceRef::new("production", "postgres-service")]
         );
         assert!(
             f.evidence.contains(

@@ -149,12 +149,20 @@ impl std::fmt::Display for ServiceRef {
 }
 
 impl ServiceRef {
+    /// The Service `namespace/name`.
+    pub fn new(namespace: &str, name: &str) -> ServiceRef {
+        ServiceRef {
+            namespace: namespace.into(),
+            name: name.into(),
+        }
+    }
+
     /// The Service object's own namespace and name (empty when missing).
     pub fn of(svc: &crate::model::Service) -> ServiceRef {
-        ServiceRef {
-            namespace: svc.metadata.namespace.as_deref().unwrap_or_default().into(),
-            name: svc.metadata.name.as_deref().unwrap_or_default().into(),
-        }
+        ServiceRef::new(
+            svc.metadata.namespace.as_deref().unwrap_or_default(),
+            svc.metadata.name.as_deref().unwrap_or_default(),
+        )
     }
 }
 

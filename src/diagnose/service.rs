@@ -155,10 +155,7 @@ fn check_external_name(ctx: &ServiceCtx<'_>) -> Vec<Finding> {
             "externalName {target} names Service {svc} in namespace {ns}, which does not exist"
         ),
     )
-    .related(ServiceRef {
-        namespace: ns.into(),
-        name: svc.into(),
-    });
+    .related(ServiceRef::new(ns, svc));
     let elsewhere: Vec<&str> = ctx
         .idx
         .services_named(svc)
@@ -774,10 +771,7 @@ mod tests {
                 fix,
             }),
             targets: vec![],
-            missing: Some(ServiceRef {
-                namespace: "production".into(),
-                name: "postgres-service".into(),
-            }),
+            missing: Some(ServiceRef::new("production", "postgres-service")),
             client: None,
             finding: None,
         }
@@ -788,10 +782,7 @@ mod tests {
         let snap = snapshot(&[BASE, SVC_001]);
         let tables = super::super::index::Tables::build(&snap);
         let idx = Index::new(&snap, &tables, now());
-        let target = ServiceRef {
-            namespace: "production".into(),
-            name: "postgres-service".into(),
-        };
+        let target = ServiceRef::new("production", "postgres-service");
         let fqdn = Fix {
             summary: "use the full name".into(),
             commands: vec!["kubectl -n production set env deployment/backend-api DB_HOST=postgres-service.db.svc.cluster.local".into()],
@@ -857,13 +848,7 @@ mod tests {
             f.message,
             "externalName pg.data.svc.cluster.local names Service pg in namespace data, which does not exist"
         );
-        assert_eq!(
-            f.related[0],
-            ServiceRef {
-                namespace: "data".into(),
-                name: "pg".into()
-            }
-        );
+        assert_eq!(f.related[0], ServiceRef::new("data", "pg"));
 
         let f = only(svc_step(&r, "ext", "moved"));
         assert!(f.fix.as_ref().unwrap().commands[0].ends_with(r#"[{"op":"replace","path":"/spec/externalName","value":"web.shop.svc.cluster.local"}]'"#));

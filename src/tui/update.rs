@@ -208,10 +208,7 @@ fn select_row(state: &mut State, position: usize) {
         .report
         .as_deref()
         .and_then(|r| state.rows.get(position).and_then(|i| r.services.get(*i)))
-        .map(|s| ServiceRef {
-            namespace: s.namespace.as_str().into(),
-            name: s.name.as_str().into(),
-        });
+        .map(|s| ServiceRef::new(&s.namespace, &s.name));
     state.list.selected = key;
     sync_tree(state);
 }

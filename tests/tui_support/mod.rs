@@ -282,10 +282,7 @@ pub fn report_msg(report: Report) -> Msg {
 }
 
 pub fn svc(namespace: &str, name: &str) -> ServiceRef {
-    ServiceRef {
-        namespace: namespace.into(),
-        name: name.into(),
-    }
+    ServiceRef::new(namespace, name)
 }
 
 /// A state with the fixture report, on a `width`×`height` screen.

@@ -64,10 +64,7 @@ fn reference(
         (None, Some(n)) => format_exact!(" port {}", sanitize(n)),
         (None, None) => String::new(),
     };
-    let target = ServiceRef {
-        namespace: ns.into(),
-        name: name.into(),
-    };
+    let target = ServiceRef::new(ns, name);
     let shown_name = sanitize(name);
     let evidence = format_exact!(
         "ingress {ns}/{ing_name} {pointer}: service {shown_name}{port_text}",

@@ -61,13 +61,6 @@ enum Outcome<'a> {
     ApiServer,
 }
 
-fn sref(ns: &str, name: &str) -> ServiceRef {
-    ServiceRef {
-        namespace: ns.into(),
-        name: name.into(),
-    }
-}
-
 fn is_headless(svc: &Service) -> bool {
     svc.spec.as_ref().and_then(|s| s.cluster_ip.as_deref()) == Some("None")
 }
@@ -178,10 +171,12 @@ fn short<'a>(idx: &Index<'a>, p: &str, n: &str, form: Form) -> Option<Outcome<'a
         return None;
     }
     if others.is_empty() {
-        return Some(Outcome::Nowhere { wanted: sref(p, n) });
+        return Some(Outcome::Nowhere {
+            wanted: ServiceRef::new(p, n),
+        });
     }
     Some(Outcome::Elsewhere {
-        wanted: sref(p, n),
+        wanted: ServiceRef::new(p, n),
         hostname: None,
         candidates: others,
     })
@@ -200,17 +195,17 @@ fn qualified<'a>(idx: &Index<'a>, name: &str, ns: &str, hostname: Option<&str>) 
     }
     if !idx.snap.scope.contains(ns) {
         return Outcome::OutOfScope {
-            wanted: sref(ns, name),
+            wanted: ServiceRef::new(ns, name),
         };
     }
     let candidates: Vec<&'a Service> = idx.services_named(name).iter().map(|s| &**s).collect();
     if candidates.is_empty() {
         Outcome::Nowhere {
-            wanted: sref(ns, name),
+            wanted: ServiceRef::new(ns, name),
         }
     } else {
         Outcome::Elsewhere {
-            wanted: sref(ns, name),
+            wanted: ServiceRef::new(ns, name),
             hostname: hostname.map(str::to_string),
             candidates,
         }

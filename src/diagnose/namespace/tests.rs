@@ -409,10 +409,7 @@ fn a_focus_keeps_only_the_references_naming_its_service() {
         };
         diagnose(&snap, now(), &options)
     };
-    let web = ServiceRef {
-        namespace: "shop".into(),
-        name: "web".into(),
-    };
+    let web = ServiceRef::new("shop", "web");
     let all = diagnose_shop(None);
     let naming_web = all
         .references
@@ -593,10 +590,7 @@ fn ns001_a_variable_defined_twice_is_read_by_its_last_definition() {
 fn ns002_a_host_in_capitals_resolves_like_the_lower_case_name() {
     let client = "apiVersion: v1\nkind: Pod\nmetadata: {name: probe, namespace: shop}\nspec:\n  containers:\n  - name: c\n    image: busybox\n    env:\n    - {name: A_URL, value: \"http://WEB.SHOP.svc.cluster.local:80\"}\n    - {name: B_URL, value: \"http://Web:80\"}\n";
     let report = run(&[BASE, client]);
-    let web = ServiceRef {
-        namespace: "shop".into(),
-        name: "web".into(),
-    };
+    let web = ServiceRef::new("shop", "web");
     for source in ["env A_URL", "env B_URL"] {
         let r = reference(&report, source);
         assert_eq!(r.status, Status::Pass, "{source}: {}", r.message);
@@ -626,11 +620,5 @@ fn a_control_character_in_a_variable_name_is_replaced_in_the_source() {
     let report = run(&[BASE, &client]);
     let r = reference(&report, "env API?[2J_GATEWAY_ENDPOINT_URL");
     assert_eq!(r.status, Status::Pass);
-    assert_eq!(
-        r.resolved,
-        Some(ServiceRef {
-            namespace: "shop".into(),
-            name: "web".into(),
-        })
-    );
+    assert_eq!(r.resolved, Some(ServiceRef::new("shop", "web")));
 }

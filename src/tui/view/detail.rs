@@ -138,10 +138,7 @@ fn step_header(b: &mut Builder<'_>, svc: &ServiceReport, node: &Node<'_>) {
 }
 
 fn readiness(b: &mut Builder<'_>, state: &State, svc: &ServiceReport) {
-    let key = crate::diagnose::report::ServiceRef {
-        namespace: svc.namespace.as_str().into(),
-        name: svc.name.as_str().into(),
-    };
+    let key = crate::diagnose::report::ServiceRef::new(&svc.namespace, &svc.name);
     let Some(history) = state.readiness.get(&key).filter(|h| !h.is_empty()) else {
         return;
     };
