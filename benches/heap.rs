@@ -125,21 +125,11 @@ fn main() {
         Tables::build(&snap).release();
         GLOBAL.stats() - made
     };
-    let references_made = {
-        let tables = Tables::build(&snap);
-        let idx = Index::new(&snap, &tables, support::now());
-        let cluster_dns = dns::cluster(&idx);
-        let made = GLOBAL.stats();
-        drop(namespace::references(&idx, &cluster_dns, &|_| &[]));
-        GLOBAL.stats() - made
-    };
-    for (part, m) in [("tables", tables_made), ("references", references_made)] {
-        println!(
-            "    {part} (built and dropped): {} allocations, {} reallocations",
-            m.allocations, m.reallocations,
-        );
-    }
-    walk_by_step(&snap);
+    println!(
+        "    tables (built and dropped): {} allocations, {} reallocations",
+        tables_made.allocations, tables_made.reallocations,
+    );
+    references_and_walk(&snap);
     let json = serde_json::to_vec(&report).unwrap().len();
     let refs = report.references.len();
     let b2 = live();
@@ -236,18 +226,24 @@ fn main() {
     line("left over (pools of shared values)", 0, start, live());
 }
 
-/// The allocations of the walk of the Services (what is left of a
-/// diagnosis besides its tables and references), step by step: the
-/// contexts of every Service in scope, then each step over all of them in
-/// the walk's order, made and dropped, one thread. Every step runs for
-/// every Service, also where the walk marks it blocked (a Service that
-/// fails, or that selects no pods), so the steps' sum is somewhat above the
-/// walk's share.
-fn walk_by_step(snap: &Snapshot) {
+/// The allocations of the references (NS-001/002), then of the walk of
+/// the Services (what is left of a diagnosis besides its tables and
+/// references), step by step: the contexts of every Service in scope, then
+/// each step over all of them in the walk's order, made and dropped, one
+/// thread. Every step runs for every Service, also where the walk marks it
+/// blocked (a Service that fails, or that selects no pods), so the steps'
+/// sum is somewhat above the walk's share.
+fn references_and_walk(snap: &Snapshot) {
     let tables = Tables::build(snap);
     let idx = Index::new(snap, &tables, support::now());
     let cluster_dns = dns::cluster(&idx);
+    let made = GLOBAL.stats();
     let references = namespace::references(&idx, &cluster_dns, &|_| &[]);
+    let references_made = GLOBAL.stats() - made;
+    println!(
+        "    references (built and dropped): {} allocations, {} reallocations",
+        references_made.allocations, references_made.reallocations,
+    );
     let view: Vec<&namespace::TracedReference> = references.iter().collect();
     let by_target = by_target(&view, snap.services.len());
     let made = GLOBAL.stats();
