@@ -40,9 +40,9 @@ pub fn shell_quote(word: &str) -> Cow<'_, str> {
 /// can reorder what a terminal shows) with `?`, keeping everything else.
 /// Newlines and tabs become a single space: one value, one line.
 pub fn sanitize(text: &str) -> Cow<'_, str> {
-    // Printable ASCII, as nearly every name and value is: nothing to
-    // replace, known without decoding a character.
-    if text.bytes().all(|b| (b' '..b'\x7f').contains(&b)) || !text.chars().any(is_unsafe) {
+    // Nearly every name, value and message has nothing to replace, which
+    // a pass over its bytes shows without decoding a character.
+    if !may_be_unsafe(text) || !text.chars().any(is_unsafe) {
         return Cow::Borrowed(text);
     }
     Cow::Owned(
@@ -78,6 +78,23 @@ pub fn sanitize_multiline(text: &str) -> Cow<'_, str> {
             })
             .collect(),
     )
+}
+
+/// Whether `text` has a byte that can begin (or be) a character
+/// [`is_unsafe`] rejects: a C0 control or DEL, `0xC2` (which begins every
+/// C1 control, U+0080–U+009F) or `0xE2` (which begins the bidi controls,
+/// U+200E–U+2069). `false` proves the text safe; `true` only means that its
+/// characters must be looked at (`→` begins with `0xE2` too). Blocks of 16
+/// bytes are checked without a branch per byte, which the compiler turns
+/// into vector instructions.
+fn may_be_unsafe(text: &str) -> bool {
+    // `|`, not `||`: no branch, so that a block is compared as a whole.
+    let flag = |b: u8| (b < b' ') | (b == 0x7f) | (b == 0xc2) | (b == 0xe2);
+    let (blocks, tail) = text.as_bytes().as_chunks::<16>();
+    blocks
+        .iter()
+        .any(|block| block.iter().fold(false, |seen, &b| seen | flag(b)))
+        || tail.iter().any(|&b| flag(b))
 }
 
 fn is_unsafe(c: char) -> bool {
@@ -126,5 +143,24 @@ mod tests {
         assert_eq!(sanitize("tab\there"), "tab here");
         assert_eq!(sanitize("c1\u{9b}x"), "c1?x");
         assert!(matches!(sanitize("naïve ü"), Cow::Borrowed("naïve ü")));
+    }
+
+    /// The pass over a text's bytes finds a control character wherever it
+    /// is: in a block of 16 bytes or in the tail after the last one, at
+    /// either end. Near misses: `→` and `¡` begin with the bytes that begin
+    /// the bidi and the C1 controls, and are kept.
+    #[test]
+    fn a_control_character_is_found_anywhere_in_a_long_text() {
+        for bad in ['\x1b', '\x7f', '\u{9b}', '\u{202e}', '\u{2066}', '\u{200f}'] {
+            for len in [15, 16, 17, 40] {
+                for at in 0..=len {
+                    let (before, after) = ("a".repeat(at), "b".repeat(len - at));
+                    let text = format!("{before}{bad}{after}");
+                    assert_eq!(sanitize(&text), format!("{before}?{after}"), "{text:?}");
+                }
+            }
+        }
+        let kept = "port 80 → 8080, ¡olé! ".repeat(3);
+        assert!(matches!(sanitize(&kept), Cow::Borrowed(_)));
     }
 }
