@@ -5,7 +5,6 @@
 //! is NS-002's job (`resolve`).
 
 use std::borrow::Cow;
-use std::net::IpAddr;
 
 /// Expand `$(VAR)` the way the kubelet does for env values, args and command
 /// (k8s.io/kubernetes `third_party/forked/golang/expansion`): `$$` is a
@@ -73,48 +72,74 @@ const NOT_HOST_SUFFIXES: [&str; 26] = [
 /// unless its last word says it is about something else (`SERVICE_NAME`).
 /// Whole-word matching keeps `SECURITY_MODE` (which contains "URI") out.
 pub fn is_host_var(name: &str) -> bool {
-    let mut words = words(name);
-    let Some(first) = words.next() else {
-        return false;
-    };
-    let (mut last, mut any, mut single) = (first, has_keyword(first, &HOST_WORDS), true);
-    for w in words {
-        (last, single) = (w, false);
-        any = any || has_keyword(w, &HOST_WORDS);
+    let (mut last, mut any, mut count) = ("", false, 0);
+    for w in words(name) {
+        (last, count) = (w, count + 1);
+        any = any || has_keyword(w, ANY_HOST_WORD);
     }
-    if single && first.eq_ignore_ascii_case("HOSTNAME") {
+    // Most variables have no host word (`LOG_LEVEL`, `POD_NAME`): they are
+    // done here, before the list of suffixes.
+    if !any {
+        return false;
+    }
+    if count == 1 && last.eq_ignore_ascii_case("HOSTNAME") {
         // The container's own hostname, not a peer.
         return false;
     }
-    if NOT_HOST_SUFFIXES
-        .iter()
-        .any(|s| last.eq_ignore_ascii_case(s))
-        && !has_keyword(last, &HOST_WORDS)
-    {
-        return false;
-    }
-    any
+    // A last word about something else (`SERVICE_NAME`), unless it is a
+    // host word itself.
+    has_keyword(last, ANY_HOST_WORD)
+        || !NOT_HOST_SUFFIXES
+            .iter()
+            .any(|s| last.eq_ignore_ascii_case(s))
 }
 
 /// Whether the variable's only host words are SERVICE/SERVER: its bare
 /// names may be the application's own name rather than a peer.
 pub fn is_weak_host_var(name: &str) -> bool {
-    !words(name).any(|w| has_keyword(w, &HOST_WORDS[..6]))
+    !words(name).any(|w| has_keyword(w, STRONG_HOST_WORD))
 }
 
-/// Whether `word` starts or ends with one of `keywords` (upper case),
-/// without regard to case. Most words of a variable name start and end
-/// with letters no keyword does, so the first and last letters are
-/// compared before the rest: this runs for every variable of every container.
-fn has_keyword(word: &str, keywords: &[&str]) -> bool {
-    let (Some(first), Some(last)) = (word.bytes().next(), word.bytes().last()) else {
+/// [`HOST_WORDS`] as bits: all of them, and the strong ones.
+const ANY_HOST_WORD: u8 = 0xff;
+const STRONG_HOST_WORD: u8 = 0x3f;
+
+/// For each byte, the [`HOST_WORDS`] (bit `i` for `HOST_WORDS[i]`) that
+/// begin with it (`at_start`) or end with it, in either case.
+const fn host_word_letters(at_start: bool) -> [u8; 256] {
+    let mut letters = [0u8; 256];
+    let mut i = 0;
+    while i < HOST_WORDS.len() {
+        let word = HOST_WORDS[i].as_bytes();
+        let b = if at_start {
+            word[0]
+        } else {
+            word[word.len() - 1]
+        };
+        letters[b as usize] |= 1 << i;
+        letters[b.to_ascii_lowercase() as usize] |= 1 << i;
+        i += 1;
+    }
+    letters
+}
+const FIRST_LETTERS: [u8; 256] = host_word_letters(true);
+const LAST_LETTERS: [u8; 256] = host_word_letters(false);
+
+/// Whether `word` starts or ends with one of the [`HOST_WORDS`] in
+/// `keywords` (bits), without regard to case. This runs for every variable
+/// of every container, and most words start and end with letters no
+/// keyword does: two table lookups tell, before any comparison.
+fn has_keyword(word: &str, keywords: u8) -> bool {
+    let (Some(&first), Some(&last)) = (word.as_bytes().first(), word.as_bytes().last()) else {
         return false;
     };
-    let (first, last) = (first.to_ascii_uppercase(), last.to_ascii_uppercase());
-    keywords.iter().any(|k| {
-        let k_bytes = k.as_bytes();
-        (k_bytes[0] == first && starts_with(word, k))
-            || (k_bytes[k_bytes.len() - 1] == last && ends_with(word, k))
+    let starts = FIRST_LETTERS[usize::from(first)] & keywords;
+    let ends = LAST_LETTERS[usize::from(last)] & keywords;
+    if starts | ends == 0 {
+        return false;
+    }
+    HOST_WORDS.iter().enumerate().any(|(i, k)| {
+        (starts >> i & 1 == 1 && starts_with(word, k)) || (ends >> i & 1 == 1 && ends_with(word, k))
     })
 }
 
@@ -125,7 +150,8 @@ fn has_keyword(word: &str, keywords: &[&str]) -> bool {
 fn words(name: &str) -> impl Iterator<Item = &str> {
     let mut rest = name;
     std::iter::from_fn(move || {
-        let start = rest.find(|c: char| c.is_ascii_alphanumeric())?;
+        // An ASCII byte always starts a character: no decoding needed.
+        let start = rest.bytes().position(|b| b.is_ascii_alphanumeric())?;
         rest = &rest[start..];
         let bytes = rest.as_bytes();
         let mut end = 1;
@@ -156,10 +182,36 @@ pub(super) fn ends_with(text: &str, suffix: &str) -> bool {
         && text.as_bytes()[text.len() - suffix.len()..].eq_ignore_ascii_case(suffix.as_bytes())
 }
 
+/// `needle` starts with a byte that has no case (`.svc`): the places
+/// where it may start are found by `memchr`, and only there is the rest
+/// compared.
 fn contains(text: &str, needle: &str) -> bool {
-    text.as_bytes()
-        .windows(needle.len())
-        .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+    let Some(&first) = needle.as_bytes().first() else {
+        return true;
+    };
+    debug_assert!(!first.is_ascii_alphabetic(), "{needle}");
+    let mut from = 0;
+    while let Some(at) = text[from..].find(char::from(first)).map(|i| from + i) {
+        if starts_with(&text[at..], needle) {
+            return true;
+        }
+        // The byte found is ASCII: the next one starts a character.
+        from = at + 1;
+    }
+    false
+}
+
+/// Where the first `://` at or after `from` in `text` starts. Found by its
+/// `:` (`memchr`), as most values have none.
+fn scheme_separator(text: &str, from: usize) -> Option<usize> {
+    let mut at = from;
+    while let Some(colon) = text[at..].find(':').map(|i| at + i) {
+        if text[colon + 1..].starts_with("//") {
+            return Some(colon);
+        }
+        at = colon + 1;
+    }
+    None
 }
 
 /// How a host was written, which decides how sure we are that it names a peer.
@@ -229,10 +281,10 @@ pub fn extract(text: &str, host_var: bool) -> Vec<Candidate> {
     if !host_var && !text.contains(':') && !contains(text, ".svc") {
         return out;
     }
-    let mut rest = Cow::Borrowed(text);
-    if text.contains("://") {
-        extract_urls(text, rest.to_mut(), &mut out);
-    }
+    let rest = match scheme_separator(text, 0) {
+        Some(_) => Cow::Owned(extract_urls(text, &mut out)),
+        None => Cow::Borrowed(text),
+    };
     // A host variable holding only names (`postgres`, `kafka-0.kafka:9092, kafka-1.kafka:9092`).
     let coarse = |c: char| c.is_whitespace() || matches!(c, ',' | ';');
     let fine = |c: char| {
@@ -307,19 +359,22 @@ pub fn extract(text: &str, host_var: bool) -> Vec<Candidate> {
     out
 }
 
-/// Pull the hosts out of every `scheme://authority` in `text`, blanking them
-/// in `rest` so the word scan does not see them again.
-fn extract_urls(text: &str, rest: &mut String, out: &mut Vec<Candidate>) {
-    let mut search = 0;
-    while let Some(rel) = text[search..].find("://") {
-        let sep = search + rel;
-        let scheme_start = text[..sep]
-            .char_indices()
+/// Pull the hosts out of every `scheme://authority` in `text`; the rest of
+/// the text, each of them replaced by a space, so the word scan does not
+/// see them again.
+fn extract_urls(text: &str, out: &mut Vec<Candidate>) -> String {
+    let mut rest = String::with_capacity(text.len());
+    // `text[kept..]` is not in `rest` yet.
+    let (mut search, mut kept) = (0, 0);
+    while let Some(sep) = scheme_separator(text, search) {
+        // Scheme characters are ASCII: as many bytes as characters.
+        let scheme_len = text[..sep]
+            .bytes()
             .rev()
-            .take_while(|(_, c)| c.is_ascii_alphanumeric() || "+.-".contains(*c))
-            .last()
-            .map_or(sep, |(i, _)| i);
-        let scheme = text[scheme_start..sep].to_ascii_lowercase();
+            .take_while(|&b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'.' | b'-'))
+            .count();
+        let scheme_start = sep - scheme_len;
+        let scheme = &text[scheme_start..sep];
         let auth_start = sep + 3;
         let auth_end = text[auth_start..]
             .find(|c: char| {
@@ -341,10 +396,13 @@ fn extract_urls(text: &str, rest: &mut String, out: &mut Vec<Candidate>) {
             let Some((host, port)) = split_host_port(part) else {
                 continue;
             };
-            let default = match scheme.as_str() {
-                "http" | "ws" => Some(80),
-                "https" | "wss" => Some(443),
-                _ => None,
+            let is = |s: &str| scheme.eq_ignore_ascii_case(s);
+            let default = if is("http") || is("ws") {
+                Some(80)
+            } else if is("https") || is("wss") {
+                Some(443)
+            } else {
+                None
             };
             out.push(Candidate {
                 host: host.to_string(),
@@ -353,9 +411,15 @@ fn extract_urls(text: &str, rest: &mut String, out: &mut Vec<Candidate>) {
                 form: Form::Url,
             });
         }
-        rest.replace_range(scheme_start..auth_end, &" ".repeat(auth_end - scheme_start));
+        // A URL starts after the end of the one before (its authority ends
+        // at a character no scheme has).
+        rest.push_str(&text[kept..scheme_start.max(kept)]);
+        rest.push(' ');
+        kept = auth_end;
         search = auth_end.max(sep + 3);
     }
+    rest.push_str(&text[kept..]);
+    rest
 }
 
 /// `name` or `name:port` where `name` is a DNS name that is not an IP address
@@ -370,19 +434,20 @@ pub fn split_host_port(word: &str) -> Option<(&str, Option<u16>)> {
 }
 
 /// A DNS name made of labels `[A-Za-z0-9-]`, not starting or ending with `-`,
-/// starting with a letter (Service names do), and not an IP address.
+/// starting with a letter (Service names do), and so not an IP address: an
+/// IPv4 address starts with a digit, an IPv6 address has a `:`.
 fn is_dns_name(host: &str) -> bool {
-    if host.is_empty() || host.len() > 253 || host.parse::<IpAddr>().is_ok() {
-        return false;
-    }
-    let starts_with_letter = host.chars().next().is_some_and(|c| c.is_ascii_alphabetic());
+    let starts_with_letter = host.bytes().next().is_some_and(|b| b.is_ascii_alphabetic());
     starts_with_letter
+        && host.len() <= 253
         && host.split('.').all(|label| {
             !label.is_empty()
                 && label.len() <= 63
                 && !label.starts_with('-')
                 && !label.ends_with('-')
-                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
         })
 }
 
@@ -600,6 +665,31 @@ mod tests {
         );
     }
 
+    /// `://` and `.svc` are found past a `:` or a `.` that begins neither,
+    /// and the text between two URLs is still read for words.
+    #[test]
+    fn a_url_or_svc_name_after_a_colon_or_dot_that_is_not_one() {
+        assert_eq!(
+            hosts("port:8080 url=http://api:3000/x", false),
+            vec![
+                ("api".into(), Some(3000), Form::Url),
+                ("port".into(), Some(8080), Form::Loose)
+            ]
+        );
+        assert_eq!(
+            hosts("v1.2 cache.shop.svc", false),
+            vec![("cache.shop.svc".into(), None, Form::SvcName)]
+        );
+        assert_eq!(
+            hosts("http://a:1 b.c.svc wss://d", false),
+            vec![
+                ("a".into(), Some(1), Form::Url),
+                ("d".into(), Some(443), Form::Url),
+                ("b.c.svc".into(), None, Form::SvcName)
+            ]
+        );
+    }
+
     #[test]
     fn mixed_case_words_are_loose() {
         assert_eq!(
@@ -620,6 +710,9 @@ mod tests {
             "5432",
             "http://127.0.0.1:80",
             "[::1]:80",
+            // IPv6 addresses that start with a letter.
+            "fe80::1",
+            "http://[abcd::1]:80",
             "my_db",
             "$(DB)",
         ] {
