@@ -66,9 +66,8 @@ echo
 cg_diff "$WORK/1.out" "$WORK/3.out" > "$WORK/diff.out" 2> /dev/null
 cg_annotate --threshold=0 "$WORK/diff.out" 2> /dev/null |
     sed -nE 's/^ *(-?[0-9,]+) +\([^)]*\) +[^:]*:(.*)$/\1\t\2/p' |
-    tr -d , |
-    awk -F'\t' -v per="$per" -v top="$TOP" '
-        { sum[$2] += $1 }
+    awk -F'\t' '
+        { gsub(",", "", $1); sum[$2] += $1 }
         END {
             for (f in sum) printf "%d\t%s\n", sum[f] / 2, f
         }' |
