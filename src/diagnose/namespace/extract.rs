@@ -138,9 +138,15 @@ fn has_keyword(word: &str, keywords: u8) -> bool {
     if starts | ends == 0 {
         return false;
     }
-    HOST_WORDS.iter().enumerate().any(|(i, k)| {
-        (starts >> i & 1 == 1 && starts_with(word, k)) || (ends >> i & 1 == 1 && ends_with(word, k))
-    })
+    // Only the keywords whose bit is set, lowest first.
+    let bits = |mut set: u8| {
+        std::iter::from_fn(move || {
+            let i = set.trailing_zeros() as usize;
+            set &= set.wrapping_sub(1);
+            HOST_WORDS.get(i)
+        })
+    };
+    bits(starts).any(|k| starts_with(word, k)) || bits(ends).any(|k| ends_with(word, k))
 }
 
 /// Split `DB_HOST`, `db-host`, `dbHost`, `api.url` into words (slices of
