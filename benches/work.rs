@@ -1,12 +1,13 @@
-//! The work of a full diagnosis, for counting rather than timing: build a
-//! synthetic cluster's snapshot, then diagnose it `BENCH_DIAGNOSES` times
-//! (default 1) and exit. Nothing is timed here.
+//! The work of a full diagnosis, for counting: build a synthetic cluster's
+//! snapshot, then diagnose it `BENCH_DIAGNOSES` times (default 1) and exit.
 //!
 //! `benches/instructions.sh` runs it under valgrind (cachegrind) twice, with
 //! one diagnosis and with three, and takes the difference: the instructions
-//! (and simulated cache misses) of two diagnoses, exactly, by function. On
-//! a shared machine a cut of a few per cent is lost in the noise of the
-//! wall time (`diagnose/full`); the instructions it saves are not.
+//! of two diagnoses, exactly, by function. On a shared machine a cut of a
+//! few per cent is lost in the noise of the wall time (`diagnose/full`);
+//! the instructions it saves are not. Run by itself, it also prints each
+//! diagnosis's wall and CPU time (no statistics: that is criterion's job
+//! in `benches/engine.rs`).
 //!
 //! `BENCH_SCALE` picks the size (default M: 2,000 Services, 10,000 pods;
 //! under valgrind, building the L snapshot alone takes minutes).
@@ -62,7 +63,8 @@ fn main() {
 }
 
 /// User and system CPU time of the whole process so far, in milliseconds
-/// (`/proc/self/stat`, in clock ticks of 10 ms); `None` off Linux.
+/// (`/proc/self/stat`, in clock ticks, taken as Linux's usual 100 a
+/// second); `None` where there is no such file.
 fn cpu_ms() -> Option<i64> {
     let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
     // The fields after the command name, which is in parentheses.
