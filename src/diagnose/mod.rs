@@ -239,17 +239,29 @@ fn missing_services(
 /// leave the other cores waiting at the end. A panic in `f` reaches the
 /// caller as if `f` had run here.
 fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    parallel_map_with(items, || (), |(), item| f(item))
+}
+
+/// [`parallel_map`] where `f` also gets a value of its own to keep what it
+/// learns from one item for the next: `init` makes one for each piece of
+/// work a thread takes (a run of items), never shared between threads.
+fn parallel_map_with<T: Sync, S, R: Send>(
+    items: &[T],
+    init: impl Fn() -> S + Sync + Send,
+    f: impl Fn(&mut S, &T) -> R + Sync + Send,
+) -> Vec<R> {
     use rayon::prelude::*;
     /// Below this, handing items to another thread costs more than it saves.
     const MIN_PER_TASK: usize = 16;
     if items.len() < 2 * MIN_PER_TASK {
         // The dashboard's update after one change walks a handful of Services.
-        return items.iter().map(&f).collect();
+        let mut state = init();
+        return items.iter().map(|item| f(&mut state, item)).collect();
     }
     items
         .par_iter()
         .with_min_len(MIN_PER_TASK)
-        .map(&f)
+        .map_init(init, |state, item| f(state, item))
         .collect()
 }
 

@@ -158,10 +158,12 @@ pub fn references_in<'p>(
     // namespaces (sorted) are simply joined: no sort of the whole list on
     // one thread.
     debug_assert!(namespaces.is_sorted());
-    super::parallel_map(namespaces, |ns| {
+    // Variable names repeat from namespace to namespace (`LOG_LEVEL`,
+    // `PORT`): each thread's scan keeps what it decided about each name.
+    super::parallel_map_with(namespaces, scan::HostVars::default, |host_vars, ns| {
         let old = previous(ns);
         let ns = std::slice::from_ref(ns);
-        let mut refs: Vec<TracedReference> = scan::scan(idx, ns)
+        let mut refs: Vec<TracedReference> = scan::scan(idx, ns, host_vars)
             .into_iter()
             .filter_map(|found| resolve::resolve(idx, dns, found))
             .collect();

@@ -156,8 +156,27 @@ const HASH_LABELS: [&str; 5] = [
     "apps.kubernetes.io/pod-index",
 ];
 
+/// [`extract::is_host_var`] of each variable name met so far, so that a
+/// name is judged once however many containers define it. Names borrowed
+/// from the snapshot: building it copies no string.
+#[derive(Default)]
+pub struct HostVars<'e>(HashMap<&'e str, bool>);
+
+impl<'e> HostVars<'e> {
+    fn of(&mut self, name: &'e str) -> bool {
+        *self
+            .0
+            .entry(name)
+            .or_insert_with(|| extract::is_host_var(name))
+    }
+}
+
 /// Scan `namespaces` (each in scope).
-pub fn scan<'e>(idx: &Index<'e>, namespaces: &[&'e str]) -> Vec<Found<'e>> {
+pub fn scan<'e>(
+    idx: &Index<'e>,
+    namespaces: &[&'e str],
+    host_vars: &mut HostVars<'e>,
+) -> Vec<Found<'e>> {
     let mut out = Vec::new();
     for &ns in namespaces {
         // Pods by top-level workload, built once per namespace: O(pods).
@@ -209,7 +228,7 @@ pub fn scan<'e>(idx: &Index<'e>, namespaces: &[&'e str]) -> Vec<Found<'e>> {
                     rep,
                 ))
             });
-            scan_spec(idx, ns, &client, spec, &mut out);
+            scan_spec(idx, ns, &client, spec, host_vars, &mut out);
         }
         for pods in uncovered.values() {
             let Some(pod) = representative(pods) else {
@@ -231,7 +250,7 @@ pub fn scan<'e>(idx: &Index<'e>, namespaces: &[&'e str]) -> Vec<Found<'e>> {
                     Some(pod),
                 ))
             });
-            scan_spec(idx, ns, &client, spec, &mut out);
+            scan_spec(idx, ns, &client, spec, host_vars, &mut out);
         }
     }
     out
@@ -309,6 +328,7 @@ fn scan_spec<'e>(
     ns: &'e str,
     client: &LazyCell<Arc<Client>, impl FnOnce() -> Arc<Client>>,
     spec: &'e PodSpec,
+    host_vars: &mut HostVars<'e>,
     out: &mut Vec<Found<'e>>,
 ) {
     let init = spec
@@ -324,7 +344,7 @@ fn scan_spec<'e>(
         .map(|(i, c)| (false, i, c));
     let start = out.len();
     for (is_init, i, container) in init.chain(main) {
-        for found in scan_container(idx, ns, client, container, is_init, i) {
+        for found in scan_container(idx, ns, client, container, (is_init, i), host_vars) {
             let same = |o: &Found| {
                 o.container == found.container
                     && o.source == found.source
@@ -449,8 +469,8 @@ fn scan_container<'e>(
     ns: &'e str,
     client: &LazyCell<Arc<Client>, impl FnOnce() -> Arc<Client>>,
     container: &'e Container,
-    init: bool,
-    container_index: usize,
+    (init, container_index): (bool, usize),
+    host_vars: &mut HostVars<'e>,
 ) -> Vec<Found<'e>> {
     let env = environment(idx, ns, container);
     let mut out = Vec::new();
@@ -483,7 +503,11 @@ fn scan_container<'e>(
         let (Some(value), Some(_)) = (&entry.value, entry.raw()) else {
             continue;
         };
-        let host_var = extract::is_host_var(&entry.name);
+        let host_var = match &entry.name {
+            Cow::Borrowed(name) => host_vars.of(name),
+            // A name with an `envFrom` prefix, written for this container.
+            Cow::Owned(name) => extract::is_host_var(name),
+        };
         for mut candidate in extract::extract(value, host_var) {
             let mut port_site = None;
             if candidate.port.is_none() && candidate.form == Form::Named {
@@ -582,7 +606,7 @@ fn paired_port<'e>(env: &[EnvEntry<'e>], host_var: &str) -> Option<(u16, Option<
 
 #[cfg(test)]
 mod tests {
-    use super::{Cow, Def, EnvEntry, holds, mark_seen, paired_port};
+    use super::{Cow, Def, EnvEntry, HostVars, holds, mark_seen, paired_port};
 
     fn env<'a>(vars: &[(&'a str, &'a str)]) -> Vec<EnvEntry<'a>> {
         vars.iter()
@@ -618,6 +642,25 @@ mod tests {
         assert_eq!(port("MAIL_HOST"), None);
         assert_eq!(port("HOST"), None);
         assert_eq!(port("DB_URL"), None);
+    }
+
+    /// A name is judged once and answered the same every time after, among
+    /// other names.
+    #[test]
+    fn host_vars_answer_as_is_host_var() {
+        let mut memo = HostVars::default();
+        for name in [
+            "DB_HOST",
+            "LOG_LEVEL",
+            "DB_HOST",
+            "SERVICE_NAME",
+            "API_URL",
+            "LOG_LEVEL",
+        ] {
+            let want = super::extract::is_host_var(name);
+            assert_eq!(memo.of(name), want, "{name}");
+        }
+        assert_eq!(memo.0.len(), 4);
     }
 
     /// A host is found wherever its first letter recurs, also after a
