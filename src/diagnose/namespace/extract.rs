@@ -188,36 +188,36 @@ pub(super) fn ends_with(text: &str, suffix: &str) -> bool {
         && text.as_bytes()[text.len() - suffix.len()..].eq_ignore_ascii_case(suffix.as_bytes())
 }
 
-/// `needle` starts with a byte that has no case (`.svc`): the places
-/// where it may start are found by `memchr`, and only there is the rest
-/// compared.
-fn contains(text: &str, needle: &str) -> bool {
-    let Some(&first) = needle.as_bytes().first() else {
+/// Whether `text` holds `part`. Where `part`'s first character is found
+/// (by `memchr`), the rest is compared: `str::contains` would build a
+/// two-way searcher for each call, which costs more than the search for a
+/// host in a value of a few dozen bytes.
+pub(super) fn holds(text: &str, part: &str) -> bool {
+    let Some(first) = part.chars().next() else {
         return true;
     };
-    debug_assert!(!first.is_ascii_alphabetic(), "{needle}");
-    let mut from = 0;
-    while let Some(at) = text[from..].find(char::from(first)).map(|i| from + i) {
-        if starts_with(&text[at..], needle) {
-            return true;
-        }
-        // The byte found is ASCII: the next one starts a character.
-        from = at + 1;
-    }
-    false
+    text.match_indices(first)
+        .any(|(at, _)| text[at..].starts_with(part))
+}
+
+/// [`holds`] without regard to ASCII case, for a `needle` that starts
+/// with a character that has none (`.svc`).
+fn contains(text: &str, needle: &str) -> bool {
+    let Some(first) = needle.chars().next() else {
+        return true;
+    };
+    debug_assert!(!first.is_alphabetic(), "{needle}");
+    text.match_indices(first)
+        .any(|(at, _)| starts_with(&text[at..], needle))
 }
 
 /// Where the first `://` at or after `from` in `text` starts. Found by its
 /// `:` (`memchr`), as most values have none.
 fn scheme_separator(text: &str, from: usize) -> Option<usize> {
-    let mut at = from;
-    while let Some(colon) = text[at..].find(':').map(|i| at + i) {
-        if text[colon + 1..].starts_with("//") {
-            return Some(colon);
-        }
-        at = colon + 1;
-    }
-    None
+    text[from..]
+        .match_indices(':')
+        .map(|(i, _)| from + i)
+        .find(|&colon| text[colon + 1..].starts_with("//"))
 }
 
 /// How a host was written, which decides how sure we are that it names a peer.
@@ -381,6 +381,14 @@ fn extract_urls(text: &str, out: &mut Vec<Candidate>) -> String {
             .count();
         let scheme_start = sep - scheme_len;
         let scheme = &text[scheme_start..sep];
+        let is = |s: &str| scheme.eq_ignore_ascii_case(s);
+        let default = if is("http") || is("ws") {
+            Some(80)
+        } else if is("https") || is("wss") {
+            Some(443)
+        } else {
+            None
+        };
         let auth_start = sep + 3;
         let auth_end = text[auth_start..]
             .find(|c: char| {
@@ -401,14 +409,6 @@ fn extract_urls(text: &str, out: &mut Vec<Candidate>) -> String {
             }
             let Some((host, port)) = split_host_port(part) else {
                 continue;
-            };
-            let is = |s: &str| scheme.eq_ignore_ascii_case(s);
-            let default = if is("http") || is("ws") {
-                Some(80)
-            } else if is("https") || is("wss") {
-                Some(443)
-            } else {
-                None
             };
             out.push(Candidate {
                 host: host.to_string(),
@@ -694,6 +694,16 @@ mod tests {
                 ("b.c.svc".into(), None, Form::SvcName)
             ]
         );
+    }
+
+    /// A host is found wherever its first letter recurs, also after a
+    /// place where only a part of it matches; near misses are not.
+    #[test]
+    fn holds_finds_a_part_after_a_false_start() {
+        assert!(holds("http://api-v2:80,http://api:80", "api:80"));
+        assert!(holds("db", "db") && holds("x", ""));
+        assert!(!holds("http://api-v2:80", "api:80"));
+        assert!(!holds("ap", "api"));
     }
 
     #[test]

@@ -482,11 +482,14 @@ fn scan_container<'e>(
         // A host that is not written where it was found came from a `$(VAR)`:
         // the fix must change the variable that holds it.
         let host_site = match site {
-            Some(s) if holds(s.raw, &candidate.host) => Some(s),
+            Some(s) if extract::holds(s.raw, &candidate.host) => Some(s),
             _ => env
                 .iter()
                 .filter(|e| e.seen)
-                .find(|e| e.raw().is_some_and(|raw| holds(raw, &candidate.host)))
+                .find(|e| {
+                    e.raw()
+                        .is_some_and(|raw| extract::holds(raw, &candidate.host))
+                })
                 .and_then(EnvEntry::site),
         };
         out.push(Found {
@@ -567,18 +570,6 @@ fn scan_container<'e>(
     out
 }
 
-/// Whether `text` holds `part`. Where `part`'s first character is found
-/// (by `memchr`), the rest is compared: `str::contains` would build a
-/// two-way searcher for each call, which costs more than the search for a
-/// host in a value of a few dozen bytes.
-fn holds(text: &str, part: &str) -> bool {
-    let Some(first) = part.chars().next() else {
-        return true;
-    };
-    text.match_indices(first)
-        .any(|(at, _)| text[at..].starts_with(part))
-}
-
 /// The port variable that goes with a host variable: `DB_HOST` → `DB_PORT`,
 /// `redisHost` → `redisPort`.
 fn paired_port<'e>(env: &[EnvEntry<'e>], host_var: &str) -> Option<(u16, Option<Site<'e>>)> {
@@ -606,7 +597,7 @@ fn paired_port<'e>(env: &[EnvEntry<'e>], host_var: &str) -> Option<(u16, Option<
 
 #[cfg(test)]
 mod tests {
-    use super::{Cow, Def, EnvEntry, HostVars, holds, mark_seen, paired_port};
+    use super::{Cow, Def, EnvEntry, HostVars, mark_seen, paired_port};
 
     fn env<'a>(vars: &[(&'a str, &'a str)]) -> Vec<EnvEntry<'a>> {
         vars.iter()
@@ -661,16 +652,6 @@ mod tests {
             assert_eq!(memo.of(name), want, "{name}");
         }
         assert_eq!(memo.0.len(), 4);
-    }
-
-    /// A host is found wherever its first letter recurs, also after a
-    /// place where only a part of it matches; near misses are not.
-    #[test]
-    fn holds_finds_a_part_after_a_false_start() {
-        assert!(holds("http://api-v2:80,http://api:80", "api:80"));
-        assert!(holds("db", "db") && holds("x", ""));
-        assert!(!holds("http://api-v2:80", "api:80"));
-        assert!(!holds("ap", "api"));
     }
 
     /// Both ways of marking (by comparison, and by a set past 32 entries)
