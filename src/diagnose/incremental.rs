@@ -489,7 +489,7 @@ impl Incremental {
         // Missing Services that are no longer named, then new or changed ones.
         self.report
             .services
-            .retain(|s| s.exists || missing.contains(&ServiceRef::new(&s.namespace, &s.name)));
+            .retain(|s| s.exists || missing.contains(&s.service_ref()));
         for m in &missing {
             let present = find_service(&self.report.services, &m.namespace, &m.name).is_ok();
             if !present || targets.contains(m) {

@@ -297,6 +297,11 @@ impl ServiceReport {
         }
     }
 
+    /// The Service this report is about.
+    pub fn service_ref(&self) -> ServiceRef {
+        ServiceRef::new(&self.namespace, &self.name)
+    }
+
     pub fn step(&self, id: StepId) -> Option<&StepReport> {
         self.steps.iter().find(|s| s.id == id)
     }

@@ -17,7 +17,7 @@ use super::state::{
 };
 use super::tree::{self, NodeId};
 use super::view::{detail, layout, overlay};
-use crate::diagnose::report::{ServiceRef, Status};
+use crate::diagnose::report::Status;
 use crate::snapshot::Scope;
 
 /// Apply `msg` to `state`; return what the run loop must do.
@@ -208,7 +208,7 @@ fn select_row(state: &mut State, position: usize) {
         .report
         .as_deref()
         .and_then(|r| state.rows.get(position).and_then(|i| r.services.get(*i)))
-        .map(|s| ServiceRef::new(&s.namespace, &s.name));
+        .map(|s| s.service_ref());
     state.list.selected = key;
     sync_tree(state);
 }

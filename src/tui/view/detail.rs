@@ -138,7 +138,7 @@ fn step_header(b: &mut Builder<'_>, svc: &ServiceReport, node: &Node<'_>) {
 }
 
 fn readiness(b: &mut Builder<'_>, state: &State, svc: &ServiceReport) {
-    let key = crate::diagnose::report::ServiceRef::new(&svc.namespace, &svc.name);
+    let key = svc.service_ref();
     let Some(history) = state.readiness.get(&key).filter(|h| !h.is_empty()) else {
         return;
     };
