@@ -19,7 +19,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use super::context::ServiceCtx;
 use super::index::Index;
 use super::pod_status;
-use crate::model::{Container, Pod, PodSpec};
+use crate::model::{Container, Pod, PodSpec, Uid};
 use crate::snapshot::Resource;
 
 /// An IP family, as `ipFamilies` and `addressType` spell it.
@@ -368,7 +368,8 @@ pub struct Observed<'a> {
     pub serving: bool,
     pub terminating: bool,
     pub node: Option<&'a str>,
-    pub target_uid: Option<&'a str>,
+    /// The uid's bytes: compared, never shown ([`Uid::as_bytes`]).
+    pub target_uid: Option<&'a [u8]>,
     pub target_name: Option<&'a str>,
     /// Port names of the slice (or subset) that lists it, shared by its
     /// endpoints.
@@ -378,7 +379,7 @@ pub struct Observed<'a> {
 impl Observed<'_> {
     /// Whether this endpoint stands for `pod` (by uid, else name, else address).
     pub fn is_pod(&self, pod: &Pod) -> bool {
-        if let (Some(uid), Some(pod_uid)) = (self.target_uid, pod.metadata.uid.as_deref()) {
+        if let (Some(uid), Some(pod_uid)) = (self.target_uid, pod_uid(pod)) {
             return uid == pod_uid;
         }
         if let Some(name) = self.target_name {
@@ -389,12 +390,17 @@ impl Observed<'_> {
     }
 
     /// A key that identifies the backend across slices and families.
-    pub fn backend_key(&self) -> &str {
+    pub fn backend_key(&self) -> &[u8] {
         self.target_uid
-            .or(self.target_name)
-            .or(self.addresses.first().copied())
-            .unwrap_or("")
+            .or(self.target_name.map(str::as_bytes))
+            .or(self.addresses.first().map(|a| a.as_bytes()))
+            .unwrap_or_default()
     }
+}
+
+/// A pod's uid, as [`Observed::target_uid`] holds one.
+fn pod_uid(pod: &Pod) -> Option<&[u8]> {
+    pod.metadata.uid.as_ref().map(Uid::as_bytes)
 }
 
 /// The pods a Service's endpoints stand for (see [`Backends::listed`]); the
@@ -417,10 +423,10 @@ pub struct Listed<'a> {
 /// any and hashed every string twice (some 25,000 allocations per diagnosis
 /// of a cluster of 10,000 Services).
 #[derive(Debug, Clone, Default)]
-struct SortedSet<'a>(SmallVec<[&'a str; 8]>);
+struct SortedSet<'a>(SmallVec<[&'a [u8]; 8]>);
 
 impl<'a> SortedSet<'a> {
-    fn contains(&self, s: &str) -> bool {
+    fn contains(&self, s: &[u8]) -> bool {
         self.0.binary_search(&s).is_ok()
     }
 
@@ -431,22 +437,22 @@ impl<'a> SortedSet<'a> {
     }
 }
 
-impl<'a> Extend<&'a str> for SortedSet<'a> {
-    fn extend<I: IntoIterator<Item = &'a str>>(&mut self, iter: I) {
+impl<'a> Extend<&'a [u8]> for SortedSet<'a> {
+    fn extend<I: IntoIterator<Item = &'a [u8]>>(&mut self, iter: I) {
         self.0.extend(iter);
     }
 }
 
 impl Listed<'_> {
     pub fn contains(&self, pod: &Pod) -> bool {
-        let name = pod.metadata.name.as_deref().unwrap_or("");
-        let by_uid = match pod.metadata.uid.as_deref() {
+        let name = pod.metadata.name.as_deref().unwrap_or("").as_bytes();
+        let by_uid = match pod_uid(pod) {
             Some(uid) => self.uids.contains(uid),
             None => self.names_with_uid.contains(name),
         };
         by_uid
             || self.names.contains(name)
-            || pod_ip_iter(pod).any(|ip| self.addresses.contains(ip))
+            || pod_ip_iter(pod).any(|ip| self.addresses.contains(ip.as_bytes()))
     }
 }
 
@@ -484,7 +490,11 @@ impl<'a> Backends<'a> {
                     serving: c.and_then(|c| c.serving).unwrap_or(true),
                     terminating: c.and_then(|c| c.terminating).unwrap_or(false),
                     node: ep.node_name.as_deref(),
-                    target_uid: ep.target_ref.as_ref().and_then(|t| t.uid.as_deref()),
+                    target_uid: ep
+                        .target_ref
+                        .as_ref()
+                        .and_then(|t| t.uid.as_ref())
+                        .map(Uid::as_bytes),
                     target_name: ep.target_ref.as_ref().and_then(|t| t.name.as_deref()),
                     port_names: Rc::clone(&port_names),
                 });
@@ -524,7 +534,11 @@ impl<'a> Backends<'a> {
                         serving: ready,
                         terminating: false,
                         node: a.node_name.as_deref(),
-                        target_uid: a.target_ref.as_ref().and_then(|t| t.uid.as_deref()),
+                        target_uid: a
+                            .target_ref
+                            .as_ref()
+                            .and_then(|t| t.uid.as_deref())
+                            .map(str::as_bytes),
                         target_name: a.target_ref.as_ref().and_then(|t| t.name.as_deref()),
                         port_names: Rc::clone(&port_names),
                     });
@@ -545,10 +559,10 @@ impl<'a> Backends<'a> {
             match (e.target_uid, e.target_name) {
                 (Some(uid), name) => {
                     l.uids.extend([uid]);
-                    l.names_with_uid.extend(name);
+                    l.names_with_uid.extend(name.map(str::as_bytes));
                 }
-                (None, Some(name)) => l.names.extend([name]),
-                (None, None) => l.addresses.extend(e.addresses.iter().copied()),
+                (None, Some(name)) => l.names.extend([name.as_bytes()]),
+                (None, None) => l.addresses.extend(e.addresses.iter().map(|a| a.as_bytes())),
             }
         }
         for set in [
@@ -566,7 +580,7 @@ impl<'a> Backends<'a> {
     /// Asked twice of every Service (SEL-004, the step's summary): the keys
     /// of up to 16 endpoints are counted without an allocation.
     pub fn distinct(&self) -> usize {
-        let mut keys: SmallVec<[&str; 16]> =
+        let mut keys: SmallVec<[&[u8]; 16]> =
             self.endpoints.iter().map(Observed::backend_key).collect();
         keys.sort_unstable();
         keys.dedup();
@@ -733,7 +747,7 @@ mod tests {
                 serving: true,
                 terminating: false,
                 node: None,
-                target_uid: uid,
+                target_uid: uid.map(str::as_bytes),
                 target_name: name,
                 port_names: Rc::from(Vec::new()),
             };

@@ -33,6 +33,16 @@ impl Uid {
             Uid::Other(s) => s,
         }
     }
+
+    /// The text's bytes, as [`Uid::as_str`] without proving them UTF-8
+    /// again (about 190 instructions for 36 bytes): what comparing two uids
+    /// needs, and the engine compares one per endpoint and selected pod.
+    pub fn as_bytes(&self) -> &[u8] {
+        match self {
+            Uid::Inline(bytes) => bytes,
+            Uid::Other(s) => s.as_bytes(),
+        }
+    }
 }
 
 impl From<&str> for Uid {
@@ -137,6 +147,24 @@ mod tests {
         let opt: Option<Uid> = serde_json::from_str("null").expect("decodes");
         assert_eq!(opt, None);
         assert!(serde_json::from_str::<Uid>("7").is_err());
+    }
+
+    /// `as_bytes` is the text's bytes, inline or boxed, so comparing bytes
+    /// is comparing texts: equal uids equal, a uid one byte apart (near
+    /// miss: the same length and prefix) and the same text in the other
+    /// variant's length not.
+    #[test]
+    fn a_uid_s_bytes_are_its_text_s() {
+        let a = "6f1c0b52-1f0e-4b9e-9a53-0d8d3a6f4c21";
+        let b = "6f1c0b52-1f0e-4b9e-9a53-0d8d3a6f4c22";
+        let wide = format!("{}é", "x".repeat(34));
+        for text in [a, b, "u1", "", wide.as_str()] {
+            assert_eq!(Uid::from(text).as_bytes(), text.as_bytes(), "{text}");
+            assert_eq!(Uid::from(text.to_string()).as_bytes(), text.as_bytes());
+        }
+        assert_eq!(Uid::from(a).as_bytes(), Uid::from(a.to_string()).as_bytes());
+        assert_ne!(Uid::from(a).as_bytes(), Uid::from(b).as_bytes());
+        assert_ne!(Uid::from(a).as_bytes(), Uid::from(&a[..35]).as_bytes());
     }
 
     /// What the model saves per uid, which is why the type exists.
