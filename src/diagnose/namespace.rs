@@ -158,12 +158,13 @@ pub fn references_in<'p>(
     // namespaces (sorted) are simply joined: no sort of the whole list on
     // one thread.
     debug_assert!(namespaces.is_sorted());
-    // Variable names repeat from namespace to namespace (`LOG_LEVEL`,
-    // `PORT`): each thread's scan keeps what it decided about each name.
-    super::parallel_map_with(namespaces, scan::HostVars::default, |host_vars, ns| {
+    // Variable names and values repeat from namespace to namespace
+    // (`LOG_LEVEL`, `PORT`, one OTLP endpoint): each task's scan keeps what
+    // it decided about each.
+    super::parallel_map_with(namespaces, scan::Judged::default, |judged, ns| {
         let old = previous(ns);
         let ns = std::slice::from_ref(ns);
-        let mut refs: Vec<TracedReference> = scan::scan(idx, ns, host_vars)
+        let mut refs: Vec<TracedReference> = scan::scan(idx, ns, judged)
             .into_iter()
             .filter_map(|found| resolve::resolve(idx, dns, found))
             .collect();

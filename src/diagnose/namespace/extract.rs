@@ -278,13 +278,18 @@ const NOT_NAMES: [&str; 17] = [
     "unix",
 ];
 
+/// Whether [`extract`] can find anything in `text` at all, by a cheap look:
+/// outside a host variable only a URL, a `host:port` or a `.svc` name can
+/// count (see [`extract`]), and most values have none of them.
+pub fn may_hold_hosts(text: &str, host_var: bool) -> bool {
+    host_var || text.contains(':') || contains(text, ".svc")
+}
+
 /// Find the hosts in `text`. `host_var`: the text is the value of a variable
 /// (or flag) whose name says it holds a host, so bare names count too.
 pub fn extract(text: &str, host_var: bool) -> Vec<Candidate> {
     let mut out = Vec::new();
-    // Outside a host variable only a URL, a `host:port` or a `.svc` name can
-    // count (see below): most values have none of them, and are done here.
-    if !host_var && !text.contains(':') && !contains(text, ".svc") {
+    if !may_hold_hosts(text, host_var) {
         return out;
     }
     let rest = match scheme_separator(text, 0) {

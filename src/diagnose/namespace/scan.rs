@@ -156,18 +156,45 @@ const HASH_LABELS: [&str; 5] = [
     "apps.kubernetes.io/pod-index",
 ];
 
-/// [`extract::is_host_var`] of each variable name met so far, so that a
-/// name is judged once however many containers define it. Names borrowed
-/// from the snapshot: building it copies no string.
+/// What the scan has judged so far, kept from one container (and
+/// namespace) to the next by one rayon task: each variable name's
+/// [`extract::is_host_var`], and the hosts [`extract::extract`] found in each
+/// value. Both repeat across a cluster (`LOG_LEVEL`; one OTLP endpoint, one
+/// database URL in many containers): each is judged once. Names and values
+/// borrowed from the snapshot: building it copies no string.
 #[derive(Default)]
-pub struct HostVars<'e>(HashMap<&'e str, bool>);
+pub struct Judged<'e> {
+    host_vars: HashMap<&'e str, bool>,
+    hosts: HashMap<(&'e str, bool), Vec<Candidate>>,
+}
 
-impl<'e> HostVars<'e> {
-    fn of(&mut self, name: &'e str) -> bool {
+impl<'e> Judged<'e> {
+    fn host_var(&mut self, name: &'e str) -> bool {
         *self
-            .0
+            .host_vars
             .entry(name)
             .or_insert_with(|| extract::is_host_var(name))
+    }
+
+    /// [`extract::extract`] of `text`, from what was found in the same text
+    /// before when it comes from the snapshot as it is.
+    // A `&Cow`, not a `&str`: whether the text is the snapshot's own (`'e`)
+    // is what decides whether it can be kept.
+    #[allow(clippy::ptr_arg)]
+    fn extract(&mut self, text: &Cow<'e, str>, host_var: bool) -> Vec<Candidate> {
+        // Most values hold no host, and that is cheaper to see than to look up.
+        if !extract::may_hold_hosts(text, host_var) {
+            return Vec::new();
+        }
+        match text {
+            Cow::Borrowed(text) => self
+                .hosts
+                .entry((text, host_var))
+                .or_insert_with(|| extract::extract(text, host_var))
+                .clone(),
+            // Written for this container (a `$(VAR)` expanded): met once.
+            Cow::Owned(text) => extract::extract(text, host_var),
+        }
     }
 }
 
@@ -175,7 +202,7 @@ impl<'e> HostVars<'e> {
 pub fn scan<'e>(
     idx: &Index<'e>,
     namespaces: &[&'e str],
-    host_vars: &mut HostVars<'e>,
+    judged: &mut Judged<'e>,
 ) -> Vec<Found<'e>> {
     let mut out = Vec::new();
     for &ns in namespaces {
@@ -228,7 +255,7 @@ pub fn scan<'e>(
                     rep,
                 ))
             });
-            scan_spec(idx, ns, &client, spec, host_vars, &mut out);
+            scan_spec(idx, ns, &client, spec, judged, &mut out);
         }
         for pods in uncovered.values() {
             let Some(pod) = representative(pods) else {
@@ -250,7 +277,7 @@ pub fn scan<'e>(
                     Some(pod),
                 ))
             });
-            scan_spec(idx, ns, &client, spec, host_vars, &mut out);
+            scan_spec(idx, ns, &client, spec, judged, &mut out);
         }
     }
     out
@@ -328,7 +355,7 @@ fn scan_spec<'e>(
     ns: &'e str,
     client: &LazyCell<Arc<Client>, impl FnOnce() -> Arc<Client>>,
     spec: &'e PodSpec,
-    host_vars: &mut HostVars<'e>,
+    judged: &mut Judged<'e>,
     out: &mut Vec<Found<'e>>,
 ) {
     let init = spec
@@ -344,7 +371,7 @@ fn scan_spec<'e>(
         .map(|(i, c)| (false, i, c));
     let start = out.len();
     for (is_init, i, container) in init.chain(main) {
-        for found in scan_container(idx, ns, client, container, (is_init, i), host_vars) {
+        for found in scan_container(idx, ns, client, container, (is_init, i), judged) {
             let same = |o: &Found| {
                 o.container == found.container
                     && o.source == found.source
@@ -470,7 +497,7 @@ fn scan_container<'e>(
     client: &LazyCell<Arc<Client>, impl FnOnce() -> Arc<Client>>,
     container: &'e Container,
     (init, container_index): (bool, usize),
-    host_vars: &mut HostVars<'e>,
+    judged: &mut Judged<'e>,
 ) -> Vec<Found<'e>> {
     let env = environment(idx, ns, container);
     let mut out = Vec::new();
@@ -507,11 +534,11 @@ fn scan_container<'e>(
             continue;
         };
         let host_var = match &entry.name {
-            Cow::Borrowed(name) => host_vars.of(name),
+            Cow::Borrowed(name) => judged.host_var(name),
             // A name with an `envFrom` prefix, written for this container.
             Cow::Owned(name) => extract::is_host_var(name),
         };
-        for mut candidate in extract::extract(value, host_var) {
+        for mut candidate in judged.extract(value, host_var) {
             let mut port_site = None;
             if candidate.port.is_none() && candidate.form == Form::Named {
                 // `DB_HOST=postgres` + `DB_PORT=5432`.
@@ -539,11 +566,20 @@ fn scan_container<'e>(
                     prev.starts_with('-') && !prev.contains('=') && extract::is_host_var(prev)
                 }),
             };
-            let text = match value.split_once('=') {
+            // The text after `--flag=`, borrowed from the snapshot when the
+            // argument is.
+            let after_flag = |v: &'e str| match v.split_once('=') {
                 Some((flag, rest)) if flag.starts_with('-') => rest,
-                _ => &value,
+                _ => v,
             };
-            let candidates = extract::extract(text, host_var);
+            let text = match &value {
+                Cow::Borrowed(v) => Cow::Borrowed(after_flag(v)),
+                Cow::Owned(v) => Cow::Owned(match v.split_once('=') {
+                    Some((flag, rest)) if flag.starts_with('-') => rest.to_string(),
+                    _ => v.clone(),
+                }),
+            };
+            let candidates = judged.extract(&text, host_var);
             if candidates.is_empty() {
                 continue;
             }
@@ -597,7 +633,7 @@ fn paired_port<'e>(env: &[EnvEntry<'e>], host_var: &str) -> Option<(u16, Option<
 
 #[cfg(test)]
 mod tests {
-    use super::{Cow, Def, EnvEntry, HostVars, mark_seen, paired_port};
+    use super::{Cow, Def, EnvEntry, Judged, mark_seen, paired_port};
 
     fn env<'a>(vars: &[(&'a str, &'a str)]) -> Vec<EnvEntry<'a>> {
         vars.iter()
@@ -638,8 +674,8 @@ mod tests {
     /// A name is judged once and answered the same every time after, among
     /// other names.
     #[test]
-    fn host_vars_answer_as_is_host_var() {
-        let mut memo = HostVars::default();
+    fn judged_names_answer_as_is_host_var() {
+        let mut memo = Judged::default();
         for name in [
             "DB_HOST",
             "LOG_LEVEL",
@@ -649,9 +685,46 @@ mod tests {
             "LOG_LEVEL",
         ] {
             let want = super::extract::is_host_var(name);
-            assert_eq!(memo.of(name), want, "{name}");
+            assert_eq!(memo.host_var(name), want, "{name}");
         }
-        assert_eq!(memo.0.len(), 4);
+        assert_eq!(memo.host_vars.len(), 4);
+    }
+
+    /// A value's hosts are found once and given the same every time after,
+    /// borrowed or written for the container; the same text in a host
+    /// variable and outside one (near miss: `postgres` is a host only in
+    /// one) are two answers, not one.
+    #[test]
+    fn judged_values_answer_as_extract() {
+        let mut memo = Judged::default();
+        let values = [
+            ("http://otel-collector.observability.svc:4317", false),
+            ("postgres", true),
+            ("postgres", false),
+            ("info", false),
+            ("http://otel-collector.observability.svc:4317", false),
+            ("redis:6379, cache.shop.svc", false),
+            ("postgres", true),
+            ("--listen=:8080", false),
+            ("db:5432, cache", true),
+            ("db:5432, cache", false),
+        ];
+        for (text, host_var) in values {
+            let want = super::extract::extract(text, host_var);
+            assert_eq!(memo.extract(&Cow::Borrowed(text), host_var), want, "{text}");
+            let owned = Cow::Owned(text.to_string());
+            assert_eq!(memo.extract(&owned, host_var), want, "{text}, owned");
+        }
+        assert!(!memo.extract(&Cow::Borrowed("postgres"), true).is_empty());
+        assert!(memo.extract(&Cow::Borrowed("postgres"), false).is_empty());
+        // Both looked at in full, but only a host variable's names count.
+        assert_ne!(
+            memo.extract(&Cow::Borrowed("db:5432, cache"), true),
+            memo.extract(&Cow::Borrowed("db:5432, cache"), false)
+        );
+        // Kept: each distinct text that may hold hosts; never `info`, nor
+        // `postgres` outside a host variable, which cannot.
+        assert_eq!(memo.hosts.len(), 6);
     }
 
     /// Both ways of marking (by comparison, and by a set past 32 entries)
