@@ -63,6 +63,13 @@ pub fn sanitize_in_place(text: &mut String) {
     }
 }
 
+/// [`sanitize`] of a text the caller owns: the same `String` back when it
+/// is safe as it is (nearly always), not a copy of it.
+pub fn sanitize_owned(mut text: String) -> String {
+    sanitize_in_place(&mut text);
+    text
+}
+
 /// Like [`sanitize`] but keeps line breaks, for multi-line text such as log tails.
 pub fn sanitize_multiline(text: &str) -> Cow<'_, str> {
     if !text.chars().any(|c| c != '\n' && is_unsafe(c)) {
@@ -131,6 +138,21 @@ mod tests {
         assert_eq!(sanitize("two\nlines"), "two lines");
         assert_eq!(sanitize("bidi\u{202E}txt"), "bidi?txt");
         assert_eq!(sanitize_multiline("l1\nl2\x07"), "l1\nl2?");
+    }
+
+    /// An owned text comes back cleaned as `sanitize` cleans it, and a safe
+    /// one is the same `String` (the same buffer), not a copy.
+    #[test]
+    fn an_owned_text_is_cleaned_in_its_own_buffer() {
+        let safe = String::from("cluster DNS is healthy and serves web.shop.svc.cluster.local");
+        let at = safe.as_ptr();
+        let back = sanitize_owned(safe);
+        assert_eq!(back.as_ptr(), at);
+        assert_eq!(
+            back,
+            "cluster DNS is healthy and serves web.shop.svc.cluster.local"
+        );
+        assert_eq!(sanitize_owned("a\x1b[31mred\n".to_string()), "a?[31mred ");
     }
 
     /// Both ends of printable ASCII, and what lies just outside it: DEL,

@@ -36,7 +36,7 @@ use super::network::policy::{NamedPort, PodFacts};
 use super::permissions::not_evaluated;
 use super::report::{ClusterStep, Finding, ServiceRef, Severity, StepId, StepReport};
 use crate::model::{Pod, StringMap, shared};
-use crate::safe_text::{sanitize, sanitize_in_place};
+use crate::safe_text::{sanitize, sanitize_in_place, sanitize_owned};
 use crate::snapshot::Resource;
 use server::{DNS_LABEL, DNS_NAMESPACE};
 
@@ -281,17 +281,15 @@ pub fn check(ctx: &ServiceCtx<'_>) -> StepReport {
     let mut findings = ctx.dns.decisive();
     findings.extend(dns008(ctx));
     findings.extend(external_name_forwarding(ctx));
-    let fqdn = format_exact!("{}.{}.svc.{}", ctx.name, ctx.namespace, ctx.dns.domain);
-    let summary = if ctx.dns.domain_known {
-        format_exact!("cluster DNS is healthy and serves {fqdn}")
+    let (name, ns, domain) = (ctx.name, ctx.namespace, &ctx.dns.domain);
+    let assumed = if ctx.dns.domain_known {
+        ""
     } else {
-        format_exact!("cluster DNS is healthy and serves {fqdn} (cluster domain assumed)")
+        " (cluster domain assumed)"
     };
-    StepReport::from_findings(
-        StepId::Dns,
-        sanitized(findings),
-        sanitize(&summary).into_owned(),
-    )
+    let summary =
+        format_exact!("cluster DNS is healthy and serves {name}.{ns}.svc.{domain}{assumed}");
+    StepReport::from_findings(StepId::Dns, sanitized(findings), sanitize_owned(summary))
 }
 
 /// An ExternalName Service is a CNAME: CoreDNS must resolve its target, which

@@ -302,7 +302,7 @@ pub fn check(ctx: &ServiceCtx<'_>) -> StepReport {
     StepReport::from_findings(
         StepId::Namespace,
         super::dns::sanitized(findings),
-        crate::safe_text::sanitize(&summary).into_owned(),
+        crate::safe_text::sanitize_owned(summary),
     )
 }
 

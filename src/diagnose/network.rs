@@ -39,7 +39,7 @@ use super::report::{Finding, Fix, StepId, StepReport};
 use crate::model::PodRun;
 use crate::model::StringMap;
 use crate::model::{Labels, NetworkPolicy, Pod};
-use crate::safe_text::sanitize;
+use crate::safe_text::{sanitize, sanitize_owned};
 use crate::snapshot::Resource;
 use policy::{Dest, Direction, NAMESPACE_NAME_LABEL, PodFacts, Verdict, pod_ips};
 
@@ -260,7 +260,7 @@ pub fn check(ctx: &ServiceCtx<'_>) -> StepReport {
     StepReport::from_findings(
         StepId::Network,
         super::dns::sanitized(findings),
-        sanitize(&summary).into_owned(),
+        sanitize_owned(summary),
     )
 }
 

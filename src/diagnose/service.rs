@@ -37,20 +37,22 @@ fn pass_summary(ctx: &ServiceCtx<'_>) -> String {
         let target = spec.and_then(|s| s.external_name.as_deref()).unwrap_or("");
         return format_exact!("ExternalName Service {} → {target}", ctx.name);
     }
-    let ip = match spec.and_then(|s| s.cluster_ip.as_deref()) {
-        Some("None") => "headless, ".to_string(),
-        Some(ip) if !ip.is_empty() => format_exact!("{ip}, "),
-        _ => String::new(),
+    // `10.96.0.10, ` or `headless, ` before the selector, written straight
+    // into the summary.
+    let (ip, comma) = match spec.and_then(|s| s.cluster_ip.as_deref()) {
+        Some("None") => ("headless", ", "),
+        Some(ip) if !ip.is_empty() => (ip, ", "),
+        _ => ("", ""),
     };
     match ctx.selector {
         Some(sel) => format_exact!(
-            "{} Service {} exists ({ip}selector {})",
+            "{} Service {} exists ({ip}{comma}selector {})",
             ctx.service_type(),
             ctx.name,
             selector_text(sel)
         ),
         None => format_exact!(
-            "{} Service {} exists ({ip}no selector)",
+            "{} Service {} exists ({ip}{comma}no selector)",
             ctx.service_type(),
             ctx.name
         ),
@@ -702,6 +704,34 @@ mod tests {
             s.summary,
             "ClusterIP Service web exists (10.96.10.1, selector app=web)"
         );
+    }
+
+    /// The summary says what the Service is: its cluster IP, `headless`,
+    /// or neither (near miss: an empty clusterIP is no IP), then its
+    /// selector or that it has none.
+    #[test]
+    fn the_summary_gives_the_cluster_ip_and_the_selector() {
+        const MORE: &str = "
+apiVersion: v1
+kind: Service
+metadata: {name: web-headless, namespace: shop}
+spec: {clusterIP: None, selector: {app: web}, ports: [{port: 80}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: by-hand, namespace: shop}
+spec: {clusterIP: '', ports: [{port: 80}]}
+";
+        let r = run(&[BASE, MORE]);
+        for (name, want) in [
+            (
+                "web-headless",
+                "ClusterIP Service web-headless exists (headless, selector app=web)",
+            ),
+            ("by-hand", "ClusterIP Service by-hand exists (no selector)"),
+        ] {
+            assert_eq!(svc_step(&r, "shop", name).summary, want);
+        }
     }
 
     #[test]

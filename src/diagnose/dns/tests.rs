@@ -470,3 +470,27 @@ fn dns002_tcp_port_missing_warns_and_tcp_without_endpoints_fails() {
         dns.summary
     );
 }
+
+/// The step's summary names the Service's full name in the cluster's
+/// domain, and says so when the domain is assumed (no zone in the Corefile
+/// to read it from; near miss: the same name, only the note differs).
+#[test]
+fn the_summary_names_the_service_in_the_cluster_domain() {
+    let known = run(&[BASE]);
+    assert_eq!(
+        step(&known, "shop", "web", StepId::Dns).summary,
+        "cluster DNS is healthy and serves web.shop.svc.cluster.local"
+    );
+    // A kubernetes plugin that names only reverse zones: CoreDNS serves,
+    // but nothing says the cluster's domain (DNS-006, info).
+    let base = BASE.replace(
+        "kubernetes cluster.local in-addr.arpa",
+        "kubernetes in-addr.arpa",
+    );
+    assert_ne!(base, BASE);
+    let assumed = run(&[&base]);
+    assert_eq!(
+        step(&assumed, "shop", "web", StepId::Dns).summary,
+        "cluster DNS is healthy and serves web.shop.svc.cluster.local (cluster domain assumed)"
+    );
+}
