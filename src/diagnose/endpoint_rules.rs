@@ -7,6 +7,7 @@
 //! (kubernetes `pkg/controller/endpointslice/reconciler.go`,
 //! `pkg/api/v1/pod/util.go` `FindPort`, `endpointutil.ShouldPodBeInEndpoints`).
 
+use std::cell::OnceCell;
 use std::rc::Rc;
 
 use compact_str::CompactString;
@@ -462,9 +463,19 @@ pub struct Backends<'a> {
     pub endpoints: Vec<Observed<'a>>,
     /// Read from v1 Endpoints because the cluster serves no EndpointSlices.
     pub from_v1: bool,
+    /// [`Backends::distinct`], counted once.
+    distinct: OnceCell<usize>,
 }
 
 impl<'a> Backends<'a> {
+    pub fn new(endpoints: Vec<Observed<'a>>, from_v1: bool) -> Self {
+        Backends {
+            endpoints,
+            from_v1,
+            distinct: OnceCell::new(),
+        }
+    }
+
     /// Merge the Service's EndpointSlices; on a cluster that serves none, its
     /// v1 Endpoints (not-ready addresses are neither ready nor serving there).
     pub fn of(ctx: &ServiceCtx<'a>) -> Backends<'a> {
@@ -500,19 +511,13 @@ impl<'a> Backends<'a> {
                 });
             }
         }
-        Backends {
-            endpoints,
-            from_v1: false,
-        }
+        Backends::new(endpoints, false)
     }
 
     fn from_endpoints(ctx: &ServiceCtx<'a>) -> Backends<'a> {
         let mut endpoints = Vec::new();
         let Some(ep) = ctx.idx.endpoints(ctx.namespace, ctx.name) else {
-            return Backends {
-                endpoints,
-                from_v1: true,
-            };
+            return Backends::new(endpoints, true);
         };
         for subset in ep.subsets.iter().flatten() {
             let port_names: Rc<[&'a str]> = subset
@@ -545,10 +550,7 @@ impl<'a> Backends<'a> {
                 }
             }
         }
-        Backends {
-            endpoints,
-            from_v1: true,
-        }
+        Backends::new(endpoints, true)
     }
 
     /// Which pods the endpoints stand for, as sorted sets, so that checking
@@ -577,14 +579,17 @@ impl<'a> Backends<'a> {
     }
 
     /// Distinct backends (a dual-stack pod listed in two slices counts once).
-    /// Asked twice of every Service (SEL-004, the step's summary): the keys
-    /// of up to 16 endpoints are counted without an allocation.
+    /// Asked twice of every Service (SEL-004, the step's summary) and
+    /// counted the first time: the keys of up to 16 endpoints without an
+    /// allocation.
     pub fn distinct(&self) -> usize {
-        let mut keys: SmallVec<[&[u8]; 16]> =
-            self.endpoints.iter().map(Observed::backend_key).collect();
-        keys.sort_unstable();
-        keys.dedup();
-        keys.len()
+        *self.distinct.get_or_init(|| {
+            let mut keys: SmallVec<[&[u8]; 16]> =
+                self.endpoints.iter().map(Observed::backend_key).collect();
+            keys.sort_unstable();
+            keys.dedup();
+            keys.len()
+        })
     }
 
     /// What the source is called in messages.
@@ -761,10 +766,7 @@ mod tests {
         endpoints.push(endpoint(Some("u-03"), None, "10.0.0.3"));
         endpoints.push(endpoint(None, Some("web-named"), "10.0.0.4"));
         endpoints.push(endpoint(None, None, "10.0.0.5"));
-        let backends = Backends {
-            endpoints,
-            from_v1: false,
-        };
+        let backends = Backends::new(endpoints, false);
         let listed = backends.listed();
         let pod = |uid: Option<&str>, name: &str, ip: &str| {
             let mut p = Pod::default();
