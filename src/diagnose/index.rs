@@ -12,7 +12,7 @@
 //! ([`Index::pods_with_a_key_of`]), asked only for a Service that selects none.
 
 use std::hash::{BuildHasher, Hasher};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use foldhash::fast::FixedState;
 use hashbrown::HashTable;
@@ -33,6 +33,16 @@ pub const SERVICE_NAME_LABEL: &str = "kubernetes.io/service-name";
 
 /// `(namespace, name)` of a namespaced object.
 pub type Key<'a> = (&'a str, &'a str);
+
+/// Whether the Node's `Ready` condition is `True`.
+pub fn node_ready(node: &Node) -> bool {
+    node.status
+        .as_ref()
+        .and_then(|s| s.conditions.as_ref())
+        .into_iter()
+        .flatten()
+        .any(|c| c.type_ == "Ready" && c.status == "True")
+}
 
 fn name_of(meta: &Meta) -> &str {
     meta.name.as_deref().unwrap_or("")
@@ -748,6 +758,10 @@ pub struct Index<'a> {
     pub snap: &'a Snapshot,
     pub now: Timestamp,
     t: &'a Tables,
+    /// [`Index::nodes_not_ready`], worked out when first asked: positions
+    /// in `snap.nodes` (references would tie the cell to `'a`, and the
+    /// index could no longer be lent for shorter lifetimes).
+    nodes_not_ready: OnceLock<Vec<usize>>,
 }
 
 impl<'a> Index<'a> {
@@ -758,7 +772,25 @@ impl<'a> Index<'a> {
             snap,
             now,
             t: tables,
+            nodes_not_ready: OnceLock::new(),
         }
+    }
+
+    /// The Nodes of the snapshot that are not Ready ([`node_ready`]), in
+    /// its order: asked for every ready endpoint of every Service (EP-004),
+    /// worked out once per diagnosis. None or a few, where a cluster has
+    /// many Nodes: looking an endpoint's node up among them is cheaper than
+    /// by name among all of them.
+    pub fn nodes_not_ready(&self) -> impl ExactSizeIterator<Item = &'a Node> + Clone + '_ {
+        let nodes = &self.snap.nodes;
+        self.nodes_not_ready
+            .get_or_init(|| {
+                (0..nodes.len())
+                    .filter(|&i| !node_ready(&nodes[i]))
+                    .collect()
+            })
+            .iter()
+            .map(|&i| &*nodes[i])
     }
 
     pub fn namespace(&self, name: &str) -> Option<&'a Namespace> {
@@ -1160,6 +1192,50 @@ mod tests {
             .collect();
         out.sort();
         out
+    }
+
+    /// The Nodes that are not Ready, found once: none in the base cluster
+    /// or without Nodes; one that is not, first or last among the others,
+    /// whether its condition says `False` or `Unknown` or it has no
+    /// conditions yet (near miss: a condition of another type that is
+    /// `True` does not make it Ready).
+    #[test]
+    fn nodes_not_ready_are_those_whose_ready_condition_is_not_true() {
+        let node = |name: &str, status: &str| {
+            format_exact!(
+                "apiVersion: v1\nkind: Node\nmetadata: {{name: {name}}}\nstatus: {status}\n"
+            )
+        };
+        let ready = node("n-ok", "{conditions: [{type: Ready, status: 'True'}]}");
+        let not_ready = |texts: &[&str]| -> Vec<String> {
+            let snap = snapshot(texts);
+            let tables = Tables::build(&snap);
+            let idx = Index::new(&snap, &tables, crate::diagnose::testing::now());
+            let names: Vec<String> = idx
+                .nodes_not_ready()
+                .map(|n| name_of(&n.metadata).to_string())
+                .collect();
+            // Asked twice: the same answer.
+            assert_eq!(idx.nodes_not_ready().len(), names.len());
+            names
+        };
+        let none: Vec<String> = Vec::new();
+        assert_eq!(not_ready(&[BASE]), none);
+        assert_eq!(not_ready(&[BASE, &ready]), none);
+        assert_eq!(
+            not_ready(&["apiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n"]),
+            none
+        );
+        for status in [
+            "{conditions: [{type: Ready, status: 'False'}]}",
+            "{conditions: [{type: Ready, status: Unknown}]}",
+            "{}",
+            "{conditions: [{type: DiskPressure, status: 'True'}]}",
+        ] {
+            let bad = node("bad", status);
+            assert_eq!(not_ready(&[&bad, BASE, &ready]), ["bad"], "first: {status}");
+            assert_eq!(not_ready(&[BASE, &ready, &bad]), ["bad"], "last: {status}");
+        }
     }
 
     /// Released on two threads, the tables give back every count they held:

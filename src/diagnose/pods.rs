@@ -25,13 +25,13 @@ use smallvec::{SmallVec, smallvec};
 use super::context::ServiceCtx;
 use super::endpoint_rules::{self, Backends};
 use super::fix::{Kubectl, fix};
-use super::index::{Index, Workload};
+use super::index::{Index, Workload, node_ready};
 use super::permissions;
 use super::pod_status::{self, ContainerView, human_duration, seconds_since};
 use super::report::{Finding, ServiceRef, StepId, StepReport};
 use super::scheduling;
 use super::service::{event_count, event_line, event_time, json_patch};
-use crate::model::{Container, Event, Node, Pod, Probe, shared};
+use crate::model::{Container, Event, Pod, Probe, shared};
 use crate::snapshot::Resource;
 
 /// Waiting reasons that are normal for a while (POD-001 WARN after 5 minutes).
@@ -1287,15 +1287,6 @@ fn check_stuck_deletions(ctx: &ServiceCtx<'_>, pods: &[&Pod]) -> Vec<Finding> {
     out
 }
 
-fn node_ready(node: &Node) -> bool {
-    node.status
-        .as_ref()
-        .and_then(|s| s.conditions.as_ref())
-        .into_iter()
-        .flatten()
-        .any(|c| c.type_ == "Ready" && c.status == "True")
-}
-
 /// EP-004: a ready endpoint on a node that is not Ready (kube-proxy keeps
 /// sending it traffic until the node controller marks the pods).
 fn check_node_ready(ctx: &ServiceCtx<'_>, backends: &Backends<'_>) -> Vec<Finding> {
@@ -1312,14 +1303,22 @@ fn check_node_ready(ctx: &ServiceCtx<'_>, backends: &Backends<'_>) -> Vec<Findin
     {
         return vec![f];
     }
+    // Nearly always none: then no endpoint's node needs looking up.
+    let not_ready = ctx.idx.nodes_not_ready();
+    if not_ready.len() == 0 {
+        return Vec::new();
+    }
     let mut out = Vec::new();
     let mut seen = BTreeSet::new();
     for e in ready {
         let Some(node_name) = e.node else { continue };
-        let Some(node) = ctx.idx.node(node_name) else {
+        let Some(node) = not_ready
+            .clone()
+            .find(|n| n.metadata.name.as_deref() == Some(node_name))
+        else {
             continue;
         };
-        if node_ready(node) || !seen.insert((node_name, e.backend_key())) {
+        if !seen.insert((node_name, e.backend_key())) {
             continue;
         }
         let cond = node
