@@ -559,25 +559,18 @@ fn scan_container<'e>(
         for (index, raw) in list.iter().enumerate() {
             let value = extract::expand(raw, &lookup);
             // `--db-host=postgres`, or `--db-host postgres`.
-            let host_var = match value.split_once('=') {
-                Some((flag, _)) if flag.starts_with('-') => extract::is_host_var(flag),
-                _ => index.checked_sub(1).is_some_and(|prev| {
+            let host_var = match flag_value(&value) {
+                Some((flag, _)) => extract::is_host_var(flag),
+                None => index.checked_sub(1).is_some_and(|prev| {
                     let prev = &list[prev];
                     prev.starts_with('-') && !prev.contains('=') && extract::is_host_var(prev)
                 }),
             };
             // The text after `--flag=`, borrowed from the snapshot when the
             // argument is.
-            let after_flag = |v: &'e str| match v.split_once('=') {
-                Some((flag, rest)) if flag.starts_with('-') => rest,
-                _ => v,
-            };
             let text = match &value {
                 Cow::Borrowed(v) => Cow::Borrowed(after_flag(v)),
-                Cow::Owned(v) => Cow::Owned(match v.split_once('=') {
-                    Some((flag, rest)) if flag.starts_with('-') => rest.to_string(),
-                    _ => v.clone(),
-                }),
+                Cow::Owned(v) => Cow::Owned(after_flag(v).to_owned()),
             };
             let candidates = judged.extract(&text, host_var);
             if candidates.is_empty() {
@@ -604,6 +597,18 @@ fn scan_container<'e>(
         }
     }
     out
+}
+
+/// `(flag, value)` of an argument written `--flag=value` (or `-f=value`);
+/// `None` for any other argument.
+fn flag_value(arg: &str) -> Option<(&str, &str)> {
+    arg.split_once('=')
+        .filter(|(flag, _)| flag.starts_with('-'))
+}
+
+/// The value of a `--flag=value` argument; any other argument as it is.
+fn after_flag(arg: &str) -> &str {
+    flag_value(arg).map_or(arg, |(_, value)| value)
 }
 
 /// The port variable that goes with a host variable: `DB_HOST` → `DB_PORT`,
