@@ -385,8 +385,8 @@ fn dns008_client(
     hosts: &BTreeSet<String>,
 ) -> Option<Finding> {
     let domain = &ctx.dns.domain;
-    let who = sanitize(&client.describe()).into_owned();
-    let names = sanitize(&hosts.iter().cloned().collect::<Vec<_>>().join(", ")).into_owned();
+    let who = sanitize_owned(client.describe());
+    let names = sanitize_owned(hosts.iter().cloned().collect::<Vec<_>>().join(", "));
     let immutable = "a pod's dnsPolicy cannot be changed: recreate the pod with the new policy";
     let with_fix =
         |f: Finding, summary: String, patch: serde_json::Value| match patch_client(client, patch) {

@@ -426,7 +426,7 @@ fn np001_for_client(
     };
     let (sp, tp, proto) = (denied.service_port, denied.pod_port, &denied.protocol);
     let all = denied.groups_denied == total_groups;
-    let who = sanitize(&client.describe()).into_owned();
+    let who = sanitize_owned(client.describe());
     let msg = format_exact!(
         "NetworkPolicy blocks {who} from {}'s pods on {proto} {tp} (Service port {sp})",
         ctx.name
@@ -585,7 +585,7 @@ fn np002(
     };
     let (sp, tp, proto) = (denied.service_port, denied.pod_port, &denied.protocol);
     let all = denied.groups_denied == groups.len();
-    let who = sanitize(&client.describe()).into_owned();
+    let who = sanitize_owned(client.describe());
     let msg = format_exact!(
         "{who} is isolated for Egress and no rule lets it reach {}'s pods on {proto} {tp} (Service port {sp})",
         ctx.name
@@ -661,7 +661,7 @@ fn dns007(
     if udp && tcp {
         return Vec::new();
     }
-    let who = sanitize(&client.describe()).into_owned();
+    let who = sanitize_owned(client.describe());
     let dns = ctx
         .dns
         .service

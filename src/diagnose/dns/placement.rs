@@ -30,7 +30,7 @@ use crate::diagnose::permissions::not_evaluated;
 use crate::diagnose::report::Finding;
 use crate::diagnose::scheduling::{blocks, taint_text, tolerates};
 use crate::model::{Node, Pod, PodSpec, shared};
-use crate::safe_text::sanitize;
+use crate::safe_text::{sanitize, sanitize_owned};
 use crate::snapshot::Resource;
 
 /// At most this many nodes are listed in evidence.
@@ -116,7 +116,7 @@ impl NodeFit<'_> {
         for t in &self.tolerated {
             parts.push(format_exact!("taint {t} tolerated"));
         }
-        sanitize(&format_exact!("node {}: {}", self.name(), parts.join("; "))).into_owned()
+        sanitize_owned(format_exact!("node {}: {}", self.name(), parts.join("; ")))
     }
 }
 
@@ -424,7 +424,7 @@ pub fn dns005(
                 ));
             }
         }
-        finding = finding.fix(fix(sanitize(&summary).into_owned(), commands));
+        finding = finding.fix(fix(sanitize_owned(summary), commands));
     }
     vec![finding]
 }
@@ -446,7 +446,7 @@ fn blocker_summary(fits: &[NodeFit<'_>]) -> String {
         .into_iter()
         .map(|(what, n)| format_exact!("{n} node{}: {what}", if n == 1 { "" } else { "s" }))
         .collect();
-    sanitize(&parts.join("; ")).into_owned()
+    sanitize_owned(parts.join("; "))
 }
 
 /// NODE-001: nodes not Ready, NetworkUnavailable, or without an initialised
@@ -524,7 +524,7 @@ pub fn node001(idx: &Index<'_>) -> Vec<Finding> {
     let evidence = sick
         .iter()
         .take(MAX_NODES_SHOWN)
-        .map(|(n, p, _)| sanitize(&format_exact!("node {n}: {}", p.join("; "))).into_owned());
+        .map(|(n, p, _)| sanitize_owned(format_exact!("node {n}: {}", p.join("; "))));
     let finding = if none_ready {
         Finding::error("NODE-001", message)
     } else {

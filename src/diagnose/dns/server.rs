@@ -11,7 +11,7 @@ use crate::diagnose::permissions::not_evaluated;
 use crate::diagnose::report::Finding;
 use crate::model::StringMap;
 use crate::model::{Deployment, Pod, Service};
-use crate::safe_text::{sanitize, sanitize_multiline};
+use crate::safe_text::{sanitize, sanitize_multiline, sanitize_owned};
 use crate::snapshot::Resource;
 
 pub const DNS_NAMESPACE: &str = "kube-system";
@@ -284,9 +284,9 @@ fn ready_in_slices(
                     ready.insert(addr.to_string());
                 }
                 let state = if is_ready { "ready" } else { "not ready" };
-                lines.push(
-                    sanitize(&format_exact!("endpoint {addr} (pod {pod}): {state}")).into_owned(),
-                );
+                lines.push(sanitize_owned(format_exact!(
+                    "endpoint {addr} (pod {pod}): {state}"
+                )));
             }
         }
     }
@@ -314,10 +314,13 @@ fn ready_in_endpoints(
         }
         for a in subset.addresses.iter().flatten() {
             ready.insert(a.ip.clone());
-            lines.push(sanitize(&format_exact!("endpoint {}: ready", a.ip)).into_owned());
+            lines.push(sanitize_owned(format_exact!("endpoint {}: ready", a.ip)));
         }
         for a in subset.not_ready_addresses.iter().flatten() {
-            lines.push(sanitize(&format_exact!("endpoint {}: not ready", a.ip)).into_owned());
+            lines.push(sanitize_owned(format_exact!(
+                "endpoint {}: not ready",
+                a.ip
+            )));
         }
     }
     (ready, lines)
@@ -467,7 +470,7 @@ pub fn dns004(
                     .into_owned(),
                 );
                 if let Some(m) = waiting.and_then(|w| w.message.as_deref()) {
-                    f = f.evidence(sanitize(&format_exact!("waiting: {m}")).into_owned());
+                    f = f.evidence(sanitize_owned(format_exact!("waiting: {m}")));
                 }
                 if let Some(t) = cs.last_state.as_ref().and_then(|s| s.terminated.as_ref()) {
                     f = f.evidence(
@@ -541,8 +544,7 @@ pub fn dns004(
         }
         let running = status.and_then(|s| s.phase.as_deref()) == Some("Running");
         if !stuck && running && !is_ready(pod) {
-            let msg =
-                sanitize(&format_exact!("DNS pod {name} is Running but not Ready")).into_owned();
+            let msg = sanitize_owned(format_exact!("DNS pod {name} is Running but not Ready"));
             let f = if any_ready {
                 Finding::warning("DNS-004", msg)
             } else {

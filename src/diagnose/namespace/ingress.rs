@@ -12,7 +12,7 @@ use crate::diagnose::fix::{Kubectl, fix};
 use crate::diagnose::index::Index;
 use crate::diagnose::report::{Finding, Fix, Reference, ReferenceSource, ServiceRef, Status};
 use crate::model::{Ingress, Service};
-use crate::safe_text::sanitize;
+use crate::safe_text::{sanitize, sanitize_owned};
 
 /// Every Service backend of every Ingress in `namespaces`, resolved.
 pub fn references(idx: &Index<'_>, namespaces: &[&str]) -> Vec<TracedReference> {
@@ -164,7 +164,7 @@ fn port_mismatch(svc: &Service, number: Option<i32>, name: Option<&str>) -> Opti
         if list.is_empty() {
             "none".into()
         } else {
-            sanitize(&list.join(", ")).into_owned()
+            sanitize_owned(list.join(", "))
         }
     })
 }
